@@ -1,0 +1,70 @@
+/* calsms: shared declarations, grouped by the file that defines them. */
+#ifndef CALSMS_H
+#define CALSMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jv.h>
+
+/* sysexits.h values, as DESIGN.md uses them */
+#define EXIT_USAGE 64
+#define EXIT_DATA 65
+#define EXIT_NOINPUT 66
+#define EXIT_UNAVAILABLE 69
+#define EXIT_SOFTWARE 70
+#define EXIT_IOERR 74
+#define EXIT_TEMPFAIL 75
+#define EXIT_NOPERM 77
+#define EXIT_CONFIG 78
+
+/* log.c: messages on stderr as "prog: message", phone numbers masked */
+extern const char *progname;
+void log_init(const char *argv0);
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void mask_phones(char *s);
+int finish_stdout(int status);
+
+/* json.c: streams of JSON values in, one compact object per line out */
+typedef int (*json_item_fn)(jv value, long line, void *ctx);
+int json_read_stream(FILE *in, const char *name, json_item_fn fn, void *ctx);
+void json_print(jv value);
+jv json_get(jv obj, const char *key);
+jv json_path(jv obj, ...);
+const char *json_str(jv obj, const char *key);
+jv json_str_or_null(jv v);
+void json_error_note(const char *name, long line, jv err);
+int utf8_valid(const char *s, size_t n);
+
+/* clock.c: the clock (CALSMS_NOW overrides it) and RFC 3339 times */
+int64_t clock_now(void);
+int64_t clock_now_ms(void);
+int clock_is_fixed(void);
+int rfc3339_parse(const char *s, int64_t *out);
+void rfc3339_format(int64_t t, char out[32]);
+jv rfc3339_jv(int64_t t);
+int duration_parse(const char *s, int64_t *seconds);
+int local_time_format(int64_t t, const char *zone, char *out, size_t n);
+
+/* phone.c: E.164 numbers */
+int phone_e164(const char *in, const char *country, char out[17]);
+const char *default_country(void);
+
+/* hmac.c: HMAC, hashes, hex and base64 over OpenSSL */
+void hmac_sha256(const void *key, size_t keylen, const void *msg,
+    size_t len, unsigned char out[32]);
+void hmac_sha1(const void *key, size_t keylen, const void *msg, size_t len,
+    unsigned char out[20]);
+void sha256(const void *msg, size_t len, unsigned char out[32]);
+void hex_encode(const unsigned char *in, size_t n, char *out);
+int hex_decode(const char *in, size_t hexlen, unsigned char *out);
+int ct_equal(const void *a, const void *b, size_t n);
+size_t base64_encode(const unsigned char *in, size_t n, char *out);
+
+/* file.c: whole files and secrets */
+char *read_all(FILE *f, size_t max, size_t *len, int *too_big);
+char *read_secret(const char *path);
+
+#endif

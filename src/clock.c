@@ -1,0 +1,233 @@
+/* clock.c: the one clock every program reads, and RFC 3339 times. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "calsms.h"
+
+/* CALSMS_NOW is RFC 3339 or epoch seconds; unset means the real clock. */
+static int
+fixed_now(int64_t *t)
+{
+	const char *s = getenv("CALSMS_NOW");
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == 0 && *end == '\0') {
+		*t = v;
+		return 1;
+	}
+	if (rfc3339_parse(s, t) == 0)
+		return 1;
+	die(EXIT_USAGE, "CALSMS_NOW: not RFC 3339 or epoch seconds: %.40s", s);
+}
+
+int
+clock_is_fixed(void)
+{
+	int64_t t;
+
+	return fixed_now(&t);
+}
+
+int64_t
+clock_now(void)
+{
+	int64_t t;
+
+	if (fixed_now(&t))
+		return t;
+	return (int64_t)time(NULL);
+}
+
+int64_t
+clock_now_ms(void)
+{
+	struct timespec ts;
+	int64_t t;
+
+	if (fixed_now(&t))
+		return t * 1000;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+digits(const char **s, int n, int *out)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (!isdigit((unsigned char)**s))
+			return -1;
+		v = v * 10 + (*(*s)++ - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * 2025-11-25T15:00:00Z, with optional fraction and a Z or +hh:mm offset;
+ * 't' and a space are accepted for 'T'. Fractions are dropped.
+ */
+int
+rfc3339_parse(const char *s, int64_t *out)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	int64_t t;
+
+	if (s == NULL)
+		return -1;
+	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) ||
+	    *s++ != '-' || digits(&s, 2, &d))
+		return -1;
+	if (*s != 'T' && *s != 't' && *s != ' ')
+		return -1;
+	s++;
+	if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) ||
+	    *s++ != ':' || digits(&s, 2, &sec))
+		return -1;
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	if (*s == 'Z' || *s == 'z')
+		s++;
+	else if (*s == '+' || *s == '-') {
+		sign = *s++ == '-' ? -1 : 1;
+		if (digits(&s, 2, &oh) || *s++ != ':' || digits(&s, 2, &om))
+			return -1;
+	} else
+		return -1;
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60 || oh > 23 || om > 59)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = (int64_t)timegm(&tm);
+	if (tm.tm_mday != d)
+		return -1;
+	*out = t - sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+void
+rfc3339_format(int64_t t, char out[32])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "1970-01-01T00:00:00Z");
+}
+
+jv
+rfc3339_jv(int64_t t)
+{
+	char buf[32];
+
+	rfc3339_format(t, buf);
+	return jv_string(buf);
+}
+
+/* "90s", "30m", "2h", "1d", a bare number of seconds, or combinations ("1h30m"). */
+int
+duration_parse(const char *s, int64_t *seconds)
+{
+	int64_t total = 0, v, unit;
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	while (*s) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno)
+			return -1;
+		switch (*end) {
+		case 's': unit = 1; end++; break;
+		case 'm': unit = 60; end++; break;
+		case 'h': unit = 3600; end++; break;
+		case 'd': unit = 86400; end++; break;
+		case 'w': unit = 604800; end++; break;
+		case '\0': unit = 1; break;
+		default: return -1;
+		}
+		if (v > INT32_MAX)
+			return -1;
+		total += v * unit;
+		s = end;
+	}
+	*seconds = total;
+	return 0;
+}
+
+static int
+zone_known(const char *zone)
+{
+	const char *dir = getenv("TZDIR");
+	char path[512];
+	struct stat st;
+
+	if (zone == NULL || *zone == '\0' || zone[0] == '/' ||
+	    strstr(zone, "..") != NULL || strlen(zone) > 100)
+		return 0;
+	snprintf(path, sizeof path, "%s/%s",
+	    dir && *dir ? dir : "/usr/share/zoneinfo", zone);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * "Tue Nov 25, 10:00 AM EST": t in the IANA zone. An unknown zone falls
+ * back to UTC; the return value says so (1), so the caller can note it.
+ */
+int
+local_time_format(int64_t t, const char *zone, char *out, size_t n)
+{
+	static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	char *old = getenv("TZ"), *saved = old ? strdup(old) : NULL;
+	int fallback = !zone_known(zone);
+	struct tm tm;
+	time_t tt = (time_t)t;
+	char abbr[16];
+	int hour;
+
+	setenv("TZ", fallback ? "UTC" : zone, 1);
+	tzset();
+	localtime_r(&tt, &tm);
+	strftime(abbr, sizeof abbr, "%Z", &tm);
+	if (saved) {
+		setenv("TZ", saved, 1);
+		free(saved);
+	} else
+		unsetenv("TZ");
+	tzset();
+	hour = tm.tm_hour % 12 ? tm.tm_hour % 12 : 12;
+	snprintf(out, n, "%s %s %d, %d:%02d %s %s", days[tm.tm_wday],
+	    months[tm.tm_mon], tm.tm_mday, hour, tm.tm_min,
+	    tm.tm_hour < 12 ? "AM" : "PM", abbr);
+	return fallback;
+}
