@@ -8,7 +8,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 override CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror $(CFLAGS)
-LDLIBS = -lcurl -lcrypto -ljq -llmdb -lm
+LDLIBS = -Wl,--as-needed -lcurl -lcrypto -ljq -llmdb -lm
 
 # O is the output directory: bin/ and build/ by default, build/asan for check
 O ?= .
