@@ -290,7 +290,7 @@ main(int argc, char *argv[])
 	int c, noverify = 0, rc;
 	size_t len;
 	regex_t question;
-	jv doc, payload, out;
+	jv doc, payload;
 
 	log_init(argv[0]);
 	while ((c = getopt(argc, argv, "hk:nq:s:t:")) != -1) {
@@ -333,14 +333,13 @@ main(int argc, char *argv[])
 	payload = json_get(doc, "payload");
 	if (event == NULL || jv_get_kind(payload) != JV_KIND_OBJECT)
 		die(EXIT_DATA, "no \"event\" and \"payload\": not a Calendly webhook");
-	if (strcmp(event, "invitee.created") != 0 && strcmp(event, "invitee.canceled") != 0) {
+	if (strcmp(event, "invitee.created") != 0 && strcmp(event, "invitee.canceled") != 0)
 		note("ignoring event %.64s: not an invitee event", event);
-		return finish_stdout(0);
-	}
-	if (json_str(payload, "uri") == NULL)
+	else if (json_str(payload, "uri") == NULL)
 		die(EXIT_DATA, "%s without payload.uri: not a Calendly invitee event", event);
-	out = appointment(payload, strcmp(event, "invitee.canceled") == 0, &question);
-	json_print(out);
+	else
+		json_print(appointment(payload,
+		    strcmp(event, "invitee.canceled") == 0, &question));
 	jv_free(payload);
 	jv_free(doc);
 	regfree(&question);

@@ -1,15 +1,28 @@
 #!/usr/bin/env bats
+# cal-parse: signed Calendly webhook bodies in, appointment lines out.
 load helper
 
 setup() {
 	export CALSMS_NOW=1764000000
 	C=$FIX/calendly
+	export CALENDLY_SIGNING_KEY=$KEY
 }
 
-@test "cal-parse: the shared booking fixture gives a full appointment" {
-	run --separate-stderr cal-parse -k <(echo "$KEY") -s "$(cat $C/invitee-created.sig)" $C/invitee-created.json
+# body FILTER: the booking fixture changed by a jq filter, in $BATS_TEST_TMPDIR/b.json
+body() {
+	jq -c "${1:-.}" "$C/invitee-created.json" >"$BATS_TEST_TMPDIR/b.json"
+	B=$BATS_TEST_TMPDIR/b.json
+}
+
+# parse FILE: cal-parse with a good signature for FILE
+parse() {
+	run --separate-stderr cal-parse -s "$(sign "$1")" "$1"
+}
+
+@test "booking fixture: every appointment field" {
+	run --separate-stderr cal-parse -s "$(cat $C/invitee-created.sig)" $C/invitee-created.json
 	assert_success
-	[ "$(echo "$output" | wc -l)" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
 	run jq -e '.type == "booking" and .id == "INV0000000000001"
 		and .phone == "+14045550134" and .phone_source == "text_reminder_number"
 		and .start_time == "2025-11-25T15:00:00Z" and .end_time == "2025-11-25T15:30:00Z"
@@ -23,4 +36,292 @@ setup() {
 		and .old_id == null and .new_id == null and .rescheduled == false
 		and .reason == null and .received_at == "2025-11-24T16:00:00Z"' <<<"$output"
 	assert_success
+}
+
+@test "every shared fixture verifies with its .sig and key file -k" {
+	echo "$KEY" >"$BATS_TEST_TMPDIR/key"
+	unset CALENDLY_SIGNING_KEY
+	for f in $C/*.json; do
+		run cal-parse -k "$BATS_TEST_TMPDIR/key" -s "$(cat "${f%.json}.sig")" <"$f"
+		assert_success
+	done
+}
+
+@test "cancel fixture: type cancel with reason" {
+	run --separate-stderr cal-parse -s "$(cat $C/invitee-canceled.sig)" $C/invitee-canceled.json
+	assert_success
+	jq -e '.type == "cancel" and .id == "INV0000000000001" and .reason == "Double booked"
+		and .rescheduled == false and .new_id == null' <<<"$output"
+}
+
+@test "reschedule pair: cancel carries new_id, created carries old_id" {
+	run --separate-stderr cal-parse -s "$(cat $C/reschedule-canceled.sig)" $C/reschedule-canceled.json
+	assert_success
+	jq -e '.type == "cancel" and .rescheduled == true and .new_id == "INV0000000000005"
+		and .reason == "Rescheduled"' <<<"$output"
+	run --separate-stderr cal-parse -s "$(cat $C/reschedule-created.sig)" $C/reschedule-created.json
+	assert_success
+	jq -e '.type == "booking" and .id == "INV0000000000005" and .old_id == "INV0000000000001"
+		and .start_local == "Wed Nov 26, 1:00 PM EST"' <<<"$output"
+}
+
+@test "phone from an outbound_call location, first_name from name" {
+	run --separate-stderr cal-parse -s "$(cat $C/invitee-created-outbound-call.sig)" $C/invitee-created-outbound-call.json
+	assert_success
+	jq -e '.phone == "+12125550199" and .phone_source == "outbound_call"
+		and .first_name == "Grace"' <<<"$output"
+}
+
+@test "phone from a question, in the invitee's zone" {
+	run --separate-stderr cal-parse -s "$(cat $C/invitee-created-question-phone.sig)" $C/invitee-created-question-phone.json
+	assert_success
+	jq -e '.phone == "+447700900123" and .phone_source == "question"
+		and .start_local == "Tue Nov 25, 3:00 PM GMT"' <<<"$output"
+}
+
+@test "no phone: phone null, still exit 0" {
+	run --separate-stderr cal-parse -s "$(cat $C/invitee-created-no-phone.sig)" $C/invitee-created-no-phone.json
+	assert_success
+	jq -e '.phone == null and .phone_source == null and .id == "INV0000000000004"' <<<"$output"
+}
+
+@test "an inbound_call location is the host's number, never the customer's" {
+	body '.payload.text_reminder_number = null
+		| .payload.scheduled_event.location = {type: "inbound_call", location: "+1 212 555 0100"}'
+	parse "$B"
+	assert_success
+	jq -e '.phone == null' <<<"$output"
+}
+
+@test "a text_reminder_number that is not a number falls through to a question" {
+	body '.payload.text_reminder_number = "call me"
+		| .payload.questions_and_answers = [{question: "Cell", answer: "(404) 555-0177", position: 0}]'
+	parse "$B"
+	assert_success
+	jq -e '.phone == "+14045550177" and .phone_source == "question"' <<<"$output"
+	assert_equal "$stderr" "cal-parse: text_reminder_number is not a usable phone number; ignored"
+}
+
+@test "-q sets the phone question pattern" {
+	body '.payload.text_reminder_number = null
+		| .payload.questions_and_answers = [{question: "Where do we reach you?", answer: "404 555 0188", position: 0}]'
+	parse "$B"
+	jq -e '.phone == null' <<<"$output"
+	run --separate-stderr cal-parse -q 'reach you' -s "$(sign "$B")" "$B"
+	assert_success
+	jq -e '.phone == "+14045550188" and .phone_source == "question"' <<<"$output"
+	run -64 cal-parse -q '(' -s "$(sign "$B")" "$B"
+}
+
+@test "national numbers follow CALSMS_COUNTRY" {
+	while read -r country input want; do
+		body ".payload.text_reminder_number = \"${input//_/ }\""
+		CALSMS_COUNTRY=$country parse "$B"
+		assert_success
+		got=$(jq -r .phone <<<"$output")
+		[ "$got" = "$want" ] || fail "$country ${input//_/ }: got $got, want $want"
+	done <<'EOF_'
+US (404)_555-0134 +14045550134
+US 1-404-555-0134 +14045550134
+US 404.555.0134 +14045550134
+US 011_44_7700_900123 +447700900123
+US +44_(0)7700_900123 +447700900123
+GB 07700_900123 +447700900123
+GB 020_7946_0018 +442079460018
+GB 0044_7700_900123 +447700900123
+DE 0151_23456789 +4915123456789
+FR 06_12_34_56_78 +33612345678
+AU 0412_345_678 +61412345678
+IN 098765_43210 +919876543210
+ES 612_345_678 +34612345678
+NL 06-12345678 +31612345678
+US +1_404_555_0134_ext._12 +14045550134
+US 555-0134 null
+US 404_555_013 null
+US 004_555_0134 null
+US +999_123_4567 null
+US 404-CALL-NOW null
+GB 07700_9001234567 null
+EOF_
+}
+
+@test "unicode names pass through unchanged" {
+	body '.payload.name = "Zoë Ångström-Łukasz 山田" | .payload.first_name = "Zoë"'
+	parse "$B"
+	assert_success
+	jq -e '.name == "Zoë Ångström-Łukasz 山田" and .first_name == "Zoë"' <<<"$output"
+}
+
+@test "missing and null fields give nulls, not a crash" {
+	body 'del(.payload.scheduled_event, .payload.email, .payload.name, .payload.timezone)
+		| .payload.first_name = null | .payload.cancel_url = 7'
+	parse "$B"
+	assert_success
+	jq -e '.start_time == null and .start_local == null and .event_name == null
+		and .email == null and .name == null and .first_name == null
+		and .cancel_url == null and .timezone == null
+		and .event_uri == "https://api.calendly.com/scheduled_events/EV00000000000001"' <<<"$output"
+	body '.payload.scheduled_event = "nope" | .payload.questions_and_answers = {} '
+	parse "$B"
+	assert_success
+	jq -e '.start_time == null and .phone == "+14045550134"' <<<"$output"
+}
+
+@test "an unknown time zone falls back to UTC with a note" {
+	body '.payload.timezone = "Mars/Olympus_Mons"'
+	parse "$B"
+	assert_success
+	jq -e '.start_local == "Tue Nov 25, 3:00 PM UTC" and .timezone == "Mars/Olympus_Mons"' <<<"$output"
+	assert_equal "$stderr" 'cal-parse: unknown time zone "Mars/Olympus_Mons"; start_local is in UTC'
+	body '.payload.timezone = "../../../etc/passwd"'
+	parse "$B"
+	assert_success
+	jq -e '.start_local == "Tue Nov 25, 3:00 PM UTC"' <<<"$output"
+}
+
+@test "other events: no output, exit 0, a note" {
+	run --separate-stderr cal-parse -s "$(cat $C/routing-form-submission.sig)" $C/routing-form-submission.json
+	assert_success
+	assert_output ""
+	assert_equal "$stderr" "cal-parse: ignoring event routing_form_submission.created: not an invitee event"
+	body '.event = "invitee_no_show.created"'
+	parse "$B"
+	assert_success
+	assert_output ""
+}
+
+@test "signature: missing, malformed, wrong, tampered or for another key exit 77 and print nothing" {
+	sig=$(cat $C/invitee-created.sig)
+	run --separate-stderr -77 cal-parse $C/invitee-created.json
+	assert_output ""
+	assert_equal "$stderr" "cal-parse: no Calendly-Webhook-Signature: refused"
+	for bad in "garbage" "t=1764000000" "v1=${sig#*v1=}" "t=abc,v1=${sig#*v1=}" \
+	    "t=1764000000,v1=zz${sig:15}" "t=1764000000,v1=abcd" "t=1764000000,v1=" \
+	    "t=1764000000,t=1764000000,v1=${sig#*v1=}"; do
+		run --separate-stderr -77 cal-parse -s "$bad" $C/invitee-created.json
+		assert_output ""
+		assert_equal "$stderr" "cal-parse: malformed Calendly-Webhook-Signature: refused"
+	done
+	run --separate-stderr -77 cal-parse -s "t=1764000000,v1=$(printf '0%.0s' {1..64})" $C/invitee-created.json
+	assert_output ""
+	assert_equal "$stderr" "cal-parse: signature does not match the body: refused"
+	sed 's/Ada/Eve/' $C/invitee-created.json >"$BATS_TEST_TMPDIR/tampered.json"
+	run --separate-stderr -77 cal-parse -s "$sig" "$BATS_TEST_TMPDIR/tampered.json"
+	assert_output ""
+	CALENDLY_SIGNING_KEY=another-key run --separate-stderr -77 cal-parse -s "$sig" $C/invitee-created.json
+	assert_output ""
+}
+
+@test "signature: stale in either direction is refused; -t widens the window" {
+	sig=$(cat $C/invitee-created.sig)
+	CALSMS_NOW=1764000181 run --separate-stderr -77 cal-parse -s "$sig" $C/invitee-created.json
+	assert_output ""
+	assert_equal "$stderr" "cal-parse: stale signature: t is 181s from now, tolerance 180s: refused"
+	CALSMS_NOW=1763999819 run -77 cal-parse -s "$sig" $C/invitee-created.json
+	CALSMS_NOW=1764000180 run -0 cal-parse -s "$sig" $C/invitee-created.json
+	CALSMS_NOW=2025-11-24T16:10:00Z run -0 cal-parse -t 600 -s "$sig" $C/invitee-created.json
+	CALSMS_NOW=1764003600 run -77 cal-parse -t 600 -s "$sig" $C/invitee-created.json
+	run -64 cal-parse -t soon -s "$sig" $C/invitee-created.json
+}
+
+@test "signature: extra and reordered parts, spaces, several v1 values" {
+	sig=$(cat $C/invitee-created.sig)
+	v1=${sig#*v1=}
+	for hdr in "v1=$v1,t=1764000000" "t=1764000000, v1=$v1" "t=1764000000,v0=abc,v1=$v1,x=y" \
+	    "t=1764000000,v1=$(printf '1%.0s' {1..64}),v1=$v1" "t=1764000000,v1=${v1^^}"; do
+		run --separate-stderr cal-parse -s "$hdr" $C/invitee-created.json
+		assert_success
+		jq -e '.id == "INV0000000000001"' <<<"$output"
+	done
+}
+
+@test "signature: from HTTP_CALENDLY_WEBHOOK_SIGNATURE under CGI, body on stdin" {
+	HTTP_CALENDLY_WEBHOOK_SIGNATURE=$(cat $C/invitee-created.sig) run --separate-stderr cal-parse <$C/invitee-created.json
+	assert_success
+	jq -e '.id == "INV0000000000001"' <<<"$output"
+	HTTP_CALENDLY_WEBHOOK_SIGNATURE="t=1764000000,v1=00" run -77 cal-parse <$C/invitee-created.json
+}
+
+@test "no key and no -n is a usage error; -n skips verification" {
+	unset CALENDLY_SIGNING_KEY
+	run --separate-stderr -64 cal-parse $C/invitee-created.json
+	assert_output ""
+	assert_equal "$stderr" "cal-parse: no signing key: use -k FILE or CALENDLY_SIGNING_KEY, or -n to skip verification"
+	run --separate-stderr cal-parse -n $C/invitee-created.json
+	assert_success
+	jq -e '.id == "INV0000000000001"' <<<"$output"
+	CALENDLY_SIGNING_KEY= run -64 cal-parse $C/invitee-created.json
+	run -66 cal-parse -k /nonexistent/key $C/invitee-created.json
+	: >"$BATS_TEST_TMPDIR/empty"
+	run -78 cal-parse -k "$BATS_TEST_TMPDIR/empty" $C/invitee-created.json
+}
+
+@test "usage: -h, unknown options, too many files, missing file" {
+	run -0 cal-parse -h
+	assert_line --index 0 --partial "usage: cal-parse"
+	run -64 cal-parse -Z
+	run -64 cal-parse -n a b
+	run --separate-stderr -66 cal-parse -n /nonexistent.json
+	assert_equal "$stderr" "cal-parse: /nonexistent.json: No such file or directory"
+}
+
+@test "bad bodies exit 65 with a reason, after a good signature" {
+	check65() {
+		printf '%s' "$1" >"$BATS_TEST_TMPDIR/bad"
+		run --separate-stderr -65 cal-parse -s "$(sign "$BATS_TEST_TMPDIR/bad")" "$BATS_TEST_TMPDIR/bad"
+		assert_output ""
+		[[ "$stderr" == *"$2"* ]] || fail "for body '${1:0:40}': stderr was: $stderr"
+	}
+	check65 'hello' "body is not JSON"
+	check65 '' "body is not JSON"
+	check65 '{"event": "invitee.created", "payload": {"uri": "x"' "body is not JSON"
+	check65 '[1, 2]' 'no "event" and "payload"'
+	check65 '"invitee.created"' 'no "event" and "payload"'
+	check65 '{"event": "invitee.created"}' 'no "event" and "payload"'
+	check65 '{"event": 5, "payload": {}}' 'no "event" and "payload"'
+	check65 '{"event": "invitee.created", "payload": {"name": "x"}}' "without payload.uri"
+	check65 $'{"event": "invitee.created", "payload": {"uri": "a/\xff\xfe"}}' "not valid UTF-8"
+	check65 $'{"event": "invitee.created", "payload": {"uri": "a/\xc0\xaf"}}' "not valid UTF-8"
+	check65 $'{"event": "invitee.created", "payload": {"uri": "a/\xed\xa0\x80"}}' "not valid UTF-8"
+}
+
+@test "truncated fixture: 65, nothing printed" {
+	head -c 500 $C/invitee-created.json >"$BATS_TEST_TMPDIR/t.json"
+	run --separate-stderr -65 cal-parse -s "$(sign "$BATS_TEST_TMPDIR/t.json")" "$BATS_TEST_TMPDIR/t.json"
+	assert_output ""
+}
+
+@test "deeply nested and huge bodies: refused cleanly, not a crash" {
+	python3 -c 'import sys; sys.stdout.write("{\"event\":\"invitee.created\",\"payload\":" + "[" * 100000 + "]" * 100000 + "}")' >"$BATS_TEST_TMPDIR/deep.json"
+	run --separate-stderr -65 cal-parse -s "$(sign "$BATS_TEST_TMPDIR/deep.json")" "$BATS_TEST_TMPDIR/deep.json"
+	assert_output ""
+	head -c 5000000 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/huge.json"
+	run --separate-stderr -65 cal-parse -n "$BATS_TEST_TMPDIR/huge.json"
+	[[ "$stderr" == *"body larger than"* ]]
+}
+
+@test "a large but valid body (1 MB of answers) is parsed" {
+	body '.payload.text_reminder_number = null
+		| .payload.questions_and_answers = ([range(20000)] | map({question: "Q\(.)", answer: "a long answer \(.)", position: .}))
+			+ [{question: "Mobile", answer: "+1 404 555 0199", position: 20000}]'
+	[ "$(wc -c <"$B")" -gt 1000000 ]
+	parse "$B"
+	assert_success
+	jq -e '.phone == "+14045550199"' <<<"$output"
+}
+
+@test "output is one compact line that jq reads; stdout errors show in the exit status" {
+	run --separate-stderr cal-parse -s "$(cat $C/invitee-created.sig)" $C/invitee-created.json
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" != *": "* ]]
+	run bash -c 'cal-parse -s "$(cat '"$C"'/invitee-created.sig)" '"$C"'/invitee-created.json >/dev/full'
+	assert_failure 74
+}
+
+@test "log lines mask phone numbers" {
+	body '.event = "invitee.created" | .payload.timezone = "+14045550134"'
+	parse "$B"
+	assert_success
+	[[ "$stderr" == *'"+1******0134"'* ]] || fail "stderr: $stderr"
+	[[ "$stderr" != *4045550134* ]]
 }
