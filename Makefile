@@ -97,7 +97,8 @@ install: all
 	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	for m in $(MANS); do \
 		s=$${m##*.}; cp $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
-	cp examples/templates/*.jq $(DESTDIR)$(SHAREDIR)/templates/
+	for t in examples/templates/*.jq; do \
+		[ ! -f "$$t" ] || cp "$$t" $(DESTDIR)$(SHAREDIR)/templates/; done
 
 clean:
 	rm -rf bin build

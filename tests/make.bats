@@ -1,0 +1,34 @@
+#!/usr/bin/env bats
+# The Makefile's own promises: dependency check, install layout.
+load helper
+
+ROOT=$BATS_TEST_DIRNAME/..
+
+@test "make deps as a non-root user names the missing packages and stops" {
+	[ "$(id -u)" = 0 ] || skip "needs root to switch to nobody"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$ROOT/Makefile" ||
+		skip "nobody cannot read the checkout"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		make -s -C "$ROOT" deps DEPS_BUILD= DEPS_TEST=calsms-no-such-package
+	assert_failure
+	assert_output --partial "deps: missing packages; run as root:"
+	assert_output --partial "apt-get install -y calsms-no-such-package"
+}
+
+@test "make deps with everything installed says nothing" {
+	run make -s -C "$ROOT" deps DEPS_TEST=
+	assert_success
+	assert_output ""
+}
+
+@test "make install honours DESTDIR and PREFIX" {
+	run make -s -C "$ROOT" install DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/calsms
+	assert_success
+	d=$BATS_TEST_TMPDIR/root/opt/calsms
+	for p in "$ROOT"/src/*-*.c; do
+		p=${p##*/}
+		[ -x "$d/bin/${p%.c}" ] || fail "missing program ${p%.c}"
+		[ -f "$d/share/man/man1/${p%.c}.1" ] || fail "missing man page ${p%.c}.1"
+	done
+	[ -f "$d/share/man/man7/calsms.7" ]
+}
