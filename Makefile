@@ -74,13 +74,13 @@ check: deps
 	$(MAKE) lint
 
 test: all
-	prove -e 'bats --tap' tests/*.bats
+	prove --failures --comments -e 'bats --tap' tests/*.bats
 
 test-asan:
 	$(MAKE) O=build/asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	CALSMS_BIN=$(CURDIR)/build/asan/bin prove -e 'bats --tap' tests/*.bats
+	CALSMS_BIN=$(CURDIR)/build/asan/bin prove --failures --comments -e 'bats --tap' tests/*.bats
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)

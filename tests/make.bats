@@ -9,20 +9,20 @@ ROOT=$BATS_TEST_DIRNAME/..
 	setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$ROOT/Makefile" ||
 		skip "nobody cannot read the checkout"
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		make -s -C "$ROOT" deps DEPS_BUILD= DEPS_TEST=calsms-no-such-package
+		make -s --no-print-directory -C "$ROOT" deps DEPS_BUILD= DEPS_TEST=calsms-no-such-package
 	assert_failure
 	assert_output --partial "deps: missing packages; run as root:"
 	assert_output --partial "apt-get install -y calsms-no-such-package"
 }
 
 @test "make deps with everything installed says nothing" {
-	run make -s -C "$ROOT" deps DEPS_TEST=
+	run make -s --no-print-directory -C "$ROOT" deps DEPS_TEST=
 	assert_success
 	assert_output ""
 }
 
 @test "make install honours DESTDIR and PREFIX" {
-	run make -s -C "$ROOT" install DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/calsms
+	run make -s --no-print-directory -C "$ROOT" install DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/calsms
 	assert_success
 	d=$BATS_TEST_TMPDIR/root/opt/calsms
 	for p in "$ROOT"/src/*-*.c; do
