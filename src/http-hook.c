@@ -1,0 +1,779 @@
+/*
+ * http-hook: one HTTP/1.x request on stdin, one response on stdout, as
+ * inetd, socat, systemd (Accept=yes) or tcpserver start it.
+ *
+ * The request path picks a handler; the handler runs CGI/1.1 style
+ * (RFC 3875): headers become HTTP_* variables, the body is its stdin, and
+ * its exit status becomes the HTTP status (calsms(7)).  What http-hook can
+ * judge alone it answers itself, without starting a handler: 400, 404,
+ * 405, 408, 411, 413, 431, 505.  One request per connection.
+ *
+ * Under inetd, stderr is the socket too: diagnostics then go to syslog,
+ * never into the response.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "calsms.h"
+
+#define MAX_HEAD 16384
+#define MAX_OUT (1024 * 1024)
+#define MAX_ROUTES 32
+#define MAX_HEADERS 100
+
+extern char **environ;
+
+struct route {
+	const char *path, *handler;
+};
+
+struct request {
+	char head[MAX_HEAD + 1];
+	size_t have, head_len;
+	char *method, *target, *version, *query;
+	char *names[MAX_HEADERS], *values[MAX_HEADERS];
+	int nheaders;
+	char *body;
+	size_t body_len;
+};
+
+static int use_syslog, quiet;
+static int64_t deadline_ms;
+
+/* Deadlines run on the monotonic clock: CALSMS_NOW may freeze the other. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: %s [-q] [-m maxbody] [-t seconds] [-T seconds] "
+	    "/path=handler ...\n", progname);
+	exit(status);
+}
+
+/* Diagnostics: stderr, or syslog when stderr is the client's socket. */
+static void
+logmsg(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (use_syslog) {
+		mask_phones(buf);
+		syslog(LOG_INFO, "%s", buf);
+	} else
+		note("%s", buf);
+}
+
+static int
+same_socket(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	    S_ISSOCK(sa.st_mode) && sa.st_dev == sb.st_dev &&
+	    sa.st_ino == sb.st_ino;
+}
+
+static const char *
+reason(int code)
+{
+	switch (code) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return code < 300 ? "OK" : code < 500 ? "Client Error" : "Server Error";
+	}
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes the whole response; extra is more header lines, CRLF-ended. */
+static int
+respond(int code, const char *extra, const char *body, size_t len)
+{
+	char head[4096];
+	int n;
+
+	if (body == NULL) {
+		body = reason(code);
+		len = strlen(body);
+		n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n"
+		    "Content-Type: text/plain; charset=utf-8\r\n%s"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		    code, reason(code), extra ? extra : "", len + 1);
+		return write_all(1, head, (size_t)n) || write_all(1, body, len) ||
+		    write_all(1, "\n", 1);
+	}
+	n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n%s"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	    code, reason(code), extra ? extra : "", len);
+	if (n < 0 || (size_t)n >= sizeof head)
+		return -1;
+	return write_all(1, head, (size_t)n) || write_all(1, body, len);
+}
+
+/* Reads more of stdin into buf before the deadline: 0 ok, -1 EOF, -2 timeout. */
+static int
+read_more(char *buf, size_t cap, size_t *have)
+{
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	int64_t left = deadline_ms - mono_ms();
+	ssize_t r;
+
+	if (left <= 0)
+		return -2;
+	if (poll(&p, 1, (int)left) == 0)
+		return -2;
+	r = read(0, buf + *have, cap - *have);
+	if (r < 0 && errno == EINTR)
+		return 0;
+	if (r <= 0)
+		return -1;
+	*have += (size_t)r;
+	return 0;
+}
+
+/* Returns the HTTP status to refuse with, or 0 when the head is complete. */
+static int
+read_head(struct request *rq)
+{
+	char *end;
+	int r;
+
+	for (;;) {
+		rq->head[rq->have] = '\0';
+		if ((end = strstr(rq->head, "\r\n\r\n")) != NULL) {
+			rq->head_len = (size_t)(end - rq->head) + 4;
+			return 0;
+		}
+		if ((end = strstr(rq->head, "\n\n")) != NULL) {
+			rq->head_len = (size_t)(end - rq->head) + 2;
+			return 0;
+		}
+		if (rq->have == MAX_HEAD)
+			return 431;
+		if ((r = read_more(rq->head, MAX_HEAD, &rq->have)) == -2)
+			return 408;
+		if (r == -1)
+			return rq->have ? 400 : -1;
+		if (memchr(rq->head, '\0', rq->have))
+			return 400;
+	}
+}
+
+static int
+is_token(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return 0;
+	return 1;
+}
+
+static char *
+next_line(char **p)
+{
+	char *line = *p, *nl = strchr(line, '\n');
+
+	if (nl == NULL)
+		return NULL;
+	*nl = '\0';
+	if (nl > line && nl[-1] == '\r')
+		nl[-1] = '\0';
+	*p = nl + 1;
+	return line;
+}
+
+static int
+parse_fields(struct request *rq)
+{
+	char *p = rq->head, *line, *sp, *colon, *v, *e;
+
+	line = next_line(&p);
+	if (line == NULL || (sp = strchr(line, ' ')) == NULL)
+		return 400;
+	*sp = '\0';
+	rq->method = line;
+	rq->target = sp + 1;
+	if ((sp = strchr(rq->target, ' ')) == NULL)
+		return 400;
+	*sp = '\0';
+	rq->version = sp + 1;
+	if (!is_token(rq->method) || rq->target[0] != '/' ||
+	    strchr(rq->version, ' '))
+		return 400;
+	if (strncmp(rq->version, "HTTP/", 5) != 0 ||
+	    !isdigit((unsigned char)rq->version[5]) || rq->version[6] != '.' ||
+	    !isdigit((unsigned char)rq->version[7]) || rq->version[8])
+		return 400;
+	if (strcmp(rq->version, "HTTP/1.1") != 0 && strcmp(rq->version, "HTTP/1.0") != 0)
+		return 505;
+	if ((rq->query = strchr(rq->target, '?')) != NULL)
+		*rq->query++ = '\0';
+	while ((line = next_line(&p)) != NULL && *line) {
+		if (isspace((unsigned char)*line) || (colon = strchr(line, ':')) == NULL)
+			return 400;	/* obsolete folding, or not a field */
+		*colon = '\0';
+		if (!is_token(line) || rq->nheaders == MAX_HEADERS)
+			return rq->nheaders == MAX_HEADERS ? 431 : 400;
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t');)
+			*--e = '\0';
+		rq->names[rq->nheaders] = line;
+		rq->values[rq->nheaders++] = v;
+	}
+	return 0;
+}
+
+/* The head is parsed in place; the body's first bytes follow it. */
+static int
+parse_head(struct request *rq)
+{
+	char first_body_byte = rq->head[rq->head_len];
+	int code;
+
+	rq->head[rq->head_len] = '\0';
+	code = parse_fields(rq);
+	rq->head[rq->head_len] = first_body_byte;
+	return code;
+}
+
+static const char *
+header(const struct request *rq, const char *name, int *count)
+{
+	const char *v = NULL;
+	int i, n = 0;
+
+	for (i = 0; i < rq->nheaders; i++)
+		if (strcasecmp(rq->names[i], name) == 0) {
+			if (v == NULL)
+				v = rq->values[i];
+			n++;
+		}
+	if (count)
+		*count = n;
+	return v;
+}
+
+static int
+content_length(const struct request *rq, size_t max, size_t *len)
+{
+	const char *v, *te = header(rq, "Transfer-Encoding", NULL);
+	char *end;
+	unsigned long long n;
+	int count, i;
+
+	v = header(rq, "Content-Length", &count);
+	if (te != NULL)
+		return v ? 400 : 411;	/* no chunked bodies; both is smuggling */
+	if (v == NULL)
+		return strcmp(rq->method, "POST") == 0 || strcmp(rq->method, "PUT") == 0 ? 411 : 0;
+	for (i = 0; i < rq->nheaders; i++)
+		if (strcasecmp(rq->names[i], "Content-Length") == 0 &&
+		    strcmp(rq->values[i], v) != 0)
+			return 400;
+	if (!isdigit((unsigned char)*v))
+		return 400;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (*end || errno)
+		return errno ? 413 : 400;
+	if (n > max)
+		return 413;
+	*len = (size_t)n;
+	return 0;
+}
+
+static int
+read_body(struct request *rq, size_t len)
+{
+	size_t have = rq->have - rq->head_len;
+	int r;
+
+	if ((rq->body = malloc(len + 1)) == NULL)
+		return 500;
+	if (have > len)
+		have = len;
+	memcpy(rq->body, rq->head + rq->head_len, have);
+	while (have < len) {
+		if ((r = read_more(rq->body, len, &have)) == -2)
+			return 408;
+		if (r == -1)
+			return 400;
+	}
+	rq->body_len = len;
+	return 0;
+}
+
+static void
+setenv_http(const char *name, const char *value)
+{
+	char var[160], *d;
+	const char *old;
+	size_t n;
+
+	if (strlen(name) > 100 || strchr(name, '_') || strcasecmp(name, "Proxy") == 0)
+		return;	/* ambiguous names, and httpoxy */
+	strcpy(var, "HTTP_");
+	for (d = var + 5; *name; name++)
+		*d++ = *name == '-' ? '_' : (char)toupper((unsigned char)*name);
+	*d = '\0';
+	if ((old = getenv(var)) != NULL) {
+		n = strlen(old) + strlen(value) + 3;
+		if ((d = malloc(n)) == NULL)
+			return;
+		snprintf(d, n, "%s, %s", old, value);
+		setenv(var, d, 1);
+		free(d);
+	} else
+		setenv(var, value, 1);
+}
+
+static void
+peer_env(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	char addr[INET6_ADDRSTRLEN] = "";
+	const char *e;
+
+	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof addr);
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof addr);
+	}
+	if (*addr == '\0' && ((e = getenv("SOCAT_PEERADDR")) || (e = getenv("TCPREMOTEIP")) ||
+	    (e = getenv("REMOTE_HOST"))))
+		snprintf(addr, sizeof addr, "%s", e);
+	setenv("REMOTE_ADDR", *addr ? addr : "127.0.0.1", 1);
+}
+
+/* The CGI/1.1 meta-variables, in the child, before exec. */
+static void
+cgi_env(const struct request *rq, const char *path)
+{
+	char **e, n[32];
+	int i;
+
+	for (e = environ; *e;)
+		if (strncmp(*e, "HTTP_", 5) == 0) {
+			char name[256];
+
+			snprintf(name, sizeof name, "%.*s", (int)strcspn(*e, "="), *e);
+			unsetenv(name);
+			e = environ;
+		} else
+			e++;
+	setenv("GATEWAY_INTERFACE", "CGI/1.1", 1);
+	setenv("SERVER_PROTOCOL", rq->version, 1);
+	setenv("SERVER_SOFTWARE", "calsms-http-hook", 1);
+	setenv("REQUEST_METHOD", rq->method, 1);
+	setenv("SCRIPT_NAME", path, 1);
+	setenv("PATH_INFO", "", 1);
+	setenv("QUERY_STRING", rq->query ? rq->query : "", 1);
+	snprintf(n, sizeof n, "%zu", rq->body_len);
+	setenv("CONTENT_LENGTH", n, 1);
+	unsetenv("CONTENT_TYPE");
+	for (i = 0; i < rq->nheaders; i++) {
+		if (strcasecmp(rq->names[i], "Content-Type") == 0)
+			setenv("CONTENT_TYPE", rq->values[i], 1);
+		else if (strcasecmp(rq->names[i], "Content-Length") != 0)
+			setenv_http(rq->names[i], rq->values[i]);
+	}
+	if (header(rq, "Host", NULL))
+		setenv("SERVER_NAME", header(rq, "Host", NULL), 1);
+	peer_env();
+}
+
+struct child {
+	pid_t pid;
+	int in, out, err;
+	char *buf;
+	size_t len;
+	char errbuf[1024];
+	size_t errlen;
+};
+
+static void
+forward_stderr(struct child *c, int flush)
+{
+	char *nl;
+
+	c->errbuf[c->errlen] = '\0';
+	while ((nl = strchr(c->errbuf, '\n')) != NULL || (flush && c->errlen) ||
+	    c->errlen == sizeof c->errbuf - 1) {
+		if (nl)
+			*nl = '\0';
+		if (use_syslog) {
+			mask_phones(c->errbuf);
+			syslog(LOG_INFO, "%s", c->errbuf);
+		} else
+			fprintf(stderr, "%s\n", c->errbuf);
+		if (nl == NULL) {
+			c->errlen = 0;
+			break;
+		}
+		c->errlen -= (size_t)(nl + 1 - c->errbuf);
+		memmove(c->errbuf, nl + 1, c->errlen + 1);
+	}
+}
+
+static int
+spawn(struct child *c, const struct request *rq, const struct route *rt)
+{
+	int in[2], out[2], err[2];
+
+	if (pipe(in) || pipe(out) || pipe(err))
+		return -1;
+	if ((c->pid = fork()) < 0)
+		return -1;
+	if (c->pid == 0) {
+		setpgid(0, 0);
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+		close(err[0]); close(err[1]);
+		signal(SIGPIPE, SIG_DFL);
+		cgi_env(rq, rt->path);
+		execlp(rt->handler, rt->handler, (char *)NULL);
+		fprintf(stderr, "%s: %s: %s\n", progname, rt->handler, strerror(errno));
+		_exit(126);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	c->in = in[1];
+	c->out = out[0];
+	c->err = err[0];
+	fcntl(c->in, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/*
+ * Feeds the body and collects stdout and stderr at once, so that a handler
+ * that writes before it has read everything cannot deadlock us.
+ * Returns the wait status, or -1 on timeout (the handler is killed).
+ */
+static int
+run_handler(struct child *c, const struct request *rq, int timeout_s)
+{
+	size_t off = 0;
+	int64_t end = mono_ms() + (int64_t)timeout_s * 1000;
+	struct pollfd p[3];
+	int status, n, i;
+	ssize_t r;
+
+	if (rq->body_len == 0) {
+		close(c->in);
+		c->in = -1;
+	}
+	c->buf = malloc(MAX_OUT + 1);
+	while (c->in >= 0 || c->out >= 0 || c->err >= 0) {
+		p[0] = (struct pollfd){ .fd = c->in, .events = POLLOUT };
+		p[1] = (struct pollfd){ .fd = c->out, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = c->err, .events = POLLIN };
+		n = (int)(end - mono_ms());
+		if (n <= 0 || (n = poll(p, 3, n)) == 0) {
+			kill(-c->pid, SIGKILL);
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &status, 0);
+			return -1;
+		}
+		if (n < 0)
+			continue;
+		if (p[0].revents) {
+			r = write(c->in, rq->body + off, rq->body_len - off);
+			if (r > 0)
+				off += (size_t)r;
+			if (r < 0 && errno != EAGAIN && errno != EINTR)
+				off = rq->body_len;	/* the handler stopped reading */
+			if (off == rq->body_len) {
+				close(c->in);
+				c->in = -1;
+			}
+		}
+		if (p[1].revents) {
+			char sink[4096];
+
+			r = c->len < MAX_OUT ? read(c->out, c->buf + c->len, MAX_OUT - c->len) :
+			    read(c->out, sink, sizeof sink);
+			if (r > 0 && c->len < MAX_OUT)
+				c->len += (size_t)r;
+			if (r == 0 || (r < 0 && errno != EINTR)) {
+				close(c->out);
+				c->out = -1;
+			}
+		}
+		if (p[2].revents) {
+			r = read(c->err, c->errbuf + c->errlen, sizeof c->errbuf - 1 - c->errlen);
+			if (r > 0) {
+				c->errlen += (size_t)r;
+				forward_stderr(c, 0);
+			} else if (r == 0 || errno != EINTR) {
+				forward_stderr(c, 1);
+				close(c->err);
+				c->err = -1;
+			}
+		}
+		for (i = 0; i < 3; i++)
+			p[i].revents = 0;
+	}
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+/* sysexits to HTTP, as calsms(7) has it. */
+static int
+http_status(int code)
+{
+	switch (code) {
+	case 0: return 200;
+	case EXIT_DATA: return 400;
+	case EXIT_UNAVAILABLE: case EXIT_TEMPFAIL: return 503;
+	case EXIT_NOPERM: return 401;
+	default: return 500;
+	}
+}
+
+/*
+ * A handler's output may start with CGI header lines ("Status: 202",
+ * "Content-Type: text/xml") ended by a blank line.  Returns where the body
+ * starts: past the headers, or the start of the output when there are none.
+ */
+static char *
+cgi_headers(char *out, char *extra, size_t cap, int *code, int *typed)
+{
+	char *p = out, *line, *colon, *v;
+	size_t elen = 0;
+	size_t first = strcspn(out, ":\n");
+
+	if (out[first] != ':' || first == 0 || (!strstr(out, "\n\n") &&
+	    !strstr(out, "\r\n\r\n")))
+		return out;
+	for (v = out; v < out + first; v++)
+		if (!isalnum((unsigned char)*v) && *v != '-')
+			return out;
+	while ((line = next_line(&p)) != NULL && *line) {
+		if ((colon = strchr(line, ':')) == NULL)
+			continue;
+		*colon = '\0';
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		if (strcasecmp(line, "Status") == 0) {
+			*code = atoi(v);
+			if (*code < 200 || *code > 599)
+				*code = 500;
+		} else if (is_token(line) && strcasecmp(line, "Content-Length") &&
+		    strcasecmp(line, "Connection") &&
+		    elen + strlen(line) + strlen(v) + 5 < cap) {
+			*typed |= strcasecmp(line, "Content-Type") == 0;
+			elen += (size_t)snprintf(extra + elen, cap - elen,
+			    "%s: %s\r\n", line, v);
+		}
+	}
+	return p;
+}
+
+static int
+cgi_reply(struct child *c)
+{
+	char extra[2048] = "", *body;
+	int code = 200, typed = 0;
+
+	c->buf[c->len] = '\0';
+	body = cgi_headers(c->buf, extra, sizeof extra - 64, &code, &typed);
+	if (!typed)
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra),
+		    "Content-Type: %s\r\n", *body == '{' ? "application/json" :
+		    "text/plain; charset=utf-8");
+	if (respond(code, extra, body, c->len - (size_t)(body - c->buf)))
+		return -1;
+	return code;
+}
+
+static int
+parse_routes(int argc, char **argv, struct route *rt)
+{
+	int i, n = 0;
+	char *eq;
+
+	for (i = 0; i < argc; i++) {
+		if (argv[i][0] != '/' || (eq = strchr(argv[i], '=')) == NULL ||
+		    eq[1] == '\0' || n == MAX_ROUTES)
+			die(EXIT_USAGE, "not a /path=handler mapping: %s", argv[i]);
+		*eq = '\0';
+		rt[n].path = argv[i];
+		rt[n++].handler = eq + 1;
+	}
+	return n;
+}
+
+static int
+serve(struct request *rq, struct route *routes, int nroutes, size_t max_body,
+    const struct route **hit)
+{
+	size_t len = 0;
+	int code, i, count;
+	const char *expect;
+
+	if ((code = read_head(rq)) != 0)
+		return code;
+	if ((code = parse_head(rq)) != 0)
+		return code;
+	header(rq, "Host", &count);
+	if (strcmp(rq->version, "HTTP/1.1") == 0 && count != 1)
+		return 400;
+	for (i = 0; i < nroutes && strcmp(routes[i].path, rq->target) != 0; i++)
+		;
+	if (i == nroutes)
+		return 404;
+	*hit = &routes[i];
+	if (strcmp(rq->method, "POST") != 0)
+		return 405;
+	if ((code = content_length(rq, max_body, &len)) != 0)
+		return code;
+	expect = header(rq, "Expect", NULL);
+	if (expect && strcasecmp(expect, "100-continue") == 0 &&
+	    rq->have == rq->head_len && len > 0 &&
+	    write_all(1, "HTTP/1.1 100 Continue\r\n\r\n", 25))
+		return -1;
+	return read_body(rq, len);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct request rq;
+	struct route routes[MAX_ROUTES];
+	const struct route *hit = NULL;
+	struct child c = { 0 };
+	long max_body = 1024 * 1024, t_read = 10, t_run = 30, *lp;
+	int64_t started = mono_ms();
+	int ch, nroutes, code, status;
+	char *end;
+
+	log_init(argv[0]);
+	while ((ch = getopt(argc, argv, "+hm:qt:T:")) != -1) {
+		switch (ch) {
+		case 'h': usage(0); break;
+		case 'q': quiet = 1; break;
+		case 'm': case 't': case 'T':
+			lp = ch == 'm' ? &max_body : ch == 't' ? &t_read : &t_run;
+			errno = 0;
+			*lp = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || *lp <= 0)
+				die(EXIT_USAGE, "-%c: not a positive number: %s", ch, optarg);
+			break;
+		default: usage(EXIT_USAGE);
+		}
+	}
+	if (optind == argc)
+		usage(EXIT_USAGE);
+	nroutes = parse_routes(argc - optind, argv + optind, routes);
+	if (same_socket(1, 2)) {
+		use_syslog = 1;
+		openlog(progname, LOG_PID, LOG_DAEMON);
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			close(2);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	deadline_ms = started + t_read * 1000;
+
+	code = serve(&rq, routes, nroutes, (size_t)max_body, &hit);
+	if (code == -1)
+		return 0;	/* the client went away before sending anything */
+	if (code != 0) {
+		if (!quiet || code >= 500)
+			logmsg("%s %s: %d %s", rq.method ? rq.method : "-",
+			    rq.target ? rq.target : "-", code, reason(code));
+		if (respond(code, code == 405 ? "Allow: POST\r\n" : NULL, NULL, 0))
+			return EXIT_IOERR;
+		return 0;
+	}
+	if (spawn(&c, &rq, hit) != 0) {
+		logmsg("cannot start %s: %s", hit->handler, strerror(errno));
+		return respond(500, NULL, NULL, 0) ? EXIT_IOERR : 0;
+	}
+	status = run_handler(&c, &rq, (int)t_run);
+	if (status == -1) {
+		logmsg("%s: %s ran over %lds: killed", rq.target, hit->handler, t_run);
+		code = respond(503, "Retry-After: 60\r\n", NULL, 0) ? -1 : 503;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		code = cgi_reply(&c);
+	else {
+		code = WIFEXITED(status) ? http_status(WEXITSTATUS(status)) : 500;
+		code = respond(code, code == 503 ? "Retry-After: 60\r\n" : NULL,
+		    NULL, 0) ? -1 : code;
+	}
+	if (!quiet)
+		logmsg("%s %s: %d, handler %s %d, %lld ms", rq.method, rq.target,
+		    code, status != -1 && WIFSIGNALED(status) ? "signal" : "exit",
+		    status == -1 ? -1 : WIFSIGNALED(status) ? WTERMSIG(status) :
+		    WEXITSTATUS(status), (long long)(mono_ms() - started));
+	free(c.buf);
+	free(rq.body);
+	return code < 0 ? EXIT_IOERR : 0;
+}

@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# http-hook: raw requests on stdin, through socat and through inetd.
+load helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cat >"$T/h" <<'SH'
+#!/bin/sh
+env | grep -E '^(HTTP_|CONTENT_|REQUEST_|QUERY_|SCRIPT_|REMOTE_|SERVER_|GATEWAY_)' | sort >"$(dirname "$0")/env"
+cat >"$(dirname "$0")/body"
+echo "handler: ran" >&2
+exit "${CODE:-0}"
+SH
+	chmod +x "$T/h"
+}
+
+teardown() {
+	for p in "$T"/*.pid; do
+		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
+	done
+}
+
+# req REQUEST...: printf the request into http-hook with the test handler
+req() {
+	printf "$1" | http-hook -q "${@:2}" /hook="$T/h" 2>>"$T/stderr"
+}
+
+status_line() { head -n1 <<<"$1" | tr -d '\r'; }
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+	for _ in $(seq 50); do
+		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "a POST runs the handler CGI style: headers as HTTP_*, body on stdin" {
+	run --separate-stderr req 'POST /hook?a=1&b=2 HTTP/1.1\r\nHost: hooks.example\r\nContent-Type: application/json\r\nX-Trace: one\r\nx-trace: two\r\nCalendly-Webhook-Signature: t=1,v1=ab\r\nContent-Length: 11\r\n\r\n{"a": "b"}\n'
+	assert_success
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	assert_output --partial $'Connection: close\r'
+	assert_equal "$(cat "$T/body")" '{"a": "b"}'
+	run cat "$T/env"
+	assert_line "CONTENT_LENGTH=11"
+	assert_line "CONTENT_TYPE=application/json"
+	assert_line "GATEWAY_INTERFACE=CGI/1.1"
+	assert_line "HTTP_CALENDLY_WEBHOOK_SIGNATURE=t=1,v1=ab"
+	assert_line "HTTP_HOST=hooks.example"
+	assert_line "HTTP_X_TRACE=one, two"
+	assert_line "QUERY_STRING=a=1&b=2"
+	assert_line "REQUEST_METHOD=POST"
+	assert_line "SCRIPT_NAME=/hook"
+	assert_line "SERVER_PROTOCOL=HTTP/1.1"
+	refute_line --partial "HTTP_CONTENT_LENGTH"
+}
+
+@test "handler exit status becomes the HTTP status" {
+	for pair in 0:200 64:500 65:400 69:503 75:503 77:401 1:500 70:500; do
+		CODE=${pair%:*} run req 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi'
+		assert_success
+		assert_equal "$(status_line "$output")" "HTTP/1.1 ${pair#*:} $(case ${pair#*:} in
+			200) echo OK;; 400) echo Bad Request;; 401) echo Unauthorized;;
+			500) echo Internal Server Error;; 503) echo Service Unavailable;; esac)"
+	done
+	CODE=75 run req 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi'
+	assert_output --partial $'Retry-After: 60\r'
+}
+
+@test "a handler killed by a signal is a 500" {
+	printf '#!/bin/sh\nkill -9 $$\n' >"$T/k"
+	chmod +x "$T/k"
+	run bash -c "printf 'POST /k HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n' | http-hook -q /k=$T/k 2>/dev/null"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 500 Internal Server Error"
+}
+
+@test "CGI Status and headers from the handler are the response" {
+	printf '#!/bin/sh\ncat >/dev/null\nprintf "Status: 202 Accepted\\nContent-Type: text/xml\\nX-Extra: yes\\n\\n<Response/>\\n"\n' >"$T/cgi"
+	chmod +x "$T/cgi"
+	run bash -c "printf 'POST /sms HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc' | http-hook -q /hook=$T/h /sms=$T/cgi"
+	assert_success
+	assert_equal "$(status_line "$output")" "HTTP/1.1 202 Accepted"
+	assert_output --partial $'Content-Type: text/xml\r'
+	assert_output --partial $'X-Extra: yes\r'
+	assert_output --partial $'Content-Length: 12\r'
+	[[ "$output" == *$'\r\n\r\n<Response/>' ]]
+}
+
+@test "plain handler output is the body; JSON gets application/json" {
+	printf '#!/bin/sh\ncat >/dev/null\necho "{\\"ok\\":true}"\n' >"$T/j"
+	chmod +x "$T/j"
+	run bash -c "printf 'POST /j HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n' | http-hook -q /j=$T/j"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	assert_output --partial $'Content-Type: application/json\r'
+	[[ "$output" == *$'\r\n\r\n{"ok":true}' ]]
+}
+
+@test "what http-hook judges alone never starts the handler" {
+	check() {
+		rm -f "$T/env"
+		run req "$2" "${@:3}"
+		assert_success
+		assert_equal "$(status_line "$output")" "$1"
+		[ ! -e "$T/env" ] || fail "handler ran for: $2"
+	}
+	check "HTTP/1.1 404 Not Found" 'POST /other HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n'
+	check "HTTP/1.1 404 Not Found" 'POST /hook/x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n'
+	check "HTTP/1.1 405 Method Not Allowed" 'GET /hook HTTP/1.1\r\nHost: a\r\n\r\n'
+	check "HTTP/1.1 411 Length Required" 'POST /hook HTTP/1.1\r\nHost: a\r\n\r\n'
+	check "HTTP/1.1 411 Length Required" 'POST /hook HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: -3\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 3x\r\n\r\nabc'
+	check "HTTP/1.1 413 Content Too Large" 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n'
+	check "HTTP/1.1 413 Content Too Large" 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world' -m 10
+	check "HTTP/1.1 505 HTTP Version Not Supported" 'POST /hook HTTP/2.0\r\nHost: a\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nContent-Length: 0\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 0\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nHost: a\r\nNoColonHere\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nHost: a\r\nBad Name: 1\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST  /hook HTTP/1.1\r\nHost: a\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST hook HTTP/1.1\r\nHost: a\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook FTP/1.1\r\nHost: a\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'garbage\r\n\r\n'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nshort'
+	check "HTTP/1.1 400 Bad Request" 'POST /hook HTTP/1.1\r\nHost'
+}
+
+@test "431 for a head larger than 16 KiB" {
+	big=$(head -c 20000 /dev/zero | tr '\0' a)
+	run req "POST /hook HTTP/1.1\r\nHost: a\r\nX-Big: $big\r\n\r\n"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 431 Request Header Fields Too Large"
+	hdrs=$(for i in $(seq 120); do printf 'X-H%d: v\\r\\n' "$i"; done)
+	run req "POST /hook HTTP/1.1\r\nHost: a\r\n${hdrs}Content-Length: 0\r\n\r\n"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 431 Request Header Fields Too Large"
+}
+
+@test "408 for a client that stops sending; the handler never runs" {
+	run bash -c "(printf 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc'; sleep 4) | http-hook -q -t 1 /hook=$T/h"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 408 Request Timeout"
+	[ ! -e "$T/env" ]
+	run bash -c "(printf 'POST /hook HTTP/1.1\r\n'; sleep 4) | http-hook -q -t 1 /hook=$T/h"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 408 Request Timeout"
+}
+
+@test "a handler that runs too long is killed with its children: 503" {
+	printf '#!/bin/sh\nsleep 30 &\necho $! >"%s/child"\nwait\n' "$T" >"$T/slow"
+	chmod +x "$T/slow"
+	run bash -c "printf 'POST /s HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n' | http-hook -q -T 1 /s=$T/slow 2>/dev/null"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 503 Service Unavailable"
+	sleep 0.2
+	# gone, or a zombie waiting for a reaper: not running either way
+	state=$(ps -o stat= -p "$(cat "$T/child")" || true)
+	[[ -z "$state" || "$state" == Z* ]] || fail "child still running: $state"
+}
+
+@test "Proxy and underscore headers never reach the handler; old HTTP_ variables are cleared" {
+	HTTP_STALE=1 run req 'POST /hook HTTP/1.1\r\nHost: a\r\nProxy: http://evil\r\nX_Under: 1\r\nContent-Length: 0\r\n\r\n'
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	run cat "$T/env"
+	refute_line --partial "HTTP_PROXY"
+	refute_line --partial "HTTP_X_UNDER"
+	refute_line --partial "HTTP_STALE"
+}
+
+@test "Expect: 100-continue gets an interim 100 before the answer" {
+	run req 'POST /hook HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n'
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	printf 'sleep 0.3; printf abc' >"$T/later"
+	run bash -c "(printf 'POST /hook HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n'; sh $T/later) | http-hook -q /hook=$T/h 2>/dev/null"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 100 Continue"
+	assert_output --partial "HTTP/1.1 200 OK"
+	assert_equal "$(cat "$T/body")" "abc"
+}
+
+@test "handler stderr reaches http-hook's stderr, with an access line" {
+	run --separate-stderr bash -c "printf 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n' | http-hook /hook=$T/h"
+	assert_success
+	[[ "$stderr" == *"handler: ran"* ]]
+	[[ "$stderr" == *"http-hook: POST /hook: 200, handler exit 0,"* ]]
+}
+
+@test "usage errors" {
+	run -64 http-hook
+	run -64 http-hook hook=/bin/true
+	run -64 http-hook /hook=
+	run -64 http-hook -t x /hook=/bin/true
+	run -0 http-hook -h
+	assert_output --partial "usage: http-hook"
+}
+
+@test "through socat: curl posts a signed Calendly webhook; a forged one gets 401" {
+	port=$(free_port)
+	cat >"$T/on-booking" <<SH
+#!/bin/sh
+cal-parse >>"$T/appointments"
+SH
+	chmod +x "$T/on-booking"
+	CALENDLY_SIGNING_KEY=$KEY CALSMS_NOW=1764000000 \
+	socat TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork EXEC:"http-hook -q /calendly=$T/on-booking" 2>"$T/socat.err" &
+	echo $! >"$T/socat.pid"
+	wait_port "$port"
+	run curl -sS -o "$T/resp" -w '%{http_code}' -H "Calendly-Webhook-Signature: $(cat "$FIX/calendly/invitee-created.sig")" \
+		-H 'Content-Type: application/json' --data-binary @"$FIX/calendly/invitee-created.json" "http://127.0.0.1:$port/calendly"
+	assert_output 200
+	run jq -r .phone "$T/appointments"
+	assert_output "+14045550134"
+	run curl -sS -o "$T/resp" -w '%{http_code}' -H "Calendly-Webhook-Signature: t=1764000000,v1=$(printf '0%.0s' {1..64})" \
+		--data-binary @"$FIX/calendly/invitee-created.json" "http://127.0.0.1:$port/calendly"
+	assert_output 401
+	[ "$(wc -l <"$T/appointments")" -eq 1 ]
+	run curl -sS -o /dev/null -w '%{http_code}' --data-binary x "http://127.0.0.1:$port/nope"
+	assert_output 404
+}
+
+@test "through inetd: handler notes never leak into the response" {
+	port=$(free_port)
+	printf '127.0.0.1:%s stream tcp nowait root %s http-hook /hook=%s\n' "$port" "$(command -v http-hook)" "$T/h" >"$T/inetd.conf"
+	command -v inetd >/dev/null || skip "inetd is not installed"
+	[ "$(id -u)" = 0 ] || skip "inetd needs root for its user field"
+	inetd -i "$T/inetd.conf" 2>"$T/inetd.err" &
+	echo $! >"$T/inetd.pid"
+	wait_port "$port"
+	run curl -sS -i --data-binary 'from inetd' "http://127.0.0.1:$port/hook"
+	assert_success
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	refute_output --partial "handler: ran"
+	assert_equal "$(cat "$T/body")" "from inetd"
+	run cat "$T/env"
+	assert_line "REMOTE_ADDR=127.0.0.1"
+}
