@@ -12,10 +12,14 @@ json_error_note(const char *name, long line, jv err)
 {
 	char msg[96];
 	jv m = jv_invalid_get_msg(err);
+	char *at;
 
-	if (jv_get_kind(m) == JV_KIND_STRING)
+	if (jv_get_kind(m) == JV_KIND_STRING) {
 		snprintf(msg, sizeof msg, "%s", jv_string_value(m));
-	else
+		/* jq counts lines from where its parser was last reset: drop it */
+		if ((at = strstr(msg, " at line ")) != NULL)
+			*at = '\0';
+	} else
 		snprintf(msg, sizeof msg, "invalid JSON");
 	jv_free(m);
 	note("%s:%ld: %s; skipped", name, line, msg);
