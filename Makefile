@@ -93,8 +93,10 @@ bench: deps all
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
-		$(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(SHAREDIR)/templates
+		$(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(SHAREDIR)/templates \
+		$(DESTDIR)$(PREFIX)/libexec/calsms
 	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	cp examples/on-booking examples/on-reply $(DESTDIR)$(PREFIX)/libexec/calsms/
 	for m in $(MANS); do \
 		s=$${m##*.}; cp $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
 	for t in examples/templates/*.jq; do \

@@ -31,4 +31,6 @@ ROOT=$BATS_TEST_DIRNAME/..
 		[ -f "$d/share/man/man1/${p%.c}.1" ] || fail "missing man page ${p%.c}.1"
 	done
 	[ -f "$d/share/man/man7/calsms.7" ]
+	[ -x "$d/libexec/calsms/on-booking" ]
+	[ -x "$d/libexec/calsms/on-reply" ]
 }
