@@ -13,6 +13,7 @@
 #define EXIT_NOINPUT 66
 #define EXIT_UNAVAILABLE 69
 #define EXIT_SOFTWARE 70
+#define EXIT_CANTCREAT 73
 #define EXIT_IOERR 74
 #define EXIT_TEMPFAIL 75
 #define EXIT_NOPERM 77
@@ -29,7 +30,10 @@ int finish_stdout(int status);
 
 /* json.c: streams of JSON values in, one compact object per line out */
 typedef int (*json_item_fn)(jv value, long line, void *ctx);
+typedef int (*json_flush_fn)(void *ctx);
 int json_read_stream(FILE *in, const char *name, json_item_fn fn, void *ctx);
+int json_read_groups(int fd, const char *name, json_item_fn fn,
+    json_flush_fn flush, void *ctx, int max, int max_ms);
 void json_print(jv value);
 jv json_get(jv obj, const char *key);
 jv json_path(jv obj, ...);
@@ -47,6 +51,7 @@ void rfc3339_format(int64_t t, char out[32]);
 jv rfc3339_jv(int64_t t);
 int duration_parse(const char *s, int64_t *seconds);
 int local_time_format(int64_t t, const char *zone, char *out, size_t n);
+int64_t quiet_end(int64_t t, const char *zone, int from, int to);
 
 /* phone.c: E.164 numbers */
 int phone_e164(const char *in, const char *country, char out[17]);

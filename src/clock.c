@@ -198,6 +198,28 @@ zone_known(const char *zone)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+static char *
+zone_enter(const char *zone, int *fallback)
+{
+	char *old = getenv("TZ"), *saved = old ? strdup(old) : NULL;
+
+	*fallback = !zone_known(zone);
+	setenv("TZ", *fallback ? "UTC" : zone, 1);
+	tzset();
+	return saved;
+}
+
+static void
+zone_leave(char *saved)
+{
+	if (saved) {
+		setenv("TZ", saved, 1);
+		free(saved);
+	} else
+		unsetenv("TZ");
+	tzset();
+}
+
 /*
  * "Tue Nov 25, 10:00 AM EST": t in the IANA zone. An unknown zone falls
  * back to UTC; the return value says so (1), so the caller can note it.
@@ -208,26 +230,48 @@ local_time_format(int64_t t, const char *zone, char *out, size_t n)
 	static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	char *old = getenv("TZ"), *saved = old ? strdup(old) : NULL;
-	int fallback = !zone_known(zone);
+	int fallback;
+	char *saved = zone_enter(zone, &fallback), abbr[16];
 	struct tm tm;
 	time_t tt = (time_t)t;
-	char abbr[16];
 	int hour;
 
-	setenv("TZ", fallback ? "UTC" : zone, 1);
-	tzset();
 	localtime_r(&tt, &tm);
 	strftime(abbr, sizeof abbr, "%Z", &tm);
-	if (saved) {
-		setenv("TZ", saved, 1);
-		free(saved);
-	} else
-		unsetenv("TZ");
-	tzset();
+	zone_leave(saved);
 	hour = tm.tm_hour % 12 ? tm.tm_hour % 12 : 12;
 	snprintf(out, n, "%s %s %d, %d:%02d %s %s", days[tm.tm_wday],
 	    months[tm.tm_mon], tm.tm_mday, hour, tm.tm_min,
 	    tm.tm_hour < 12 ? "AM" : "PM", abbr);
 	return fallback;
+}
+
+/*
+ * Quiet hours from..to (minutes after local midnight; the window may wrap
+ * midnight) in zone: 0 when t is outside, else the time the window ends.
+ */
+int64_t
+quiet_end(int64_t t, const char *zone, int from, int to)
+{
+	int fallback, m, wraps = from > to;
+	char *saved = zone_enter(zone, &fallback);
+	struct tm tm;
+	time_t tt = (time_t)t, end;
+
+	localtime_r(&tt, &tm);
+	m = tm.tm_hour * 60 + tm.tm_min;
+	if (from == to || (!wraps && (m < from || m >= to)) ||
+	    (wraps && m < from && m >= to)) {
+		zone_leave(saved);
+		return 0;
+	}
+	if (wraps && m >= from)
+		tm.tm_mday++;
+	tm.tm_hour = to / 60;
+	tm.tm_min = to % 60;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	end = mktime(&tm);
+	zone_leave(saved);
+	return end > tt ? (int64_t)end : t + 60;
 }

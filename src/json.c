@@ -1,8 +1,12 @@
 /* json.c: read a stream of JSON values as jq does; write one per line. */
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "calsms.h"
 
@@ -25,59 +29,153 @@ json_error_note(const char *name, long line, jv err)
 	note("%s:%ld: %s; skipped", name, line, msg);
 }
 
+struct reader {
+	jv_parser *p;
+	const char *name;
+	long line;
+	int status;
+	json_item_fn fn;
+	void *ctx;
+	int items;
+};
+
+static void
+keep(struct reader *r, int status)
+{
+	if (status > r->status)
+		r->status = status;
+}
+
+/* Feeds one line (or the end, when len is 0 and last) and hands out values. */
+static void
+feed(struct reader *r, const char *line, size_t len, int last)
+{
+	jv v;
+
+	jv_parser_set_buf(r->p, line, (int)len, !last);
+	for (;;) {
+		v = jv_parser_next(r->p);
+		if (jv_is_valid(v)) {
+			r->items++;
+			keep(r, r->fn(v, r->line, r->ctx));
+			continue;
+		}
+		if (jv_invalid_has_msg(jv_copy(v))) {
+			json_error_note(r->name, r->line, v);
+			keep(r, EXIT_DATA);
+			jv_parser_free(r->p);
+			r->p = jv_parser_new(0);
+			return;
+		}
+		jv_free(v);
+		return;
+	}
+}
+
 /*
  * Calls fn for every value read from in. A value that does not parse is
  * reported with its line and skipped; reading resumes at the next line.
- * Returns 0, or EXIT_DATA when something was skipped, or the first non-zero
- * status fn returned (fn's statuses are kept, the highest wins).
+ * Returns 0, or EXIT_DATA when something was skipped, or the highest
+ * status fn returned.
  */
 int
 json_read_stream(FILE *in, const char *name, json_item_fn fn, void *ctx)
 {
-	jv_parser *p = jv_parser_new(0);
+	struct reader r = { jv_parser_new(0), name, 0, 0, fn, ctx, 0 };
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	long lineno = 0;
-	int status = 0, r, eof = 0;
-	jv v;
 
-	while (!eof) {
-		len = getline(&line, &cap, in);
-		if (len < 0) {
-			eof = 1;
-			jv_parser_set_buf(p, "", 0, 0);
-		} else {
-			lineno++;
-			jv_parser_set_buf(p, line, (int)len, 1);
-		}
-		for (;;) {
-			v = jv_parser_next(p);
-			if (jv_is_valid(v)) {
-				r = fn(v, lineno, ctx);
-				if (r > status)
-					status = r;
-				continue;
-			}
-			if (jv_invalid_has_msg(jv_copy(v))) {
-				json_error_note(name, lineno, v);
-				if (status < EXIT_DATA)
-					status = EXIT_DATA;
-				jv_parser_free(p);
-				p = jv_parser_new(0);
-				break;
-			}
-			jv_free(v);
-			break;
-		}
+	while ((len = getline(&line, &cap, in)) >= 0) {
+		r.line++;
+		feed(&r, line, (size_t)len, 0);
 	}
+	feed(&r, "", 0, 1);
 	if (ferror(in)) {
 		note("%s: read error", name);
-		status = EXIT_IOERR;
+		keep(&r, EXIT_IOERR);
 	}
-	jv_parser_free(p);
+	jv_parser_free(r.p);
 	free(line);
-	return status;
+	return r.status;
+}
+
+static int
+readable_now(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Like json_read_stream on a descriptor, for writers that commit in
+ * groups: flush is called after at most max values, after max_ms, and
+ * whenever no more input is waiting, so a slow stream is never held back
+ * and a fast one is committed in large groups.
+ */
+int
+json_read_groups(int fd, const char *name, json_item_fn fn,
+    json_flush_fn flush, void *ctx, int max, int max_ms)
+{
+	struct reader r = { jv_parser_new(0), name, 0, 0, fn, ctx, 0 };
+	char buf[65536], *line = NULL, *nl, *p;
+	size_t len = 0, cap = 0, seg;
+	ssize_t n;
+	int64_t first = 0;
+
+	for (;;) {
+		if (r.items && (r.items >= max || mono_ms() - first >= max_ms ||
+		    !readable_now(fd))) {
+			keep(&r, flush(ctx));
+			r.items = 0;
+		}
+		if ((n = read(fd, buf, sizeof buf)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (p = buf; p < buf + n; p += seg) {
+			nl = memchr(p, '\n', (size_t)(buf + n - p));
+			seg = nl ? (size_t)(nl - p) + 1 : (size_t)(buf + n - p);
+			if (len + seg + 1 > cap) {
+				cap = (len + seg + 1) * 2;
+				if ((line = realloc(line, cap)) == NULL)
+					die(EXIT_SOFTWARE, "out of memory");
+			}
+			memcpy(line + len, p, seg);
+			len += seg;
+			if (nl == NULL)
+				break;
+			if (r.items == 0)
+				first = mono_ms();
+			r.line++;
+			feed(&r, line, len, 0);
+			len = 0;
+		}
+	}
+	if (n < 0) {
+		note("%s: read error: %s", name, strerror(errno));
+		keep(&r, EXIT_IOERR);
+	}
+	if (len) {
+		r.line++;
+		feed(&r, line, len, 0);
+	}
+	feed(&r, "", 0, 1);
+	if (r.items)
+		keep(&r, flush(ctx));
+	jv_parser_free(r.p);
+	free(line);
+	return r.status;
 }
 
 void

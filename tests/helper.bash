@@ -19,3 +19,36 @@ t = sys.argv[2].encode(); body = open(sys.argv[1], "rb").read()
 mac = hmac.new(sys.argv[3].encode(), t + b"." + body, hashlib.sha256)
 sys.stdout.write("t=%s,v1=%s" % (t.decode(), mac.hexdigest()))' "$1" "$t" "${3:-$KEY}"
 }
+
+# appt ID PHONE START [JQ]: an appointment line as cal-parse writes it,
+# changed by an optional jq filter (phone "null" for none)
+appt() {
+	jq -nc --arg id "$1" --arg phone "$2" --arg start "$3" '{
+		type: "booking", id: $id,
+		invitee_uri: ("https://api.calendly.com/scheduled_events/EV1/invitees/" + $id),
+		event_uri: "https://api.calendly.com/scheduled_events/EV1",
+		name: "Ada Lovelace", first_name: "Ada", email: "ada@example.org",
+		phone: (if $phone == "null" then null else $phone end),
+		phone_source: (if $phone == "null" then null else "text_reminder_number" end),
+		timezone: "America/New_York", event_name: "Consultation",
+		start_time: $start, end_time: $start, start_local: "Tue Nov 25, 10:00 AM EST",
+		cancel_url: "https://calendly.com/c", reschedule_url: "https://calendly.com/r",
+		old_id: null, new_id: null, rescheduled: false, reason: null,
+		received_at: "2025-11-24T16:00:00Z"} | '"${4:-.}"
+}
+
+# sent [STATUS [PERMANENT]]: sms-send's result added to each line on stdin
+sent() {
+	jq -c --arg s "${1:-sent}" --arg p "${2:-false}" '. + {sms: {
+		status: $s, provider: "log", provider_id: ("log-" + .id + "-" + .due),
+		to: .phone, body: "hello", segments: 1, encoding: "gsm7", attempts: 1,
+		at: (env.AT // "2025-11-24T16:00:00Z"),
+		error: (if $s == "sent" then null else {code: "x", message: "no", permanent: ($p == "true")} end)}}'
+}
+
+# at OFFSET CMD...: runs CMD with the clock at 2025-11-24T16:00:00Z + OFFSET seconds
+at() {
+	local t=$((1764000000 + $1))
+	shift
+	CALSMS_NOW=$t AT=$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ) "$@"
+}

@@ -1,0 +1,420 @@
+/*
+ * follow-up-due: claims what must be sent now and prints it, once.
+ *
+ * Everything due is found through the store's time-ordered indexes, never
+ * a scan: pending confirmations, follow-ups by confirmation time,
+ * reminders by start time, claims by claim time.  An item is claimed in
+ * the write transaction that found it due and printed after the commit;
+ * two processes on one store never print the same item.  A claim whose
+ * outcome is not recorded within the lease becomes "uncertain" and is
+ * never sent again automatically.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calsms.h"
+#include "store.h"
+
+#define BATCH 1000
+#define POLL_MS 100
+
+struct opts {
+	int64_t after, remind, lease;
+	int quiet, qfrom, qto, watch;
+	long max;
+};
+
+struct pass {
+	const struct opts *o;
+	int64_t now, next;
+	long budget;
+	jv out, notes;
+	char ids[BATCH][208];
+	int nids;
+	int64_t limit, offset;
+	unsigned char last[512];
+	size_t lastlen;
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: %s [-w] [-d dir] [-a after] [-r before] [-l lease] "
+	    "[-Q hh:mm-hh:mm] [-n max]\n", progname);
+	exit(status);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+soonest(struct pass *p, int64_t t)
+{
+	if (t > 0 && (p->next == 0 || t < p->next))
+		p->next = t;
+}
+
+/* Collects ids whose key time is within the limit; notes the first beyond. */
+static int
+collect(const MDB_val *k, void *ctx)
+{
+	struct pass *p = ctx;
+	int64_t t = key_time(k, 1);
+
+	if (t > p->limit) {
+		soonest(p, t + p->offset);
+		return 1;
+	}
+	if (p->nids == BATCH || p->nids >= p->budget || k->mv_size >= sizeof p->last)
+		return 1;
+	key_id(k, 9, p->ids[p->nids++], sizeof p->ids[0]);
+	memcpy(p->last, k->mv_data, k->mv_size);
+	p->lastlen = k->mv_size;
+	return 0;
+}
+
+/* Collects the next batch of keys of kind, after the last one collected. */
+static int
+scan(struct store *st, MDB_txn *txn, struct pass *p, int kind, int64_t limit,
+    int64_t offset, int more)
+{
+	unsigned char start[513];
+	size_t len = 1;
+
+	start[0] = (unsigned char)kind;
+	if (more) {
+		memcpy(start, p->last, p->lastlen);
+		start[p->lastlen] = 0;	/* the first key after the last */
+		len = p->lastlen + 1;
+	}
+	p->nids = 0;
+	p->limit = limit;
+	p->offset = offset;
+	return store_scan_from(st, txn, start, len, 1, collect, p);
+}
+
+static int
+expire_leases(struct store *st, MDB_txn *txn, struct pass *p)
+{
+	jv c;
+	int i, rc;
+
+	if ((rc = scan(st, txn, p, IX_LEASE, p->now - p->o->lease, p->o->lease, 0)) != 0)
+		return rc;
+	for (i = 0; i < p->nids; i++) {
+		c = store_get(st, txn, p->ids[i]);
+		if (!jv_is_valid(c)) {
+			jv_free(c);
+			continue;
+		}
+		p->notes = jv_array_append(p->notes, jv_string(p->ids[i]));
+		if ((rc = store_put(st, txn, jv_copy(c),
+		    conv_set_status(jv_copy(c), "uncertain", p->now))) != 0) {
+			jv_free(c);
+			return rc;
+		}
+		jv_free(c);
+	}
+	return 0;
+}
+
+static int
+in_quiet(const struct pass *p, jv c, int64_t *until)
+{
+	jv a = json_get(c, "appointment");
+
+	*until = p->o->quiet ? quiet_end(p->now, json_str(a, "timezone"),
+	    p->o->qfrom, p->o->qto) : 0;
+	jv_free(a);
+	return *until > 0;
+}
+
+/*
+ * Decides one candidate: claims it, holds it (retry or quiet hours), or
+ * settles it for good (started, opted out, reminder not needed).
+ * Consumes c; returns an LMDB error or 0.
+ */
+static int
+decide(struct store *st, MDB_txn *txn, struct pass *p, const char *kind, jv c)
+{
+	const char *phone = conv_str(c, "phone");
+	int64_t start = conv_start(c), retry = conv_time(c, "retry_at"), until;
+	int reminder = strcmp(kind, "reminder") == 0;
+	jv next;
+
+	if (phone && optout_has(st, txn, phone))
+		next = conv_set_status(jv_copy(c), "opted_out", p->now);
+	else if (start > 0 && start <= p->now)
+		next = jv_object_set(jv_copy(c), jv_string(reminder ? "reminder" : "skip"),
+		    jv_string(reminder ? "skipped" : "started"));
+	else if (retry > p->now) {
+		soonest(p, retry);
+		jv_free(c);
+		return 0;
+	} else if (reminder && conv_sent_at(c, "confirm") >= start - p->o->remind)
+		/* the confirmation went out inside the window: it was the reminder */
+		next = jv_object_set(jv_copy(c), jv_string("reminder"), jv_string("skipped"));
+	else if (strcmp(kind, "confirm") != 0 && in_quiet(p, c, &until)) {
+		if (!reminder || until < start) {
+			soonest(p, until);
+			jv_free(c);
+			return 0;
+		}
+		next = jv_object_set(jv_copy(c), jv_string("reminder"), jv_string("skipped"));
+	} else {
+		next = conv_claim(jv_copy(c), kind, p->now);
+		p->out = jv_array_append(p->out,
+		    jv_object_set(jv_copy(next), jv_string("due"), jv_string(kind)));
+		p->budget--;
+	}
+	return store_put(st, txn, c, next);
+}
+
+static int
+claim_kind(struct store *st, MDB_txn *txn, struct pass *p, int kind,
+    const char *name, int64_t limit, int64_t offset)
+{
+	int i, rc, more = 0;
+
+	do {
+		if (p->budget <= 0)
+			return 0;
+		if ((rc = scan(st, txn, p, kind, limit, offset, more)) != 0)
+			return rc;
+		for (i = 0; i < p->nids; i++) {
+			jv c = store_get(st, txn, p->ids[i]);
+
+			if (!jv_is_valid(c)) {
+				jv_free(c);
+				continue;
+			}
+			if ((rc = decide(st, txn, p, name, c)) != 0)
+				return rc;
+		}
+		more = 1;
+	} while (p->nids == BATCH);
+	return 0;
+}
+
+static int
+pass_txn(struct store *st, MDB_txn *txn, void *ctx)
+{
+	struct pass *p = ctx;
+	long budget = p->budget;
+	int rc;
+
+	jv_free(p->out);
+	jv_free(p->notes);
+	p->out = jv_array();
+	p->notes = jv_array();
+	p->next = 0;
+	if ((rc = expire_leases(st, txn, p)) != 0 ||
+	    (rc = claim_kind(st, txn, p, IX_CONFIRM, "confirm", p->now, 0)) != 0 ||
+	    (rc = claim_kind(st, txn, p, IX_FOLLOWUP, "followup",
+	    p->now - p->o->after, p->o->after)) != 0)
+		return rc;
+	if (p->o->remind > 0 && (rc = claim_kind(st, txn, p, IX_REMINDER, "reminder",
+	    p->now + p->o->remind, -p->o->remind)) != 0)
+		return rc;
+	p->budget = budget;	/* counted again when printed, after the commit */
+	return 0;
+}
+
+/* Releases the claims of items that could not be printed. */
+static int
+release_txn(struct store *st, MDB_txn *txn, void *ctx)
+{
+	jv left = *(jv *)ctx, c, id;
+	int i, n = jv_array_length(jv_copy(left)), rc;
+
+	for (i = 0; i < n; i++) {
+		id = json_get(jv_array_get(jv_copy(left), i), "id");
+		c = store_get(st, txn, jv_string_value(id));
+		jv_free(id);
+		if (jv_is_valid(c) && jv_get_kind(json_get(c, "claim")) == JV_KIND_OBJECT &&
+		    (rc = store_put(st, txn, jv_copy(c), conv_release(jv_copy(c), 0,
+		    clock_now()))) != 0) {
+			jv_free(c);
+			return rc;
+		}
+		jv_free(c);
+	}
+	return 0;
+}
+
+/* Prints a pass's items; -1 when stdout is gone (their claims released). */
+static int
+print_items(struct store *st, struct pass *p)
+{
+	int i, n = jv_array_length(jv_copy(p->out)), rc;
+	jv left;
+
+	for (i = 0; i < jv_array_length(jv_copy(p->notes)); i++) {
+		jv id = jv_array_get(jv_copy(p->notes), i);
+
+		note("%s: claim not recorded within the lease: uncertain", jv_string_value(id));
+		jv_free(id);
+	}
+	for (i = 0; i < n; i++) {
+		json_print(jv_array_get(jv_copy(p->out), i));
+		if (fflush(stdout) != 0 || ferror(stdout))
+			break;
+		p->budget--;
+	}
+	if (i == n)
+		return 0;
+	left = jv_array_slice(jv_copy(p->out), i, n);
+	if ((rc = store_write(st, release_txn, &left)) != 0)
+		exit(store_fatal(rc, "release"));
+	note("output closed: %d claims released", n - i);
+	jv_free(left);
+	return -1;
+}
+
+static uint64_t
+last_txn(struct store *st)
+{
+	MDB_envinfo info;
+
+	mdb_env_info(st->env, &info);
+	return (uint64_t)info.me_last_txnid;
+}
+
+/* Sleeps until due, until the store changes, a signal, or stdout closes. */
+static int
+wait_for_work(struct store *st, uint64_t seen, int64_t next)
+{
+	struct pollfd out = { .fd = 1, .events = 0 };
+	int64_t left;
+
+	while (!stop) {
+		if (last_txn(st) != seen)
+			return 0;
+		left = next ? next * 1000 - clock_now_ms() : POLL_MS;
+		if (left <= 0 && !clock_is_fixed())
+			return 0;
+		if (poll(&out, 1, left > 0 && left < POLL_MS ? (int)left : POLL_MS) > 0 &&
+		    (out.revents & (POLLERR | POLLHUP)))
+			return -1;
+	}
+	return -1;
+}
+
+static int
+run(struct store *st, const struct opts *o)
+{
+	struct pass *p = calloc(1, sizeof *p);
+	int rc, status = 0;
+	uint64_t seen;
+
+	if (p == NULL)
+		die(EXIT_SOFTWARE, "out of memory");
+	p->o = o;
+	p->budget = o->max > 0 ? o->max : LONG_MAX;
+	p->out = jv_array();
+	p->notes = jv_array();
+	while (!stop && p->budget > 0) {
+		p->now = clock_now();
+		if ((rc = store_write(st, pass_txn, p)) != 0) {
+			status = store_fatal(rc, "claim");
+			break;
+		}
+		seen = last_txn(st);
+		if (print_items(st, p) != 0) {
+			status = EXIT_IOERR;
+			break;
+		}
+		if (!o->watch)
+			break;
+		if (wait_for_work(st, seen, p->next) != 0)
+			break;
+	}
+	jv_free(p->out);
+	jv_free(p->notes);
+	free(p);
+	return status;
+}
+
+static int
+parse_quiet(const char *s, struct opts *o)
+{
+	int h1, m1, h2, m2;
+	char end;
+
+	if (sscanf(s, "%d:%d-%d:%d%c", &h1, &m1, &h2, &m2, &end) != 4 ||
+	    h1 < 0 || h1 > 24 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 ||
+	    m2 < 0 || m2 > 59)
+		return -1;
+	o->quiet = 1;
+	o->qfrom = h1 * 60 + m1;
+	o->qto = h2 * 60 + m2;
+	return 0;
+}
+
+static int64_t
+duration(int c, const char *s)
+{
+	int64_t d;
+
+	if (duration_parse(s, &d) != 0 || d <= 0)
+		die(EXIT_USAGE, "-%c: not a duration (90s, 30m, 2h, 1d): %s", c, s);
+	return d;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { .after = 1800, .lease = 600 };
+	struct sigaction sa;
+	const char *dir = NULL;
+	struct store *st;
+	char *end;
+	int c, status;
+
+	log_init(argv[0]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((c = getopt(argc, argv, "a:d:hl:n:Q:r:w")) != -1) {
+		switch (c) {
+		case 'a': o.after = duration(c, optarg); break;
+		case 'd': dir = optarg; break;
+		case 'h': usage(0); break;
+		case 'l': o.lease = duration(c, optarg); break;
+		case 'n':
+			o.max = strtol(optarg, &end, 10);
+			if (*end || o.max <= 0)
+				die(EXIT_USAGE, "-n: not a positive number: %s", optarg);
+			break;
+		case 'Q':
+			if (parse_quiet(optarg, &o) != 0)
+				die(EXIT_USAGE, "-Q: not hh:mm-hh:mm: %s", optarg);
+			break;
+		case 'r': o.remind = duration(c, optarg); break;
+		case 'w': o.watch = 1; break;
+		default: usage(EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(EXIT_USAGE);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	st = store_open(store_dir(dir));
+	status = run(st, &o);
+	store_close(st);
+	return finish_stdout(status);
+}
