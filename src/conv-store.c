@@ -372,7 +372,7 @@ apply_record(struct group *g, MDB_txn *txn, struct item *it)
 	c = conv_append(jv_copy(old), "messages", message_of(it->in, kind, g->now));
 	status = conv_str(old, "status");
 	err = json_get(sms, "error");
-	permanent = jv_get_kind(json_get(err, "permanent")) == JV_KIND_TRUE;
+	permanent = json_kind(err, "permanent") == JV_KIND_TRUE;
 	if (strcmp(result, "sent") == 0) {
 		if (claimed)
 			c = conv_release(c, 0, g->now);

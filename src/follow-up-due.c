@@ -244,7 +244,7 @@ release_txn(struct store *st, MDB_txn *txn, void *ctx)
 		id = json_get(jv_array_get(jv_copy(left), i), "id");
 		c = store_get(st, txn, jv_string_value(id));
 		jv_free(id);
-		if (jv_is_valid(c) && jv_get_kind(json_get(c, "claim")) == JV_KIND_OBJECT &&
+		if (jv_is_valid(c) && json_kind(c, "claim") == JV_KIND_OBJECT &&
 		    (rc = store_put(st, txn, jv_copy(c), conv_release(jv_copy(c), 0,
 		    clock_now()))) != 0) {
 			jv_free(c);
@@ -337,7 +337,7 @@ run(struct store *st, const struct opts *o)
 			status = EXIT_IOERR;
 			break;
 		}
-		if (!o->watch)
+		if (!o->watch || p->budget <= 0)
 			break;
 		if (wait_for_work(st, seen, p->next) != 0)
 			break;

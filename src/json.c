@@ -218,6 +218,17 @@ json_path(jv obj, ...)
 	return cur;
 }
 
+/* The kind of obj.key (null when missing); obj is not consumed. */
+jv_kind
+json_kind(jv obj, const char *key)
+{
+	jv v = json_get(obj, key);
+	jv_kind k = jv_get_kind(v);
+
+	jv_free(v);
+	return k;
+}
+
 /*
  * The string at obj.key, or NULL. The pointer lives as long as obj does:
  * the object holds its own reference to the string.

@@ -309,7 +309,7 @@ index_keys(jv c, struct keys *ks)
 	    (t = conv_sent_at(c, "confirm")) > 0 && !conv_sent_at(c, "followup"))
 		add_key(ks, IX_FOLLOWUP, NULL, t, 0, id);
 	if (conv_sendable(status) && strcmp(status, "pending") != 0 &&
-	    jv_get_kind(json_get(c, "reminder")) == JV_KIND_NULL &&
+	    json_kind(c, "reminder") == JV_KIND_NULL &&
 	    (t = conv_start(c)) > 0)
 		add_key(ks, IX_REMINDER, NULL, t, 0, id);
 out:

@@ -1,0 +1,230 @@
+#!/usr/bin/env bats
+# follow-up-due: the scheduler, with a faked clock and with a real one.
+load helper
+
+START=2025-11-25T15:00:00Z	# 23 hours after T = 2025-11-24T16:00:00Z
+
+setup() {
+	export CALSMS_NOW=1764000000
+}
+
+teardown() {
+	for p in "$BATS_TEST_TMPDIR"/*.pid; do
+		[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null || true
+	done
+}
+
+# book ID PHONE START [JQ]: stored and confirmed (sent) at T
+book() {
+	appt "$@" | conv-store add | sent | conv-store record >/dev/null
+}
+
+@test "the seed story: confirm at T, nothing at T+29m59s, the follow-up at T+30m, nothing more at T+2h" {
+	appt A1 +14045550101 $START | conv-store add -q
+	run follow-up-due
+	[ "$(jq -r .due <<<"$output")" = confirm ]
+	sent <<<"$output" | conv-store record >/dev/null
+	run at 1799 follow-up-due
+	assert_output ""
+	run at 1800 follow-up-due
+	[ "${#lines[@]}" -eq 1 ]
+	jq -e '.id == "A1" and .due == "followup" and .status == "awaiting_reply"' <<<"$output"
+	at 1800 sent <<<"$output" | at 1800 conv-store record >/dev/null
+	run conv-store get A1
+	jq -e '.status == "followed_up" and ([.messages[].kind] == ["confirm", "followup"])' <<<"$output"
+	run at 7200 follow-up-due
+	assert_output ""
+}
+
+@test "a reply at T+10m means no follow-up" {
+	book A1 +14045550101 $START
+	at 600 conv-store reply <<<'{"from":"+14045550101","body":"YES","intent":"confirm","provider_id":"SM1"}' >/dev/null
+	run at 1800 follow-up-due
+	assert_output ""
+	run at 7200 follow-up-due
+	assert_output ""
+}
+
+@test "a cancel at T+10m means no follow-up" {
+	book A1 +14045550101 $START
+	appt A1 +14045550101 $START '.type = "cancel"' | at 600 conv-store add
+	run at 1800 follow-up-due -r 24h
+	assert_output ""
+}
+
+@test "STOP means nothing ever again, reminders included" {
+	book A1 +14045550101 $START
+	at 60 conv-store reply <<<'{"from":"+14045550101","body":"stop","intent":"stop","provider_id":"SM1"}' >/dev/null
+	for t in 1800 7200 80000; do
+		run at $t follow-up-due -r 24h
+		assert_output ""
+	done
+}
+
+@test "-a sets the follow-up delay; an appointment that has started gets none" {
+	book A1 +14045550101 $START
+	run at 5399 follow-up-due -a 90m
+	assert_output ""
+	run at 5400 follow-up-due -a 90m
+	jq -e '.due == "followup"' <<<"$output"
+	book B1 +14045550102 2025-11-24T16:20:00Z
+	run at 1800 follow-up-due
+	assert_output ""
+	run conv-store get B1
+	jq -e '.status == "awaiting_reply" and .skip == "started"' <<<"$output"
+}
+
+@test "reminders: once, DURATION before the start, whether or not they replied" {
+	book A1 +14045550101 2025-11-26T16:00:00Z	# 48 h after T
+	at 600 conv-store reply <<<'{"from":"+14045550101","body":"see you","intent":"confirm","provider_id":"SM1"}' >/dev/null
+	run at $((24 * 3600 - 1)) follow-up-due -r 24h
+	assert_output ""
+	run at $((24 * 3600)) follow-up-due -r 24h
+	[ "${#lines[@]}" -eq 1 ]
+	jq -e '.id == "A1" and .due == "reminder" and .status == "replied"' <<<"$output"
+	at $((24 * 3600)) sent <<<"$output" | conv-store record >/dev/null
+	run at $((24 * 3600 + 60)) follow-up-due -r 24h
+	assert_output ""
+	run conv-store get A1
+	jq -e '.status == "replied" and .reminder == "sent"' <<<"$output"
+}
+
+@test "no reminder when the confirmation itself went out inside the window; none without -r" {
+	book A1 +14045550101 $START	# 23 h ahead, confirmation at T
+	run at 60 follow-up-due -r 24h -a 1d
+	assert_output ""
+	run conv-store get A1
+	jq -e '.reminder == "skipped"' <<<"$output"
+	book B1 +14045550102 2025-11-27T16:00:00Z
+	run at $((2 * 86400)) follow-up-due -a 10d
+	assert_output ""
+}
+
+@test "quiet hours follow the invitee's own time zone" {
+	# T+20h = 12:00 UTC: 07:00 in New York (quiet), 12:00 in London (not)
+	book NY +14045550101 2025-11-26T20:00:00Z
+	book LN +447700900123 2025-11-26T20:00:00Z '.timezone = "Europe/London"'
+	run at $((20 * 3600)) follow-up-due -Q 21:00-08:00
+	[ "$(jq -r .id <<<"$output")" = LN ]
+	run --separate-stderr at $((21 * 3600 - 1)) follow-up-due -Q 21:00-08:00
+	assert_output ""
+	run --separate-stderr at $((21 * 3600)) follow-up-due -Q 21:00-08:00
+	[ "$(jq -r .id <<<"$output")" = NY ]
+}
+
+@test "a reminder held by quiet hours past the start is dropped, not sent late" {
+	# starts 07:30 New York time on Nov 26; reminder 2 h before is 05:30, quiet until 08:00
+	book A1 +14045550101 2025-11-26T12:30:00Z '.end_time = "2025-11-26T13:00:00Z"'
+	run at $((42 * 3600 + 1800)) follow-up-due -a 10d -r 2h -Q 21:00-08:00
+	assert_output ""
+	run conv-store get A1
+	jq -e '.reminder == "skipped"' <<<"$output"
+	# the same reminder outside quiet hours is sent
+	book B1 +14045550102 2025-11-26T12:30:00Z '.timezone = "Europe/London"'
+	run at $((42 * 3600 + 1800)) follow-up-due -a 10d -r 2h -Q 21:00-08:00
+	[ "$(jq -r '.id + " " + .due' <<<"$output")" = "B1 reminder" ]
+}
+
+@test "never for canceled, opted_out, failed, uncertain or no_phone" {
+	{ appt C1 +14045550101 $START; appt O1 +14045550102 $START; appt F1 +14045550103 $START;
+	  appt N1 null $START; } | conv-store add -q
+	conv-store cancel C1 >/dev/null
+	conv-store optout +14045550102 >/dev/null
+	follow-up-due | sent failed true | conv-store record >/dev/null
+	run follow-up-due
+	assert_output ""
+	run conv-store list -s failed
+	[ "$(jq -r .id <<<"$output")" = F1 ]
+	for t in 1800 7200 80000; do
+		run at $t follow-up-due -r 24h
+		assert_output ""
+	done
+}
+
+@test "a claim never recorded within the lease becomes uncertain, is never resent, and resolve settles it" {
+	appt A1 +14045550101 $START | conv-store add -q
+	run follow-up-due
+	jq -e '.due == "confirm"' <<<"$output"
+	run --separate-stderr at 599 follow-up-due
+	assert_output ""
+	run --separate-stderr at 600 follow-up-due
+	assert_output ""
+	assert_equal "$stderr" "follow-up-due: A1: claim not recorded within the lease: uncertain"
+	run conv-store list -s uncertain
+	[ "$(jq -r .id <<<"$output")" = A1 ]
+	run conv-store stats
+	jq -e '.status.uncertain == 1' <<<"$output"
+	run at 7200 follow-up-due
+	assert_output ""
+	run at 7200 conv-store resolve A1 unsent
+	jq -e '.status == "pending" and .claim == null' <<<"$output"
+	run at 7200 follow-up-due -l 5m
+	jq -e '.due == "confirm"' <<<"$output"
+	run at 7800 follow-up-due -l 5m
+	run conv-store resolve A1 sent
+	jq -e '.status == "awaiting_reply" and .messages[0].provider == "operator"' <<<"$output"
+	run -65 conv-store resolve A1 sent
+	run -1 conv-store resolve NOPE sent
+}
+
+@test "-n limits the items of one run" {
+	for i in 1 2 3 4 5; do appt A$i +1404555010$i $START; done | conv-store add -q
+	run follow-up-due -n 2
+	[ "${#lines[@]}" -eq 2 ]
+	run follow-up-due
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "two follow-up-due processes on one store of 10,000 due items print each item once in total" {
+	jq -nc --arg s "$START" '{type: "booking", id: "I\(range(10000))", phone: "+14045550101", start_time: $s, timezone: "UTC"}' |
+		conv-store add -q
+	follow-up-due >"$BATS_TEST_TMPDIR/1" & p1=$!
+	follow-up-due >"$BATS_TEST_TMPDIR/2" & p2=$!
+	wait $p1 $p2
+	[ "$(cat "$BATS_TEST_TMPDIR/1" "$BATS_TEST_TMPDIR/2" | wc -l)" -eq 10000 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/1" "$BATS_TEST_TMPDIR/2" | jq -r .id | sort -u | wc -l)" -eq 10000 ]
+}
+
+@test "-w emits an item added after it started, and exits on SIGTERM" {
+	unset CALSMS_NOW
+	start=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)
+	follow-up-due -w >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	echo $! >"$BATS_TEST_TMPDIR/w.pid"
+	sleep 0.3
+	appt W1 +14045550101 "$start" | conv-store add -q
+	for _ in $(seq 50); do
+		[ -s "$BATS_TEST_TMPDIR/out" ] && break
+		sleep 0.1
+	done
+	[ "$(jq -r .id "$BATS_TEST_TMPDIR/out")" = W1 ]
+	kill -TERM "$(cat "$BATS_TEST_TMPDIR/w.pid")"
+	for _ in $(seq 50); do
+		kill -0 "$(cat "$BATS_TEST_TMPDIR/w.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$(cat "$BATS_TEST_TMPDIR/w.pid")" 2>/dev/null
+	run wait "$(cat "$BATS_TEST_TMPDIR/w.pid")"
+}
+
+@test "-w wakes for a follow-up at its due time, not by polling the clock" {
+	unset CALSMS_NOW
+	start=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)
+	appt W1 +14045550101 "$start" | conv-store add | AT=$(date -u +%Y-%m-%dT%H:%M:%SZ) sent | conv-store record >/dev/null
+	timeout 10 follow-up-due -w -a 2s -n 1 >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r .due "$BATS_TEST_TMPDIR/out")" = followup ]
+}
+
+@test "-w ends when its reader goes away" {
+	unset CALSMS_NOW
+	run timeout 10 bash -c 'follow-up-due -w | true'
+	assert_success
+}
+
+@test "usage errors exit 64" {
+	run -64 follow-up-due -a soon
+	run -64 follow-up-due -Q 9-5
+	run -64 follow-up-due -n 0
+	run -64 follow-up-due extra
+	run -0 follow-up-due -h
+	assert_output --partial "usage: follow-up-due"
+}
