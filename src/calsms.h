@@ -34,6 +34,9 @@ typedef int (*json_flush_fn)(void *ctx);
 int json_read_stream(FILE *in, const char *name, json_item_fn fn, void *ctx);
 int json_read_groups(int fd, const char *name, json_item_fn fn,
     json_flush_fn flush, void *ctx, int max, int max_ms);
+struct json_reader *json_reader_new(const char *name, json_item_fn fn, void *ctx);
+void json_reader_feed(struct json_reader *r, const char *buf, size_t n);
+int json_reader_end(struct json_reader *r);
 void json_print(jv value);
 jv json_get(jv obj, const char *key);
 jv json_path(jv obj, ...);

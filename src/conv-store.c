@@ -108,6 +108,8 @@ flush(void *ctx)
 	struct group *g = ctx;
 	int i, rc, status = 0;
 
+	if (g->n == 0)
+		return 0;
 	if ((rc = store_write(g->st, apply_all, g)) != 0)
 		exit(store_fatal(rc, "write"));
 	for (i = 0; i < g->n; i++) {

@@ -29,7 +29,7 @@ json_error_note(const char *name, long line, jv err)
 	note("%s:%ld: %s; skipped", name, line, msg);
 }
 
-struct reader {
+struct json_reader {
 	jv_parser *p;
 	const char *name;
 	long line;
@@ -37,10 +37,12 @@ struct reader {
 	json_item_fn fn;
 	void *ctx;
 	int items;
+	char *buf;
+	size_t len, cap;
 };
 
 static void
-keep(struct reader *r, int status)
+keep(struct json_reader *r, int status)
 {
 	if (status > r->status)
 		r->status = status;
@@ -48,7 +50,7 @@ keep(struct reader *r, int status)
 
 /* Feeds one line (or the end, when len is 0 and last) and hands out values. */
 static void
-feed(struct reader *r, const char *line, size_t len, int last)
+feed(struct json_reader *r, const char *line, size_t len, int last)
 {
 	jv v;
 
@@ -81,7 +83,7 @@ feed(struct reader *r, const char *line, size_t len, int last)
 int
 json_read_stream(FILE *in, const char *name, json_item_fn fn, void *ctx)
 {
-	struct reader r = { jv_parser_new(0), name, 0, 0, fn, ctx, 0 };
+	struct json_reader r = { jv_parser_new(0), name, 0, 0, fn, ctx, 0, NULL, 0, 0 };
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -117,6 +119,63 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* An incremental reader: feed it bytes as they come, whole lines or not. */
+struct json_reader *
+json_reader_new(const char *name, json_item_fn fn, void *ctx)
+{
+	struct json_reader *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		die(EXIT_SOFTWARE, "out of memory");
+	r->p = jv_parser_new(0);
+	r->name = name;
+	r->fn = fn;
+	r->ctx = ctx;
+	return r;
+}
+
+void
+json_reader_feed(struct json_reader *r, const char *buf, size_t n)
+{
+	const char *p = buf, *nl;
+	size_t seg;
+
+	for (; p < buf + n; p += seg) {
+		nl = memchr(p, '\n', (size_t)(buf + n - p));
+		seg = nl ? (size_t)(nl - p) + 1 : (size_t)(buf + n - p);
+		if (r->len + seg + 1 > r->cap) {
+			r->cap = (r->len + seg + 1) * 2;
+			if ((r->buf = realloc(r->buf, r->cap)) == NULL)
+				die(EXIT_SOFTWARE, "out of memory");
+		}
+		memcpy(r->buf + r->len, p, seg);
+		r->len += seg;
+		if (nl == NULL)
+			break;
+		r->line++;
+		feed(r, r->buf, r->len, 0);
+		r->len = 0;
+	}
+}
+
+/* Ends the input: the last line, then the status; frees the reader. */
+int
+json_reader_end(struct json_reader *r)
+{
+	int status;
+
+	if (r->len) {
+		r->line++;
+		feed(r, r->buf, r->len, 0);
+	}
+	feed(r, "", 0, 1);
+	status = r->status;
+	jv_parser_free(r->p);
+	free(r->buf);
+	free(r);
+	return status;
+}
+
 /*
  * Like json_read_stream on a descriptor, for writers that commit in
  * groups: flush is called after at most max values, after max_ms, and
@@ -127,55 +186,33 @@ int
 json_read_groups(int fd, const char *name, json_item_fn fn,
     json_flush_fn flush, void *ctx, int max, int max_ms)
 {
-	struct reader r = { jv_parser_new(0), name, 0, 0, fn, ctx, 0 };
-	char buf[65536], *line = NULL, *nl, *p;
-	size_t len = 0, cap = 0, seg;
+	struct json_reader *r = json_reader_new(name, fn, ctx);
+	char buf[65536];
 	ssize_t n;
 	int64_t first = 0;
+	int status, flushed;
 
 	for (;;) {
-		if (r.items && (r.items >= max || mono_ms() - first >= max_ms ||
+		if (r->items && (r->items >= max || mono_ms() - first >= max_ms ||
 		    !readable_now(fd))) {
-			keep(&r, flush(ctx));
-			r.items = 0;
+			keep(r, flush(ctx));
+			r->items = 0;
 		}
 		if ((n = read(fd, buf, sizeof buf)) < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		for (p = buf; p < buf + n; p += seg) {
-			nl = memchr(p, '\n', (size_t)(buf + n - p));
-			seg = nl ? (size_t)(nl - p) + 1 : (size_t)(buf + n - p);
-			if (len + seg + 1 > cap) {
-				cap = (len + seg + 1) * 2;
-				if ((line = realloc(line, cap)) == NULL)
-					die(EXIT_SOFTWARE, "out of memory");
-			}
-			memcpy(line + len, p, seg);
-			len += seg;
-			if (nl == NULL)
-				break;
-			if (r.items == 0)
-				first = mono_ms();
-			r.line++;
-			feed(&r, line, len, 0);
-			len = 0;
-		}
+		if (r->items == 0)
+			first = mono_ms();
+		json_reader_feed(r, buf, (size_t)n);
 	}
 	if (n < 0) {
 		note("%s: read error: %s", name, strerror(errno));
-		keep(&r, EXIT_IOERR);
+		keep(r, EXIT_IOERR);
 	}
-	if (len) {
-		r.line++;
-		feed(&r, line, len, 0);
-	}
-	feed(&r, "", 0, 1);
-	if (r.items)
-		keep(&r, flush(ctx));
-	jv_parser_free(r.p);
-	free(line);
-	return r.status;
+	status = json_reader_end(r);
+	flushed = flush(ctx);	/* the values of the last line */
+	return flushed > status ? flushed : status;
 }
 
 void
