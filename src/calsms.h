@@ -49,6 +49,7 @@ int utf8_valid(const char *s, size_t n);
 /* clock.c: the clock (CALSMS_NOW overrides it) and RFC 3339 times */
 int64_t clock_now(void);
 int64_t clock_now_ms(void);
+int64_t mono_ms(void);
 int clock_is_fixed(void);
 int rfc3339_parse(const char *s, int64_t *out);
 void rfc3339_format(int64_t t, char out[32]);
@@ -71,6 +72,24 @@ void hex_encode(const unsigned char *in, size_t n, char *out);
 int hex_decode(const char *in, size_t hexlen, unsigned char *out);
 int ct_equal(const void *a, const void *b, size_t n);
 size_t base64_encode(const unsigned char *in, size_t n, char *out);
+
+/* segments.c: SMS encoding and parts */
+int sms_segments(const char *body, int *ucs2);
+
+/* strbuf.c: growing strings */
+struct strbuf {
+	char *p;
+	size_t len, cap;
+};
+void sb_put(struct strbuf *b, const char *s, size_t n);
+void sb_puts(struct strbuf *b, const char *s);
+void sb_pct(struct strbuf *b, const char *s, size_t n);
+void sb_form(struct strbuf *b, const char *name, const char *value);
+void sb_free(struct strbuf *b);
+
+/* conf.c: settings from -C FILE or the environment */
+void conf_load(const char *path);
+const char *conf_get(const char *name);
 
 /* file.c: whole files and secrets */
 char *read_all(FILE *f, size_t max, size_t *len, int *too_big);

@@ -56,16 +56,6 @@ struct request {
 static int use_syslog, quiet;
 static int64_t deadline_ms;
 
-/* Deadlines run on the monotonic clock: CALSMS_NOW may freeze the other. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 usage(int status)
 {

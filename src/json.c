@@ -37,8 +37,7 @@ struct json_reader {
 	json_item_fn fn;
 	void *ctx;
 	int items;
-	char *buf;
-	size_t len, cap;
+	struct strbuf pending;
 };
 
 static void
@@ -83,7 +82,7 @@ feed(struct json_reader *r, const char *line, size_t len, int last)
 int
 json_read_stream(FILE *in, const char *name, json_item_fn fn, void *ctx)
 {
-	struct json_reader r = { jv_parser_new(0), name, 0, 0, fn, ctx, 0, NULL, 0, 0 };
+	struct json_reader r = { jv_parser_new(0), name, 0, 0, fn, ctx, 0, { 0 } };
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -110,15 +109,6 @@ readable_now(int fd)
 	return poll(&p, 1, 0) > 0;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* An incremental reader: feed it bytes as they come, whole lines or not. */
 struct json_reader *
 json_reader_new(const char *name, json_item_fn fn, void *ctx)
@@ -143,18 +133,12 @@ json_reader_feed(struct json_reader *r, const char *buf, size_t n)
 	for (; p < buf + n; p += seg) {
 		nl = memchr(p, '\n', (size_t)(buf + n - p));
 		seg = nl ? (size_t)(nl - p) + 1 : (size_t)(buf + n - p);
-		if (r->len + seg + 1 > r->cap) {
-			r->cap = (r->len + seg + 1) * 2;
-			if ((r->buf = realloc(r->buf, r->cap)) == NULL)
-				die(EXIT_SOFTWARE, "out of memory");
-		}
-		memcpy(r->buf + r->len, p, seg);
-		r->len += seg;
+		sb_put(&r->pending, p, seg);
 		if (nl == NULL)
 			break;
 		r->line++;
-		feed(r, r->buf, r->len, 0);
-		r->len = 0;
+		feed(r, r->pending.p, r->pending.len, 0);
+		r->pending.len = 0;
 	}
 }
 
@@ -164,14 +148,14 @@ json_reader_end(struct json_reader *r)
 {
 	int status;
 
-	if (r->len) {
+	if (r->pending.len) {
 		r->line++;
-		feed(r, r->buf, r->len, 0);
+		feed(r, r->pending.p, r->pending.len, 0);
 	}
 	feed(r, "", 0, 1);
 	status = r->status;
 	jv_parser_free(r->p);
-	free(r->buf);
+	sb_free(&r->pending);
 	free(r);
 	return status;
 }

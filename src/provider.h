@@ -1,0 +1,52 @@
+/*
+ * provider.h: one small interface per SMS provider (twilio.c, sns.c,
+ * eum.c, logsms.c): check the settings, build a request, read the answer.
+ */
+#ifndef PROVIDER_H
+#define PROVIDER_H
+
+#include <curl/curl.h>
+
+#include "calsms.h"
+
+struct sms_request {
+	char url[1024];
+	struct curl_slist *headers;
+	struct strbuf body;
+	const char *user, *password;	/* HTTP basic auth, or NULL */
+};
+
+enum outcome { SENT, RETRY, PERMANENT, HALT };	/* HALT: settings are wrong */
+
+struct sms_answer {
+	enum outcome outcome;
+	char provider_id[128], code[64], message[256];
+	int segments;
+};
+
+struct provider {
+	const char *name;
+	double rate;	/* default messages per second; 0: no limit */
+	int (*setup)(void);	/* 0, or the exit status for missing settings */
+	void (*build)(const char *to, const char *body, struct sms_request *rq);
+	void (*answer)(long http, const char *body, struct sms_answer *a);
+	void (*local)(const char *id, const char *to, const char *body,
+	    struct sms_answer *a);	/* providers that need no network */
+};
+
+extern const struct provider provider_twilio, provider_sns, provider_eum,
+    provider_log;
+
+/* shared by the providers (twilio.c) */
+enum outcome outcome_of_http(long http);
+int need(const char *provider, const char *name);
+void copy_between(const char *s, const char *open, const char *close,
+    char *out, size_t n);
+
+/* aws.c: what SNS and End User Messaging share */
+int aws_setup(const char *provider);
+void aws_endpoint(struct sms_request *rq, const char *specific, const char *host);
+void aws_sign(struct sms_request *rq, const char *service, const char *content_type,
+    const char *target);
+
+#endif

@@ -1,0 +1,63 @@
+/* strbuf.c: growing strings, and RFC 3986 percent-encoding for forms. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calsms.h"
+
+void
+sb_put(struct strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		if ((b->p = realloc(b->p, b->cap)) == NULL)
+			die(EXIT_SOFTWARE, "out of memory");
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+sb_puts(struct strbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+/* Unreserved characters stay, every other byte becomes %XX. */
+void
+sb_pct(struct strbuf *b, const char *s, size_t n)
+{
+	char hex[4];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+			sb_put(b, (const char *)&c, 1);
+		else {
+			snprintf(hex, sizeof hex, "%%%02X", c);
+			sb_put(b, hex, 3);
+		}
+	}
+}
+
+/* Appends name=value to an x-www-form-urlencoded body. */
+void
+sb_form(struct strbuf *b, const char *name, const char *value)
+{
+	if (b->len)
+		sb_put(b, "&", 1);
+	sb_pct(b, name, strlen(name));
+	sb_put(b, "=", 1);
+	sb_pct(b, value, strlen(value));
+}
+
+void
+sb_free(struct strbuf *b)
+{
+	free(b->p);
+	*b = (struct strbuf){ 0 };
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Loopback mock of Twilio, AWS SNS and AWS End User Messaging for tests.
+
+It checks what the real services check: Twilio's basic auth, and the AWS
+SigV4 signature, recomputed here independently of sms-send.  Every request
+is appended to LOG as one JSON line.  CONTROL, a JSON file read on every
+request, says how to answer: {"mode": "ok" | "429" | "500" | "400" |
+"hang" | "slow", "times": N (then ok), "retry_after": S, "code": C,
+"delay": S}.
+
+usage: mock-provider.py PORTFILE LOG CONTROL
+"""
+import hashlib
+import hmac
+import json
+import os
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PORTFILE, LOG, CONTROL = sys.argv[1:4]
+SID = os.environ.get("MOCK_TWILIO_SID", "AC123")
+TOKEN = os.environ.get("MOCK_TWILIO_TOKEN", "secret-token")
+AWS_KEY = os.environ.get("MOCK_AWS_KEY", "AKIDMOCK")
+AWS_SECRET = os.environ.get("MOCK_AWS_SECRET", "mock-secret-key")
+lock = threading.Lock()
+served = {"n": 0}
+
+
+def control():
+    try:
+        with open(CONTROL) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"mode": "ok"}
+
+
+def sigv4_ok(method, path, query, headers, body):
+    auth = headers.get("Authorization", "")
+    if not auth.startswith("AWS4-HMAC-SHA256 "):
+        return False
+    parts = dict(p.strip().split("=", 1) for p in auth[17:].split(","))
+    key, date, region, service, _ = parts["Credential"].split("/")
+    if key != AWS_KEY:
+        return False
+    names = parts["SignedHeaders"].split(";")
+    canon_headers = "".join("%s:%s\n" % (n, " ".join(headers.get(n, "").split())) for n in names)
+    q = sorted(urllib.parse.parse_qsl(query, keep_blank_values=True))
+    canon_query = "&".join("%s=%s" % (urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~")) for k, v in q)
+    request = "\n".join([method, path, canon_query, canon_headers, ";".join(names),
+                         hashlib.sha256(body).hexdigest()])
+    amzdate = headers.get("X-Amz-Date", "")
+    scope = "/".join([date, region, service, "aws4_request"])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amzdate, scope, hashlib.sha256(request.encode()).hexdigest()])
+    k = ("AWS4" + AWS_SECRET).encode()
+    for part in (date, region, service, "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    want = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(want, parts.get("Signature", ""))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body, ctype="application/json", extra=None):
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        url = urllib.parse.urlsplit(self.path)
+        kind = "twilio" if url.path.startswith("/2010-04-01/") else (
+            "eum" if self.headers.get("X-Amz-Target") else "sns")
+        ctl = control()
+        with lock:
+            served["n"] += 1
+            n = served["n"]
+            rec = {"t": time.time(), "n": n, "kind": kind, "path": url.path,
+                   "headers": {k.lower(): v for k, v in self.headers.items()}}
+            if kind == "eum":
+                rec["json"] = json.loads(body or b"{}")
+            else:
+                rec["form"] = dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
+            with open(LOG, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+        mode = ctl.get("mode", "ok")
+        if ctl.get("times") is not None and n > ctl["times"]:
+            mode = "ok"
+        if mode == "hang":
+            time.sleep(30)
+            return
+        if mode == "slow" or ctl.get("delay"):
+            time.sleep(ctl.get("delay", 0.3))
+        if kind == "twilio":
+            return self.twilio(url, mode, ctl, n)
+        if not sigv4_ok("POST", url.path or "/", url.query, self.headers, body):
+            if kind == "sns":
+                return self.answer(403, "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>bad signature</Message></Error></ErrorResponse>", "text/xml")
+            return self.answer(403, json.dumps({"__type": "com.amazon.coral#InvalidSignatureException", "message": "bad signature"}))
+        return self.sns(mode, ctl, n) if kind == "sns" else self.eum(mode, ctl, n)
+
+    def twilio(self, url, mode, ctl, n):
+        import base64
+        auth = self.headers.get("Authorization", "")
+        good = "Basic " + base64.b64encode(("%s:%s" % (SID, TOKEN)).encode()).decode()
+        if url.path != "/2010-04-01/Accounts/%s/Messages.json" % SID or not hmac.compare_digest(auth, good):
+            return self.answer(401, json.dumps({"code": 20003, "message": "Authenticate", "status": 401}))
+        if mode == "429":
+            return self.answer(429, json.dumps({"code": 20429, "message": "Too Many Requests", "status": 429}),
+                               extra={"Retry-After": str(ctl.get("retry_after", 1))})
+        if mode == "500":
+            return self.answer(500, json.dumps({"code": 20500, "message": "Internal Server Error", "status": 500}))
+        if mode == "400":
+            code = ctl.get("code", 21211)
+            return self.answer(400, json.dumps({"code": code, "message": "The 'To' number is not valid", "status": 400}))
+        return self.answer(201, json.dumps({"sid": "SM%032d" % n, "status": "queued", "error_code": None}))
+
+    def sns(self, mode, ctl, n):
+        def err(status, code, extra=None):
+            return self.answer(status, "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s failed</Message></Error><RequestId>r%d</RequestId></ErrorResponse>" % (code, code, n), "text/xml", extra)
+        if mode == "429":
+            return err(429, "Throttling", {"Retry-After": str(ctl.get("retry_after", 1))})
+        if mode == "500":
+            return err(500, "InternalError")
+        if mode == "400":
+            return err(400, ctl.get("code", "InvalidParameter"))
+        return self.answer(200, "<PublishResponse><PublishResult><MessageId>mid-%d</MessageId></PublishResult><ResponseMetadata><RequestId>r%d</RequestId></ResponseMetadata></PublishResponse>" % (n, n), "text/xml")
+
+    def eum(self, mode, ctl, n):
+        def err(status, code):
+            return self.answer(status, json.dumps({"__type": "com.amazonaws.pinpointsmsvoicev2#" + code, "message": code}))
+        if mode == "429":
+            return err(400, "ThrottlingException")
+        if mode == "500":
+            return err(500, "InternalServerException")
+        if mode == "400":
+            return err(400, ctl.get("code", "ValidationException"))
+        return self.answer(200, json.dumps({"MessageId": "eum-%d" % n}))
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+with open(PORTFILE + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(PORTFILE + ".tmp", PORTFILE)
+deadline = time.time() + float(os.environ.get("MOCK_LIFETIME", "300"))
+server.timeout = 0.5
+while time.time() < deadline:
+    server.handle_request()

@@ -1,0 +1,303 @@
+#!/usr/bin/env bats
+# sms-send against loopback mocks that check credentials and signatures.
+load helper
+
+setup() {
+	export CALSMS_NOW=1764000000
+	T=$BATS_TEST_TMPDIR
+	echo '{"mode": "ok"}' >"$T/control"
+	MOCK_LIFETIME=120 python3 "$BATS_TEST_DIRNAME/mock-provider.py" "$T/port" "$T/log" "$T/control" &
+	echo $! >"$T/mock.pid"
+	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	PORT=$(cat "$T/port")
+	export TWILIO_API_URL=http://127.0.0.1:$PORT TWILIO_ACCOUNT_SID=AC123
+	export TWILIO_AUTH_TOKEN=secret-token TWILIO_FROM=+15005550006
+	export AWS_ACCESS_KEY_ID=AKIDMOCK AWS_SECRET_ACCESS_KEY=mock-secret-key AWS_REGION=us-east-1
+	export AWS_ENDPOINT_URL_SNS=http://127.0.0.1:$PORT/
+	export AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2=http://127.0.0.1:$PORT/
+	export EUM_ORIGINATION_IDENTITY=+15550001111
+	unset AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+}
+
+teardown() {
+	kill "$(cat "$T/mock.pid")" 2>/dev/null || true
+}
+
+mode() { echo "$1" >"$T/control"; }
+line() { jq -nc --arg b "${1:-Hello Ada}" --arg p "${2:-+14045550101}" '{id: "A1", phone: $p, due: "confirm", body: $b, keep: "me"}'; }
+requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
+
+# no secret may ever reach stderr
+no_secrets() {
+	[[ "$1" != *secret-token* && "$1" != *mock-secret-key* ]] || fail "a secret reached stderr: $1"
+}
+
+@test "twilio: sent with basic auth and the form fields; the line passes through" {
+	run --separate-stderr sms-send -p twilio < <(line)
+	assert_success
+	no_secrets "$stderr"
+	jq -e '.keep == "me" and .id == "A1" and .sms.status == "sent" and .sms.provider == "twilio"
+		and (.sms.provider_id | startswith("SM")) and .sms.to == "+14045550101"
+		and .sms.body == "Hello Ada" and .sms.segments == 1 and .sms.encoding == "gsm7"
+		and .sms.attempts == 1 and .sms.at == "2025-11-24T16:00:00Z" and .sms.error == null' <<<"$output"
+	jq -e '.form == {To: "+14045550101", From: "+15005550006", Body: "Hello Ada"}' "$T/log"
+}
+
+@test "twilio: a messaging service and a status callback" {
+	export TWILIO_MESSAGING_SERVICE_SID=MG999
+	run --separate-stderr sms-send -p twilio -c https://hooks.example/status < <(line)
+	assert_success
+	jq -e '.form.MessagingServiceSid == "MG999" and .form.StatusCallback == "https://hooks.example/status"
+		and (.form | has("From") | not)' "$T/log"
+}
+
+@test "sns: Publish signed with SigV4, checked by the mock; MessageId parsed" {
+	run --separate-stderr sms-send -p sns < <(line 'Hi there' '+447700900123')
+	assert_success
+	no_secrets "$stderr"
+	jq -e '.sms.status == "sent" and .sms.provider == "sns" and .sms.provider_id == "mid-1"' <<<"$output"
+	jq -e '.form.Action == "Publish" and .form.Version == "2010-03-31"
+		and .form.PhoneNumber == "+447700900123" and .form.Message == "Hi there"
+		and .form["MessageAttributes.entry.1.Name"] == "AWS.SNS.SMS.SMSType"
+		and .form["MessageAttributes.entry.1.Value.StringValue"] == "Transactional"' "$T/log"
+}
+
+@test "sns: a session token is signed too; a wrong secret is refused and not retried" {
+	export AWS_SESSION_TOKEN=tok123
+	run --separate-stderr sms-send -p sns < <(line)
+	jq -e '.sms.status == "sent"' <<<"$output"
+	jq -e '.headers["x-amz-security-token"] == "tok123"' "$T/log"
+	export AWS_SECRET_ACCESS_KEY=wrong-secret
+	run --separate-stderr sms-send -p sns -R 4 < <(line)
+	assert_failure 75
+	jq -e '.sms.status == "failed" and .sms.error.code == "SignatureDoesNotMatch"
+		and .sms.error.permanent == false and .sms.attempts == 1' <<<"$output"
+	[[ "$stderr" == *"sns refused the credentials (SignatureDoesNotMatch)"* ]]
+	[[ "$stderr" != *wrong-secret* ]]
+}
+
+@test "eum: SendTextMessage as JSON with X-Amz-Target, signed as sms-voice" {
+	run --separate-stderr sms-send -p eum < <(line)
+	assert_success
+	jq -e '.sms.status == "sent" and .sms.provider_id == "eum-1"' <<<"$output"
+	jq -e '.headers["x-amz-target"] == "PinpointSMSVoiceV2.SendTextMessage"
+		and (.headers.authorization | contains("/us-east-1/sms-voice/aws4_request"))
+		and .json == {DestinationPhoneNumber: "+14045550101", OriginationIdentity: "+15550001111",
+			MessageBody: "Hello Ada", MessageType: "TRANSACTIONAL"}' "$T/log"
+	mode '{"mode": "400", "code": "ValidationException"}'
+	run sms-send -p eum < <(line)
+	assert_success
+	jq -e '.sms.error.code == "ValidationException" and .sms.error.permanent == true' <<<"$output"
+}
+
+@test "a refused number is permanent at once: no retry, exit 0" {
+	mode '{"mode": "400", "code": 21211}'
+	run --separate-stderr sms-send -p twilio < <(line)
+	assert_success
+	jq -e '.sms.status == "failed" and .sms.error.code == "21211" and .sms.error.permanent == true
+		and .sms.attempts == 1' <<<"$output"
+	[ "$(requests)" -eq 1 ]
+	mode '{"mode": "400", "code": "OptedOut"}'
+	run sms-send -p sns < <(line)
+	jq -e '.sms.error.code == "OptedOut" and .sms.error.permanent == true' <<<"$output"
+}
+
+@test "5xx is retried -R times, then failed and not permanent: exit 75" {
+	mode '{"mode": "500"}'
+	run --separate-stderr sms-send -p twilio -R 3 < <(line)
+	assert_failure 75
+	jq -e '.sms.status == "failed" and .sms.error.permanent == false and .sms.attempts == 3' <<<"$output"
+	[ "$(requests)" -eq 3 ]
+}
+
+@test "a passing 5xx: sent on the second attempt" {
+	mode '{"mode": "500", "times": 1}'
+	run --separate-stderr sms-send -p sns < <(line)
+	assert_success
+	jq -e '.sms.status == "sent" and .sms.attempts == 2' <<<"$output"
+}
+
+@test "429 with Retry-After: the retry waits as told" {
+	mode '{"mode": "429", "times": 1, "retry_after": 2}'
+	run --separate-stderr sms-send -p twilio < <(line)
+	assert_success
+	jq -e '.sms.status == "sent" and .sms.attempts == 2' <<<"$output"
+	run jq -s '.[1].t - .[0].t' "$T/log"
+	python3 -c 'import sys; assert float(sys.argv[1]) >= 1.8, sys.argv[1]' "$output"
+}
+
+@test "a hanging provider times out (-W) and is left for later" {
+	mode '{"mode": "hang"}'
+	run --separate-stderr sms-send -p twilio -W 1 -R 1 < <(line)
+	assert_failure 75
+	jq -e '.sms.status == "failed" and .sms.error.code == "network" and .sms.error.permanent == false' <<<"$output"
+}
+
+@test "-r spaces requests at the provider" {
+	for i in 1 2 3 4 5 6; do line "message $i"; done >"$T/in"
+	run --separate-stderr sms-send -p twilio -r 5 -j 6 <"$T/in"
+	assert_success
+	[ "${#lines[@]}" -eq 6 ]
+	run jq -s '(.[-1].t - .[0].t)' "$T/log"
+	# 6 messages at 5/s: at least 5 gaps of 0.2 s (generous tolerance)
+	python3 -c 'import sys; assert float(sys.argv[1]) >= 0.8, sys.argv[1]' "$output"
+}
+
+@test "-j sends in parallel, every line comes back once" {
+	mode '{"mode": "ok", "delay": 0.3}'
+	for i in $(seq 10); do jq -nc --arg i "$i" '{id: ("A" + $i), phone: "+14045550101", body: ("m" + $i)}'; done >"$T/in"
+	run --separate-stderr sms-send -p twilio -r 0 -j 10 <"$T/in"
+	assert_success
+	[ "$(jq -r .id <<<"$output" | sort | tr '\n' ' ')" = "A1 A10 A2 A3 A4 A5 A6 A7 A8 A9 " ]
+	# the mock saw requests overlap: ten 0.3 s answers took far less than 3 s
+	run jq -s '(map(.t) | max) - (map(.t) | min)' "$T/log"
+	python3 -c 'import sys; assert float(sys.argv[1]) < 2.5, sys.argv[1]' "$output"
+}
+
+@test "segments: GSM-7 with its extension table, UCS-2, emoji" {
+	seg() {
+		run --separate-stderr sms-send -p log < <(jq -nc --arg b "$1" '{phone: "+14045550101", body: $b}')
+		assert_success
+		[ "$(jq -r '.sms.encoding + " " + (.sms.segments | tostring)' <<<"$output")" = "$2" ] ||
+			fail "body of ${#1} chars: got $(jq -r '.sms.encoding + " " + (.sms.segments | tostring)' <<<"$output"), want $2"
+	}
+	seg "$(printf 'a%.0s' {1..160})" "gsm7 1"
+	seg "$(printf 'a%.0s' {1..161})" "gsm7 2"
+	seg "$(printf 'a%.0s' {1..306})" "gsm7 2"
+	seg "$(printf 'a%.0s' {1..307})" "gsm7 3"
+	seg "$(printf '€%.0s' {1..80})" "gsm7 1"
+	seg "$(printf '€%.0s' {1..81})" "gsm7 2"
+	seg "Café à Zürich, 5 €" "gsm7 1"
+	seg "$(printf 'ж%.0s' {1..70})" "ucs2 1"
+	seg "$(printf 'ж%.0s' {1..71})" "ucs2 2"
+	seg "$(printf '😀%.0s' {1..35})" "ucs2 1"
+	seg "$(printf '😀%.0s' {1..36})" "ucs2 2"
+	seg "Hi 😀" "ucs2 1"
+	# an escape pair is never split: 152 a + one € do not fit in 153
+	seg "$(printf 'a%.0s' {1..152})€$(printf 'a%.0s' {1..10})" "gsm7 2"
+	seg "$(printf 'a%.0s' {1..152})€$(printf 'a%.0s' {1..152})" "gsm7 3"
+}
+
+@test "-m refuses bodies over N segments, permanently" {
+	run --separate-stderr sms-send -p log -m 1 < <(line "$(printf 'a%.0s' {1..200})")
+	assert_success
+	jq -e '.sms.status == "failed" and .sms.error.code == "too_long" and .sms.error.permanent == true
+		and .sms.segments == 2' <<<"$output"
+}
+
+@test "templates per due: confirm, followup and reminder from -T" {
+	cal-parse -n "$FIX/calendly/invitee-created.json" >"$T/a"
+	for due in confirm followup reminder; do
+		jq -c --arg d "$due" '{id, phone, due: $d, appointment: .}' "$T/a"
+	done >"$T/in"
+	run --separate-stderr sms-send -p log -T "$BATS_TEST_DIRNAME/../examples/templates" <"$T/in"
+	assert_success
+	[ "${#lines[@]}" -eq 3 ]
+	for i in 0 1 2; do
+		jq -e '.sms.status == "sent" and (.sms.body | contains("Ada") and contains("Tue Nov 25, 10:00 AM EST")
+			and contains("https://calendly.com/reschedulings/INV0000000000001") and contains("STOP"))' <<<"${lines[$i]}"
+	done
+	jq -e '.sms.body | contains("YES")' <<<"${lines[0]}"
+	[ "$(jq -r .sms.body <<<"$output" | sort -u | wc -l)" -eq 3 ]
+}
+
+@test "a template error skips that line, not the process; -t gives one template" {
+	mkdir "$T/tpl"
+	echo 'error("boom")' >"$T/tpl/confirm.jq"
+	echo '42' >"$T/tpl/followup.jq"
+	echo '"Hi \(.name)"' >"$T/tpl/reminder.jq"
+	{ jq -nc '{phone: "+14045550101", due: "confirm"}'; jq -nc '{phone: "+14045550101", due: "followup"}';
+	  jq -nc '{phone: "+14045550101", due: "nothere"}'; jq -nc '{phone: "+14045550101", due: "reminder", name: "Bo"}'; } >"$T/in"
+	run --separate-stderr sms-send -p log -T "$T/tpl" <"$T/in"
+	assert_success
+	[ "${#lines[@]}" -eq 4 ]
+	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("boom"))' <<<"${lines[0]}"
+	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("not a string"))' <<<"${lines[1]}"
+	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("nothere.jq"))' <<<"${lines[2]}"
+	jq -e '.sms.status == "sent" and .sms.body == "Hi Bo"' <<<"${lines[3]}"
+	echo '"To \(.phone)"' >"$T/one.jq"
+	run --separate-stderr sms-send -p log -t "$T/one.jq" < <(line)
+	jq -e '.sms.body == "To +14045550101"' <<<"$output"
+	echo 'this is not jq (' >"$T/bad.jq"
+	run --separate-stderr sms-send -p log -t "$T/bad.jq" < <(line)
+	assert_success
+	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("does not compile"))' <<<"$output"
+}
+
+@test "missing credentials: a clear error naming the setting, exit 78; -C supplies them" {
+	unset TWILIO_AUTH_TOKEN
+	run --separate-stderr sms-send -p twilio < <(line)
+	assert_failure 78
+	assert_output ""
+	assert_equal "$stderr" "sms-send: twilio: TWILIO_AUTH_TOKEN is not set (environment or -C file)"
+	printf '# twilio\nTWILIO_AUTH_TOKEN="secret-token"\n' >"$T/twilio.env"
+	run --separate-stderr sms-send -p twilio -C "$T/twilio.env" < <(line)
+	assert_success
+	no_secrets "$stderr"
+	jq -e '.sms.status == "sent"' <<<"$output"
+	unset AWS_REGION AWS_SECRET_ACCESS_KEY
+	run --separate-stderr sms-send -p sns < <(line)
+	assert_failure 78
+	[[ "$stderr" == *"AWS_SECRET_ACCESS_KEY is not set"* && "$stderr" == *"AWS_REGION is not set"* ]]
+	run -66 sms-send -p sns -C "$T/nonexistent" < <(line)
+}
+
+@test "wrong Twilio credentials: not retried, left for later, exit 75, no secret in stderr" {
+	export TWILIO_AUTH_TOKEN=secret-token-wrong
+	run --separate-stderr sms-send -p twilio < <(line)
+	assert_failure 75
+	jq -e '.sms.status == "failed" and .sms.error.code == "20003" and .sms.error.permanent == false
+		and .sms.attempts == 1' <<<"$output"
+	no_secrets "$stderr"
+}
+
+@test "the log provider is the default, says so once, masks the phone, and is deterministic" {
+	unset SMS_PROVIDER
+	{ line; line; } >"$T/in"
+	run --separate-stderr sms-send <"$T/in"
+	assert_success
+	[ "$(grep -c 'no provider configured' <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == *"log: to +1******0101: Hello Ada"* ]]
+	[[ "$stderr" != *4045550101* ]]
+	[ "$(jq -r .sms.provider_id <<<"$output" | sort -u | wc -l)" -eq 1 ]
+	[ "$(requests)" -eq 0 ]
+	SMS_PROVIDER=log run --separate-stderr sms-send < <(line)
+	[[ "$stderr" != *"no provider configured"* ]]
+}
+
+@test "bad input: not JSON is reported (65); no phone is passed on skipped; a bad number fails" {
+	{ echo 'not json'; jq -nc '{id: "x", body: "hi"}'; line "hi" "12"; line; } >"$T/in"
+	run --separate-stderr sms-send -p log <"$T/in"
+	assert_failure 65
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "$stderr" == *"stdin:1: "* && "$stderr" == *"stdin:2: no phone or to; skipped"* ]]
+	jq -e '.id == "x" and .sms.status == "skipped"' <<<"${lines[0]}"
+	jq -e '.sms.status == "failed" and .sms.error.code == "invalid_number" and .sms.error.permanent == true' <<<"${lines[1]}"
+	jq -e '.sms.status == "sent"' <<<"${lines[2]}"
+}
+
+@test "usage errors exit 64" {
+	run -64 sms-send -p carrier-pigeon </dev/null
+	run -64 sms-send -t a -T b </dev/null
+	run -64 sms-send -j 0 </dev/null
+	run -64 sms-send -r fast </dev/null
+	run -64 sms-send extra </dev/null
+	run -0 sms-send -h
+	assert_output --partial "usage: sms-send"
+}
+
+@test "the SigV4 signer reproduces AWS's published test vectors" {
+	root=$BATS_TEST_DIRNAME/..
+	lib=$(dirname "$BIN")/build/obj/libcalsms.a
+	flags=
+	[[ "$BIN" == *build/asan/bin ]] && flags="-fsanitize=address,undefined"
+	cc -std=c11 -D_DEFAULT_SOURCE $flags -I"$root/src" -o "$T/vectors" \
+		"$root/tests/unit/sigv4-vectors.c" "$lib" -lcrypto -ljq -lm
+	run "$T/vectors"
+	assert_success
+	assert_output "ok get-vanilla
+ok post-vanilla
+ok get-vanilla-query-order-key-case
+ok post-x-www-form-urlencoded
+ok get-vanilla-with-session-token"
+}
