@@ -1,24 +1,79 @@
 #!/bin/sh
-# make demo: the calsms story on the signed fixtures, with no network.
+# make demo: the whole calsms story on the log provider, with no network
+# beyond loopback: webhooks through http-hook (under socat), the store, the
+# sender pipeline, a reply, the 30-minute follow-up, a cancel, the stats.
 set -e
 cd "$(dirname "$0")/.."
 PATH="$PWD/bin:$PATH"
 F=tests/fixtures/calendly
-export CALENDLY_SIGNING_KEY=5mEzn9C-I28UtwOjZJtFoob0sAAFZ95GbZkqj4y3i0I
-# the fixtures were signed at this time: replay them then
-export CALSMS_NOW=1764000000
+KEY=5mEzn9C-I28UtwOjZJtFoob0sAAFZ95GbZkqj4y3i0I
+T=1764000000	# the fixtures were signed then: the demo's clock starts there
+work=$(mktemp -d)
+trap 'kill $socat 2>/dev/null; rm -rf "$work"' EXIT
+socat=
+printf '%s\n' "$KEY" >"$work/calendly.key"
+export CALSMS_DB="$work/db" CALENDLY_KEY_FILE="$work/calendly.key" SMS_PROVIDER=log
 
 say() { printf '\n== %s\n' "$*"; }
+at() { t=$((T + $1)); shift; CALSMS_NOW=$t "$@"; }
+show() { conv-store list | jq -r '"  \(.id)  \(.phone // "-")  \(.status)  messages: \(.messages | length)  replies: \(.replies | length)"'; }
+sender() { follow-up-due "$@" | sms-send -T examples/templates | conv-store record | jq -r '"  sent \(.messages[-1].kind) to \(.id): \(.status)"'; }
+post() {	# post FILE [SIGNATURE]: a webhook through http-hook, prints the status
+	curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+		-H "Calendly-Webhook-Signature: ${2:-$(cat "${1%.json}.sig")}" \
+		--data-binary @"$1" "http://127.0.0.1:$port/calendly"
+}
+sign() {	# sign FILE TIME: a fresh Calendly-Webhook-Signature
+	python3 -c 'import hmac, hashlib, sys
+b = open(sys.argv[1], "rb").read()
+print("t=%s,v1=%s" % (sys.argv[2], hmac.new(sys.argv[3].encode(), sys.argv[2].encode() + b"." + b, hashlib.sha256).hexdigest()))' "$1" "$2" "$KEY"
+}
 
-say "A booking arrives: cal-parse verifies the signature and writes an appointment"
-echo "\$ cal-parse -s \"\$(cat $F/invitee-created.sig)\" $F/invitee-created.json | jq ."
-cal-parse -s "$(cat $F/invitee-created.sig)" $F/invitee-created.json | jq .
+say "The listener: socat starts one http-hook per connection; /calendly runs examples/on-booking"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+echo "  socat TCP-LISTEN:$port,fork EXEC:\"http-hook /calendly=examples/on-booking\""
+CALSMS_NOW=$T socat TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork \
+	EXEC:"http-hook -q /calendly=$PWD/examples/on-booking" 2>"$work/hook.log" &
+socat=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && break
+	sleep 0.2
+done
 
-say "A forged body is refused (exit 77), nothing printed"
-sed 's/Ada/Eve/' $F/invitee-created.json >"${TMPDIR:-/tmp}/calsms-forged.json"
-if cal-parse -s "$(cat $F/invitee-created.sig)" "${TMPDIR:-/tmp}/calsms-forged.json"; then
-	echo "demo: forged body accepted" >&2; exit 1
-else
-	echo "exit status $?"
-fi
-rm -f "${TMPDIR:-/tmp}/calsms-forged.json"
+say "T = $(date -u -d @$T +%H:%M)Z: three customers book (Ada by text reminder number, Grace by phone call, Edsger with no phone)"
+for b in invitee-created invitee-created-outbound-call invitee-created-no-phone; do
+	echo "  POST $b.json -> HTTP $(post $F/$b.json)"
+done
+say "Calendly delivers Ada's booking again, and someone forges one"
+echo "  POST invitee-created.json again -> HTTP $(post $F/invitee-created.json)"
+sed 's/Ada/Eve/' $F/invitee-created.json >"$work/forged.json"
+echo "  POST a forged body -> HTTP $(post "$work/forged.json" "$(cat $F/invitee-created.sig)")"
+show
+
+say "The sender (follow-up-due | sms-send -T templates | conv-store record) texts the confirmations"
+at 0 sender
+echo "  (and run again, it sends nothing twice:)"
+at 0 sender
+show
+
+say "T+10m: Grace replies YES"
+echo '{"type":"reply","from":"+12125550199","to":"+15005550006","body":"YES","intent":"confirm","provider":"twilio","provider_id":"SMdemo1","received_at":"2025-11-24T16:10:00Z"}' |
+	at 600 conv-store reply | jq -r '"  \(.id) is now \(.status)"'
+
+say "T+29m59s: nothing is due yet"
+at 1799 sender
+echo "  (nothing)"
+say "T+30m: the follow-up goes to Ada, who has not answered; not to Grace, who did"
+at 1800 sender
+
+say "T+40m: Ada cancels; the webhook is signed now, and fed to http-hook on stdin"
+sig=$(sign $F/invitee-canceled.json $((T + 2400)))
+len=$(wc -c <$F/invitee-canceled.json)
+{ printf 'POST /calendly HTTP/1.1\r\nHost: demo\r\nContent-Type: application/json\r\n'
+  printf 'Calendly-Webhook-Signature: %s\r\nContent-Length: %s\r\n\r\n' "$sig" "$len"
+  cat $F/invitee-canceled.json; } | at 2400 http-hook -q /calendly=examples/on-booking | head -n 1
+
+say "T+2h: nothing more is ever sent; the conversations and the stats"
+at 7200 sender
+show
+conv-store stats | jq -c .
