@@ -91,6 +91,9 @@ void sb_free(struct strbuf *b);
 void conf_load(const char *path);
 const char *conf_get(const char *name);
 
+/* json.c, needing strbuf */
+void json_dump(jv v, struct strbuf *b);
+
 /* file.c: whole files and secrets */
 char *read_all(FILE *f, size_t max, size_t *len, int *too_big);
 char *read_secret(const char *path);

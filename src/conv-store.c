@@ -643,16 +643,32 @@ oneshot(struct store *st, store_write_fn fn, struct oneshot *o)
 
 /* ---- reads: get, list, dump, stats ---- */
 
+/* Stored records are compact JSON already: printed as they are. */
 static int
+print_raw(const MDB_val *v, const char *wrap)
+{
+	if (wrap)
+		printf("{\"%s\":", wrap);
+	fwrite(v->mv_data, 1, v->mv_size, stdout);
+	fputs(wrap ? "}\n" : "\n", stdout);
+	return ferror(stdout) ? EIO : 0;
+}
+
+static int
+print_id(struct store *st, MDB_txn *txn, const char *id)
+{
+	MDB_val k = { strlen(id), (void *)id }, v;
+
+	return mdb_get(txn, st->conv, &k, &v) == 0 ? print_raw(&v, NULL) == 0 : 0;
+}
+
+static void
 print_ids(struct store *st, MDB_txn *txn, struct idlist *l)
 {
-	jv c;
 	int i;
 
 	for (i = 0; i < l->n; i++)
-		if (jv_is_valid(c = store_get(st, txn, l->ids[i])))
-			json_print(c);
-	return 0;
+		print_id(st, txn, l->ids[i]);
 }
 
 static int
@@ -662,16 +678,15 @@ cmd_get(struct store *st, int argc, char **argv)
 	struct idlist *l = malloc(sizeof *l);
 	char phone[17];
 	int i, status = 0;
-	jv c;
 
 	for (i = 0; i < argc && l; i++) {
 		*l = (struct idlist){ .max = MAX_IDS };
-		if (jv_is_valid(c = store_get(st, txn, argv[i])))
-			json_print(c);
-		else if (jv_free(c), phone_e164(argv[i], default_country(), phone) == 0)
+		if (print_id(st, txn, argv[i]))
+			continue;
+		if (phone_e164(argv[i], default_country(), phone) == 0)
 			ids_by(st, txn, IX_PHONE, phone, l);
 		print_ids(st, txn, l);
-		if (!jv_is_valid(c) && l->n == 0) {
+		if (l->n == 0) {
 			note("%s: no such conversation", argv[i]);
 			status = 1;
 		}
@@ -684,16 +699,8 @@ cmd_get(struct store *st, int argc, char **argv)
 static int
 print_record(const MDB_val *k, const MDB_val *v, void *ctx)
 {
-	const char *wrap = ctx;
-	jv x = jv_parse_sized(v->mv_data, (int)v->mv_size);
-
 	(void)k;
-	if (!jv_is_valid(x)) {
-		jv_free(x);
-		return 0;
-	}
-	json_print(wrap ? jv_object_set(jv_object(), jv_string(wrap), x) : x);
-	return ferror(stdout) ? EIO : 0;
+	return print_raw(v, ctx);
 }
 
 static int
@@ -748,10 +755,14 @@ cmd_list(struct store *st, int argc, char **argv)
 		else
 			ids_by(st, txn, IX_CREATED, NULL, l);
 		for (c = 0; c < l->n; c++) {
-			jv conv = store_get(st, txn, l->ids[c]);
-			const char *s = conv_str(conv, "status");
+			jv conv;
 
-			if (jv_is_valid(conv) && (!status || (s && strcmp(s, status) == 0)))
+			if (!phone_arg || !status) {	/* the index said it all */
+				print_id(st, txn, l->ids[c]);
+				continue;
+			}
+			conv = store_get(st, txn, l->ids[c]);
+			if (strcmp(conv_str(conv, "status") ? conv_str(conv, "status") : "", status) == 0)
 				json_print(conv);
 			else
 				jv_free(conv);

@@ -199,14 +199,124 @@ json_read_groups(int fd, const char *name, json_item_fn fn,
 	return flushed > status ? flushed : status;
 }
 
+static void
+dump_string(struct strbuf *b, const char *s, size_t n)
+{
+	const char *run = s, *end = s + n;
+	char esc[8];
+
+	sb_put(b, "\"", 1);
+	for (; s < end; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		sb_put(b, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': sb_put(b, "\\\"", 2); break;
+		case '\\': sb_put(b, "\\\\", 2); break;
+		case '\n': sb_put(b, "\\n", 2); break;
+		case '\t': sb_put(b, "\\t", 2); break;
+		case '\r': sb_put(b, "\\r", 2); break;
+		case '\b': sb_put(b, "\\b", 2); break;
+		case '\f': sb_put(b, "\\f", 2); break;
+		default:
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+			sb_put(b, esc, 6);
+		}
+	}
+	sb_put(b, run, (size_t)(end - run));
+	sb_put(b, "\"", 1);
+}
+
+/* The shortest decimal that reads back as x, as jq writes numbers. */
+static void
+dump_number(struct strbuf *b, double x)
+{
+	char buf[40];
+	int p;
+
+	if (x != x) {
+		sb_puts(b, "null");
+		return;
+	}
+	if (x == (double)(long long)x && x < 1e17 && x > -1e17) {
+		snprintf(buf, sizeof buf, "%lld", (long long)x);
+		sb_puts(b, buf);
+		return;
+	}
+	for (p = 1; p <= 17; p++) {
+		snprintf(buf, sizeof buf, "%.*g", p, x);
+		if (strtod(buf, NULL) == x)
+			break;
+	}
+	sb_puts(b, buf);
+}
+
+/*
+ * Appends v as compact JSON, in jq's own form (object keys in their order,
+ * UTF-8 as it is), several times faster than jv_dump_string. v is not
+ * consumed.
+ */
+void
+json_dump(jv v, struct strbuf *b)
+{
+	int i, n, first = 1;
+
+	switch (jv_get_kind(v)) {
+	case JV_KIND_NULL: sb_puts(b, "null"); break;
+	case JV_KIND_TRUE: sb_puts(b, "true"); break;
+	case JV_KIND_FALSE: sb_puts(b, "false"); break;
+	case JV_KIND_NUMBER: dump_number(b, jv_number_value(v)); break;
+	case JV_KIND_STRING:
+		dump_string(b, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
+		break;
+	case JV_KIND_ARRAY:
+		sb_put(b, "[", 1);
+		n = jv_array_length(jv_copy(v));
+		for (i = 0; i < n; i++) {
+			jv x = jv_array_get(jv_copy(v), i);
+
+			if (i)
+				sb_put(b, ",", 1);
+			json_dump(x, b);
+			jv_free(x);
+		}
+		sb_put(b, "]", 1);
+		break;
+	case JV_KIND_OBJECT:
+		sb_put(b, "{", 1);
+		for (i = jv_object_iter(v); jv_object_iter_valid(v, i);
+		    i = jv_object_iter_next(v, i)) {
+			jv k = jv_object_iter_key(v, i), x = jv_object_iter_value(v, i);
+
+			if (!first)
+				sb_put(b, ",", 1);
+			first = 0;
+			json_dump(k, b);
+			sb_put(b, ":", 1);
+			json_dump(x, b);
+			jv_free(k);
+			jv_free(x);
+		}
+		sb_put(b, "}", 1);
+		break;
+	default:
+		sb_puts(b, "null");
+	}
+}
+
 void
 json_print(jv value)
 {
-	jv s = jv_dump_string(value, 0);
+	static struct strbuf b;
 
-	fputs(jv_string_value(s), stdout);
-	putchar('\n');
-	jv_free(s);
+	b.len = 0;
+	json_dump(value, &b);
+	sb_put(&b, "\n", 1);
+	fwrite(b.p, 1, b.len, stdout);
+	jv_free(value);
 }
 
 /* Like jv_object_get, but safe on anything: non-objects give null. */

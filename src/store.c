@@ -334,13 +334,25 @@ keys_apply(struct store *st, MDB_txn *txn, jv c, int del)
 	return 0;
 }
 
+static int
+put_json(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, jv value)
+{
+	static struct strbuf b;
+	MDB_val v;
+
+	b.len = 0;
+	json_dump(value, &b);
+	v.mv_size = b.len;
+	v.mv_data = b.p;
+	return mdb_put(txn, dbi, k, &v, 0);
+}
+
 /* Stores conv (consumed) in place of old (consumed, or invalid if new). */
 int
 store_put(struct store *st, MDB_txn *txn, jv old, jv conv)
 {
 	const char *id = conv_str(conv, "id");
-	jv s;
-	MDB_val k, v;
+	MDB_val k;
 	int rc = 0;
 
 	if (id == NULL || strlen(id) > 200)
@@ -350,13 +362,9 @@ store_put(struct store *st, MDB_txn *txn, jv old, jv conv)
 	if (rc == 0)
 		rc = keys_apply(st, txn, conv, 0);
 	if (rc == 0) {
-		s = jv_dump_string(jv_copy(conv), 0);
 		k.mv_size = strlen(id);
 		k.mv_data = (void *)id;
-		v.mv_size = (size_t)jv_string_length_bytes(jv_copy(s));
-		v.mv_data = (void *)jv_string_value(s);
-		rc = mdb_put(txn, st->conv, &k, &v, 0);
-		jv_free(s);
+		rc = put_json(txn, st->conv, &k, conv);
 	}
 	jv_free(old);
 	jv_free(conv);
@@ -444,8 +452,7 @@ int
 optout_put(struct store *st, MDB_txn *txn, jv rec)
 {
 	const char *phone = json_str(rec, "phone");
-	jv s;
-	MDB_val k, v;
+	MDB_val k;
 	int rc;
 
 	if (phone == NULL || strlen(phone) > 64) {
@@ -454,11 +461,7 @@ optout_put(struct store *st, MDB_txn *txn, jv rec)
 	}
 	k.mv_size = strlen(phone);
 	k.mv_data = (void *)phone;
-	s = jv_dump_string(jv_copy(rec), 0);
-	v.mv_size = (size_t)jv_string_length_bytes(jv_copy(s));
-	v.mv_data = (void *)jv_string_value(s);
-	rc = mdb_put(txn, st->optout, &k, &v, 0);
-	jv_free(s);
+	rc = put_json(txn, st->optout, &k, rec);
 	jv_free(rec);
 	return rc;
 }
@@ -474,8 +477,7 @@ orphan_put(struct store *st, MDB_txn *txn, jv reply)
 	const char *pid = json_str(reply, "provider_id");
 	int64_t t = conv_time(reply, "received_at");
 	size_t n = pid ? strlen(pid) : 0;
-	MDB_val k, v;
-	jv s;
+	MDB_val k;
 	int rc;
 
 	if (n > 0 && n < MAX_KEY) {
@@ -486,11 +488,8 @@ orphan_put(struct store *st, MDB_txn *txn, jv reply)
 		k.mv_size = 8;
 	}
 	k.mv_data = key;
-	s = jv_dump_string(reply, 0);
-	v.mv_size = (size_t)jv_string_length_bytes(jv_copy(s));
-	v.mv_data = (void *)jv_string_value(s);
-	rc = mdb_put(txn, st->orphan, &k, &v, 0);
-	jv_free(s);
+	rc = put_json(txn, st->orphan, &k, reply);
+	jv_free(reply);
 	return rc;
 }
 

@@ -1,0 +1,63 @@
+# conv-store: streaming and per-process adds, and point reads on stores of
+# 10,000 and 1,000,000 conversations, beside the sqlite3 CLI with the same
+# indexes and full durability (synchronous=FULL) in the same run.
+. tests/bench/lib.sh
+B=$BENCH_TMP/conv
+mkdir -p "$B"
+export CALSMS_NOW=1764000000
+N=${BENCH_ADD:-100000}
+BIG=${BENCH_BIG:-1000000}
+RUNS=${BENCH_READS:-200}
+
+rate() { python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$@"; }
+secs() { python3 -c 'import time; print(time.time())'; }
+elapsed() { python3 -c 'import sys, time; print("%.3f" % (time.time() - float(sys.argv[1])))' "$1"; }
+
+python3 tests/bench/gen.py appt "$N" >"$B/appts"
+python3 tests/bench/gen.py sql "$N" >"$B/rows.sql"
+t=$(secs); conv-store -d "$B/add" add -q <"$B/appts"; add=$(elapsed "$t")
+t=$(secs); sqlite3 "$B/add.sqlite" <"$B/rows.sql" >/dev/null; sq=$(elapsed "$t")
+row "add -q streaming, records/s ($N)" "$(rate "$N" "$add")" "sqlite3 one transaction, rows/s" "$(rate "$N" "$sq")"
+set -- $("$PTIME" 1 "$B/appts" conv-store -d "$B/rss" add -q)
+row "add -q streaming, peak RSS KiB" "$4" "" ""
+
+# one process per record, as under inetd
+head -n 1000 "$B/appts" | tail -n 500 >"$B/500"
+t=$(secs)
+while read -r l; do printf '%s\n' "$l" | conv-store -d "$B/one" add -q; done <"$B/500"
+one=$(elapsed "$t")
+sqlite3 "$B/one.sqlite" 'CREATE TABLE conv (id TEXT PRIMARY KEY, phone TEXT, status TEXT, created TEXT, data TEXT);
+	CREATE INDEX by_phone ON conv (phone, created); CREATE INDEX by_status ON conv (status, created);'
+t=$(secs)
+i=0
+while read -r l; do
+	i=$((i + 1))
+	sqlite3 "$B/one.sqlite" "INSERT INTO conv VALUES ('X$i', '+1404555$i', 'pending', '2025', '{}');"
+done <"$B/500"
+sqone=$(elapsed "$t")
+row "add, one process per record, records/s" "$(rate 500 "$one")" "sqlite3, one process per row" "$(rate 500 "$sqone")"
+
+reads() {	# reads LABEL COUNT: point reads on a store of COUNT
+	# 2000 pending confirmations stay for follow-up-due.sh, which runs next
+	python3 tests/bench/gen.py conv "$2" 2000 | conv-store -d "$B/s$2" load
+	python3 tests/bench/gen.py sql "$2" | sqlite3 "$B/s$2.sqlite" >/dev/null
+	id=INV$(printf '%012d' $(($2 / 2)))
+	ph=+14042$(printf '%06d' $(($2 / 2 % 1000000)))
+	set -- "$2" $("$PTIME" "$RUNS" /dev/null conv-store -d $B/s$2 get "$id")
+	g=$2 grss=$5
+	set -- "$1" $("$PTIME" "$RUNS" /dev/null sqlite3 "$B/s$1.sqlite" "SELECT data FROM conv WHERE id = '$id'")
+	sg=$2 srss=$5
+	row "get by id, median ms ($1 convs)" "$g" "sqlite3 by id, median ms" "$sg"
+	set -- "$1" $("$PTIME" "$RUNS" /dev/null conv-store -d $B/s$1 get "$ph")
+	g=$2
+	set -- "$1" $("$PTIME" "$RUNS" /dev/null sqlite3 "$B/s$1.sqlite" "SELECT data FROM conv WHERE phone = '$ph' ORDER BY created DESC")
+	row "get by phone, median ms ($1 convs)" "$g" "sqlite3 by phone, median ms" "$2"
+	set -- "$1" $("$PTIME" "$RUNS" /dev/null conv-store -d $B/s$1 list -s awaiting_reply)
+	g=$2
+	set -- "$1" $("$PTIME" "$RUNS" /dev/null sqlite3 "$B/s$1.sqlite" "SELECT data FROM conv WHERE status = 'awaiting_reply' ORDER BY created DESC")
+	row "list -s awaiting_reply (100), median ms ($1)" "$g" "sqlite3 same, median ms" "$2"
+	row "get, peak RSS KiB ($1 convs)" "$grss" "sqlite3, peak RSS KiB" "$srss"
+	rm -f "$B/s$1.sqlite"
+}
+reads small 10000
+reads big "$BIG"
