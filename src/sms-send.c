@@ -47,7 +47,7 @@ static struct {
 	const char *template_file, *template_dir;
 	struct template templates[MAX_TEMPLATES];
 	int ntemplates, max_segments, attempts, inflight_max, timeout;
-	double rate, tokens;
+	double rate, tokens, burst;
 	int64_t refilled;
 	CURLM *multi;
 	struct job *queue, *tail;
@@ -419,9 +419,10 @@ refill(void)
 
 	if (S.rate <= 0)
 		return;
+	/* a small burst absorbs the loop's wake-up jitter; the mean stays the rate */
 	S.tokens += (double)(now - S.refilled) * S.rate / 1000;
-	if (S.tokens > 1)
-		S.tokens = 1;
+	if (S.tokens > S.burst)
+		S.tokens = S.burst;
 	S.refilled = now;
 }
 
@@ -506,9 +507,11 @@ run(void)
 				r = NULL;
 			}
 		}
-		wait = dispatch();
 		curl_multi_perform(S.multi, &running);
 		collect_done();
+		/* after collecting, so that a freed slot is used at once */
+		wait = dispatch();
+		curl_multi_perform(S.multi, &running);
 		if (eof && !S.queue && !S.inflight)
 			break;
 		if (S.queue && !S.inflight && wait > 0 && (eof || !reading)) {
@@ -589,6 +592,7 @@ main(int argc, char *argv[])
 	if ((c = S.p->setup()) != 0)
 		return c;
 	S.rate = rate >= 0 ? rate : S.p->rate;
+	S.burst = S.rate > 10 ? S.rate / 10 : 1;
 	S.tokens = 1;
 	S.refilled = mono_ms();
 	srand48((long)mono_ms() ^ getpid());
