@@ -96,7 +96,7 @@ install: all
 		$(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(SHAREDIR)/templates \
 		$(DESTDIR)$(PREFIX)/libexec/calsms
 	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	cp examples/on-booking examples/on-reply $(DESTDIR)$(PREFIX)/libexec/calsms/
+	cp examples/on-booking $(DESTDIR)$(PREFIX)/libexec/calsms/
 	for m in $(MANS); do \
 		s=$${m##*.}; cp $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
 	for t in examples/templates/*.jq; do \

@@ -32,5 +32,4 @@ ROOT=$BATS_TEST_DIRNAME/..
 	done
 	[ -f "$d/share/man/man7/calsms.7" ]
 	[ -x "$d/libexec/calsms/on-booking" ]
-	[ -x "$d/libexec/calsms/on-reply" ]
 }
