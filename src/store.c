@@ -17,7 +17,8 @@
  *   'c' be64(due) id                    pending confirmation, not claimed
  *   'f' be64(confirm sent) id           awaiting_reply, no follow-up yet
  *   'r' be64(start) id                  confirmed, reminder not sent, not claimed
- *   'l' be64(claimed) id                claimed, outcome not recorded
+ *   'l' be64(claimed) id                claimed, outcome not recorded, and
+ *                                       still sendable (lease expiry)
  *   'x' be64(expires) id                expiry, for purge
  *
  * A conversation with "skip" set (its appointment started before anything
@@ -295,7 +296,8 @@ index_keys(jv c, struct keys *ks)
 	if ((t = conv_time(c, "expires_at")) > 0)
 		add_key(ks, IX_EXPIRY, NULL, t, 0, id);
 	if (claimed) {
-		if (strcmp(status, "uncertain") != 0)
+		/* canceled or opted out meanwhile: nothing to be uncertain about */
+		if (conv_sendable(status))
 			add_key(ks, IX_LEASE, NULL, conv_time(claim, "at"), 0, id);
 		goto out;
 	}

@@ -224,8 +224,15 @@ teardown() {
 	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "B1 A2 A1 " ]
 	run conv-store list -p +442079460018
 	[ "$(jq -r .id <<<"$output")" = B1 ]
+	conv-store cancel A1 >/dev/null
+	run conv-store list -p +14045550101 -s pending
+	[ "$(jq -r .id <<<"$output")" = A2 ]
+	run conv-store list -s canceled
+	[ "$(jq -r .id <<<"$output")" = A1 ]
 	run conv-store list -s pending --since 2025-11-24T16:01:00Z
 	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "B1 A2 " ]
+	run conv-store list --since 2025-11-24T16:00:30Z --until 2025-11-24T16:01:30Z
+	[ "$(jq -r .id <<<"$output")" = A2 ]
 	run conv-store list --until 2025-11-24T16:01:00Z
 	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "A2 A1 " ]
 	run conv-store list -n 1

@@ -228,3 +228,17 @@ book() {
 	run -0 follow-up-due -h
 	assert_output --partial "usage: follow-up-due"
 }
+
+@test "a claim outstanding when the appointment is canceled stays canceled after the lease" {
+	appt A1 +14045550101 $START | conv-store add >"$BATS_TEST_TMPDIR/claimed"
+	appt A1 +14045550101 $START '.type = "cancel"' | at 60 conv-store add
+	run --separate-stderr at 7200 follow-up-due
+	assert_output ""
+	assert_equal "$stderr" ""
+	run conv-store get A1
+	jq -e '.status == "canceled"' <<<"$output"
+	# the late result is still recorded, and changes nothing else
+	sent <"$BATS_TEST_TMPDIR/claimed" | at 7300 conv-store record >/dev/null
+	run conv-store get A1
+	jq -e '.status == "canceled" and .claim == null and (.messages | length) == 1' <<<"$output"
+}
