@@ -247,7 +247,8 @@ add_booking(struct group *g, MDB_txn *txn, struct item *it, const char *id)
 {
 	jv old = store_get(g->st, txn, id), c, prev;
 	const char *phone = json_str(it->in, "phone"), *old_id = json_str(it->in, "old_id");
-	int rc, started;
+	int64_t start;
+	int rc;
 
 	if (jv_is_valid(old)) {
 		jv_free(old);
@@ -265,8 +266,8 @@ add_booking(struct group *g, MDB_txn *txn, struct item *it, const char *id)
 	}
 	c = conv_new(jv_copy(it->in), phone && optout_has(g->st, txn, phone), g->now,
 	    g->expire_days);
-	started = conv_start(c) > 0 && conv_start(c) <= g->now;
-	if (started && strcmp(conv_str(c, "status"), "pending") == 0)
+	start = conv_start(c);
+	if (start > 0 && start <= g->now && strcmp(conv_str(c, "status"), "pending") == 0)
 		c = jv_object_set(c, jv_string("skip"), jv_string("started"));
 	else if (!g->quiet && strcmp(conv_str(c, "status"), "pending") == 0) {
 		c = conv_claim(c, "confirm", g->now);

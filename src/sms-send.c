@@ -50,6 +50,8 @@ static struct {
 	double rate, tokens, burst;
 	int64_t refilled;
 	CURLM *multi;
+	CURL *spare[64];	/* easy handles kept for the next messages */
+	int nspare;
 	struct job *queue, *tail;
 	int queued, inflight, status;
 } S;
@@ -210,7 +212,9 @@ emit(jv line, const char *status, const char *to, const char *body, int segments
 static void
 job_free(struct job *j)
 {
-	if (j->easy)
+	if (j->easy && S.nspare < (int)(sizeof S.spare / sizeof S.spare[0]))
+		S.spare[S.nspare++] = j->easy;
+	else if (j->easy)
 		curl_easy_cleanup(j->easy);
 	curl_slist_free_all(j->rq.headers);
 	sb_free(&j->rq.body);
@@ -345,6 +349,8 @@ start(struct job *j)
 	memset(&j->rq, 0, sizeof j->rq);
 	j->retry_after = -1;
 	S.p->build(j->to, j->body, &j->rq);
+	if (j->easy == NULL && S.nspare > 0)
+		j->easy = S.spare[--S.nspare];
 	if (j->easy == NULL)
 		j->easy = curl_easy_init();
 	else
@@ -600,6 +606,8 @@ main(int argc, char *argv[])
 	S.multi = curl_multi_init();
 	curl_multi_setopt(S.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)S.inflight_max);
 	run();
+	while (S.nspare > 0)
+		curl_easy_cleanup(S.spare[--S.nspare]);
 	curl_multi_cleanup(S.multi);
 	curl_global_cleanup();
 	for (i = 0; i < S.ntemplates; i++)
