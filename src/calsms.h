@@ -31,7 +31,6 @@ int finish_stdout(int status);
 /* json.c: streams of JSON values in, one compact object per line out */
 typedef int (*json_item_fn)(jv value, long line, void *ctx);
 typedef int (*json_flush_fn)(void *ctx);
-int json_read_stream(FILE *in, const char *name, json_item_fn fn, void *ctx);
 int json_read_groups(int fd, const char *name, json_item_fn fn,
     json_flush_fn flush, void *ctx, int max, int max_ms);
 struct json_reader *json_reader_new(const char *name, json_item_fn fn, void *ctx);
@@ -62,16 +61,13 @@ int64_t quiet_end(int64_t t, const char *zone, int from, int to);
 int phone_e164(const char *in, const char *country, char out[17]);
 const char *default_country(void);
 
-/* hmac.c: HMAC, hashes, hex and base64 over OpenSSL */
+/* hmac.c: HMAC-SHA256, SHA-256 and hex over OpenSSL */
 void hmac_sha256(const void *key, size_t keylen, const void *msg,
     size_t len, unsigned char out[32]);
-void hmac_sha1(const void *key, size_t keylen, const void *msg, size_t len,
-    unsigned char out[20]);
 void sha256(const void *msg, size_t len, unsigned char out[32]);
 void hex_encode(const unsigned char *in, size_t n, char *out);
 int hex_decode(const char *in, size_t hexlen, unsigned char *out);
 int ct_equal(const void *a, const void *b, size_t n);
-size_t base64_encode(const unsigned char *in, size_t n, char *out);
 
 /* segments.c: SMS encoding and parts */
 int sms_segments(const char *body, int *ucs2);

@@ -1,5 +1,5 @@
 /*
- * hmac.c: HMAC, SHA-256, hex and base64 over OpenSSL's libcrypto.
+ * hmac.c: HMAC-SHA256, SHA-256 and hex over OpenSSL's libcrypto.
  *
  * HMAC-SHA256 is built on the low-level SHA256_* functions: OpenSSL 3's
  * EVP layer initialises its providers on first use, about 1.5 ms, more
@@ -10,8 +10,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "calsms.h"
 
@@ -41,15 +39,6 @@ hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
 	SHA256_Final(out, &c);
 	OPENSSL_cleanse(k, sizeof k);
 	OPENSSL_cleanse(pad, sizeof pad);
-}
-
-void
-hmac_sha1(const void *key, size_t keylen, const void *msg, size_t len,
-    unsigned char out[20])
-{
-	unsigned int n = 20;
-
-	HMAC(EVP_sha1(), key, (int)keylen, msg, len, out, &n);
 }
 
 void
@@ -111,11 +100,4 @@ int
 ct_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
-}
-
-/* out must hold 4 * ((n + 2) / 3) + 1 bytes; returns the length written. */
-size_t
-base64_encode(const unsigned char *in, size_t n, char *out)
-{
-	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
 }

@@ -73,34 +73,6 @@ feed(struct json_reader *r, const char *line, size_t len, int last)
 	}
 }
 
-/*
- * Calls fn for every value read from in. A value that does not parse is
- * reported with its line and skipped; reading resumes at the next line.
- * Returns 0, or EXIT_DATA when something was skipped, or the highest
- * status fn returned.
- */
-int
-json_read_stream(FILE *in, const char *name, json_item_fn fn, void *ctx)
-{
-	struct json_reader r = { jv_parser_new(0), name, 0, 0, fn, ctx, 0, { 0 } };
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-
-	while ((len = getline(&line, &cap, in)) >= 0) {
-		r.line++;
-		feed(&r, line, (size_t)len, 0);
-	}
-	feed(&r, "", 0, 1);
-	if (ferror(in)) {
-		note("%s: read error", name);
-		keep(&r, EXIT_IOERR);
-	}
-	jv_parser_free(r.p);
-	free(line);
-	return r.status;
-}
-
 static int
 readable_now(int fd)
 {
@@ -161,7 +133,7 @@ json_reader_end(struct json_reader *r)
 }
 
 /*
- * Like json_read_stream on a descriptor, for writers that commit in
+ * Calls fn for every value read from fd, for writers that commit in
  * groups: flush is called after at most max values, after max_ms, and
  * whenever no more input is waiting, so a slow stream is never held back
  * and a fast one is committed in large groups.
