@@ -507,6 +507,13 @@ apply_reply(struct group *g, MDB_txn *txn, struct item *it)
 /* ---- load ---- */
 
 static int
+known_status(const char *s)
+{
+	return s && (conv_live(s) || !strcmp(s, "canceled") || !strcmp(s, "opted_out") ||
+	    !strcmp(s, "no_phone") || !strcmp(s, "failed"));
+}
+
+static int
 apply_load(struct group *g, MDB_txn *txn, struct item *it)
 {
 	jv x;
@@ -517,8 +524,8 @@ apply_load(struct group *g, MDB_txn *txn, struct item *it)
 	if (jv_get_kind(x = json_get(it->in, "orphan")) == JV_KIND_OBJECT)
 		return orphan_put(g->st, txn, x);
 	jv_free(x);
-	if (!json_str(it->in, "id") || !json_str(it->in, "status") ||
-	    strlen(json_str(it->in, "id")) > 200) {
+	if (!json_str(it->in, "id") || strlen(json_str(it->in, "id")) > 200 ||
+	    !known_status(json_str(it->in, "status"))) {
 		fail(it, EXIT_DATA, "not a conversation, optout or orphan line; skipped%s", NULL);
 		return 0;
 	}

@@ -312,6 +312,8 @@ teardown() {
 	run -65 conv-store record <<<'{"id":"NOPE","due":"confirm","sms":{"status":"sent"}}'
 	run -65 conv-store reply <<<'{"from":"nobody","intent":"other"}'
 	run -65 conv-store load <<<'{"hello":1}'
+	run -65 conv-store load <<<'{"id":"Z1","status":"bogus"}'
+	run -1 conv-store get Z1
 }
 
 @test "kill -9 in the middle of a large load leaves a store that opens, every record whole" {
