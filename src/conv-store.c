@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,11 +61,15 @@ usage(int status)
 	exit(status);
 }
 
-static void
-fail(struct item *it, int status, const char *fmt, const char *arg)
+static void __attribute__((format(printf, 3, 4)))
+fail(struct item *it, int status, const char *fmt, ...)
 {
+	va_list ap;
+
 	it->status = status;
-	snprintf(it->err, sizeof it->err, fmt, arg ? arg : "");
+	va_start(ap, fmt);
+	vsnprintf(it->err, sizeof it->err, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- groups ---- */
@@ -283,7 +288,7 @@ apply_add(struct group *g, MDB_txn *txn, struct item *it)
 
 	if (type == NULL || id == NULL || *id == '\0' || strlen(id) > 200 ||
 	    (strcmp(type, "booking") != 0 && strcmp(type, "cancel") != 0)) {
-		fail(it, EXIT_DATA, "not an appointment (needs type booking|cancel and an id); skipped%s", NULL);
+		fail(it, EXIT_DATA, "not an appointment (needs type booking|cancel and an id); skipped");
 		return 0;
 	}
 	if (strcmp(type, "cancel") == 0)
@@ -354,7 +359,7 @@ apply_record(struct group *g, MDB_txn *txn, struct item *it)
 
 	if (id == NULL || kind == NULL || result == NULL) {
 		jv_free(sms);
-		fail(it, EXIT_DATA, "not an sms-send result (needs id, due and sms.status); skipped%s", NULL);
+		fail(it, EXIT_DATA, "not an sms-send result (needs id, due and sms.status); skipped");
 		return 0;
 	}
 	old = store_get(g->st, txn, id);
@@ -466,7 +471,7 @@ apply_reply(struct group *g, MDB_txn *txn, struct item *it)
 	int rc;
 
 	if (from == NULL || intent == NULL || phone_e164(from, default_country(), phone) != 0) {
-		fail(it, EXIT_DATA, "not a reply (needs from, a phone number, and intent); skipped%s", NULL);
+		fail(it, EXIT_DATA, "not a reply (needs from, a phone number, and intent); skipped");
 		return 0;
 	}
 	if (strcmp(intent, "stop") == 0 && (rc = optout_set(g->st, txn, phone, 1, g->now)))
@@ -526,7 +531,7 @@ apply_load(struct group *g, MDB_txn *txn, struct item *it)
 	jv_free(x);
 	if (!json_str(it->in, "id") || strlen(json_str(it->in, "id")) > 200 ||
 	    !known_status(json_str(it->in, "status"))) {
-		fail(it, EXIT_DATA, "not a conversation, optout or orphan line; skipped%s", NULL);
+		fail(it, EXIT_DATA, "not a conversation, optout or orphan line; skipped");
 		return 0;
 	}
 	return store_put(g->st, txn, store_get(g->st, txn, json_str(it->in, "id")),
