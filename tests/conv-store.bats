@@ -322,7 +322,11 @@ teardown() {
 		created_at: "2025-11-24T16:00:00Z", updated_at: "2025-11-24T16:00:00Z", expires_at: "2026-02-23T15:00:00Z"}' >"$A"
 	conv-store load <"$A" &
 	echo $! >"$BATS_TEST_TMPDIR/pid"
-	sleep 0.5
+	# kill it once its first groups are committed
+	for _ in $(seq 100); do
+		[ -n "$(conv-store list -n 1 2>/dev/null)" ] && break
+		sleep 0.1
+	done
 	kill -9 "$(cat "$BATS_TEST_TMPDIR/pid")"
 	wait || true
 	conv-store dump >"$BATS_TEST_TMPDIR/d"

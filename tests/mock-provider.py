@@ -3,7 +3,8 @@
 
 It checks what the real services check: Twilio's basic auth, and the AWS
 SigV4 signature, recomputed here independently of sms-send.  Every request
-is appended to LOG as one JSON line.  CONTROL, a JSON file read on every
+is appended to LOG as one JSON line, with how many requests were in
+flight when it arrived.  CONTROL, a JSON file read on every
 request, says how to answer: {"mode": "ok" | "429" | "500" | "400" |
 "hang" | "slow", "times": N (then ok), "retry_after": S, "code": C,
 "delay": S}.
@@ -27,7 +28,7 @@ TOKEN = os.environ.get("MOCK_TWILIO_TOKEN", "secret-token")
 AWS_KEY = os.environ.get("MOCK_AWS_KEY", "AKIDMOCK")
 AWS_SECRET = os.environ.get("MOCK_AWS_SECRET", "mock-secret-key")
 lock = threading.Lock()
-served = {"n": 0}
+served = {"n": 0, "inflight": 0}
 
 
 def control():
@@ -88,8 +89,9 @@ class Handler(BaseHTTPRequestHandler):
         ctl = control()
         with lock:
             served["n"] += 1
+            served["inflight"] += 1
             n = served["n"]
-            rec = {"t": time.time(), "n": n, "kind": kind, "path": url.path,
+            rec = {"t": time.time(), "n": n, "inflight": served["inflight"], "kind": kind, "path": url.path,
                    "headers": {k.lower(): v for k, v in self.headers.items()}}
             if kind == "eum":
                 rec["json"] = json.loads(body or b"{}")
@@ -97,6 +99,13 @@ class Handler(BaseHTTPRequestHandler):
                 rec["form"] = dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
             with open(LOG, "a") as f:
                 f.write(json.dumps(rec) + "\n")
+        try:
+            self.respond(kind, url, body, ctl, n)
+        finally:
+            with lock:
+                served["inflight"] -= 1
+
+    def respond(self, kind, url, body, ctl, n):
         mode = ctl.get("mode", "ok")
         if ctl.get("times") is not None and n > ctl["times"]:
             mode = "ok"
