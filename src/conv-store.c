@@ -348,6 +348,15 @@ backoff(jv c, const char *kind)
 	return fails > 6 ? 3600 : 60 << (fails > 0 ? fails - 1 : 0);
 }
 
+/* Twilio 21610 and SNS OptedOut: the recipient unsubscribed at the provider. */
+static int
+unsubscribed(jv err)
+{
+	const char *code = json_str(err, "code");
+
+	return code && (strcmp(code, "21610") == 0 || strcmp(code, "OptedOut") == 0);
+}
+
 static int
 apply_record(struct group *g, MDB_txn *txn, struct item *it)
 {
@@ -355,7 +364,7 @@ apply_record(struct group *g, MDB_txn *txn, struct item *it)
 	jv sms = json_get(it->in, "sms"), err, claim, c, old;
 	const char *result = json_str(sms, "status"), *pid = json_str(sms, "provider_id");
 	const char *status, *ckind, *before;
-	int claimed, permanent;
+	int claimed, permanent, rc = 0;
 
 	if (id == NULL || kind == NULL || result == NULL) {
 		jv_free(sms);
@@ -390,7 +399,11 @@ apply_record(struct group *g, MDB_txn *txn, struct item *it)
 	} else if (strcmp(result, "failed") == 0 && permanent) {
 		if (claimed)
 			c = conv_release(c, 0, g->now);
-		if (conv_live(status))
+		if (unsubscribed(err) && conv_str(c, "phone")) {
+			/* the provider says the number sent STOP there: as if here */
+			rc = optout_set(g->st, txn, conv_str(c, "phone"), 1, g->now);
+			c = conv_set_status(c, "opted_out", g->now);
+		} else if (conv_live(status))
 			c = conv_set_status(c, "failed", g->now);
 	} else if (claimed) {
 		c = conv_release(c, g->now + backoff(c, kind), g->now);
@@ -400,6 +413,11 @@ apply_record(struct group *g, MDB_txn *txn, struct item *it)
 	jv_free(err);
 	jv_free(claim);
 	jv_free(sms);
+	if (rc) {
+		jv_free(old);
+		jv_free(c);
+		return rc;
+	}
 	it->out = jv_copy(c);
 	return store_put(g->st, txn, old, c);
 }

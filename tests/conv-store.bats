@@ -162,6 +162,18 @@ teardown() {
 	jq -e '.id == "A2" and .due == "confirm"' <<<"$output"
 }
 
+@test "record: the provider's 'unsubscribed' (Twilio 21610) opts the number out here too" {
+	appt A1 +14045550101 $START | conv-store add |
+		jq -c '. + {sms: {status: "failed", provider: "twilio", error: {code: "21610", message: "unsubscribed", permanent: true}}}' |
+		conv-store record >/dev/null
+	run conv-store get A1
+	jq -e '.status == "opted_out"' <<<"$output"
+	run conv-store add < <(appt A2 +14045550101 2025-11-28T15:00:00Z)
+	assert_output ""
+	run conv-store stats
+	jq -e '.opt_outs == 1 and .status.opted_out == 2' <<<"$output"
+}
+
 @test "record: a skipped line (template error) releases the claim" {
 	appt A1 +14045550101 $START | conv-store add | jq -c '. + {sms: {status: "skipped", error: {code: "template", message: "bad", permanent: false}}}' |
 		conv-store record >/dev/null
