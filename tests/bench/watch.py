@@ -3,6 +3,10 @@
 due time and its line, over N items, then CPU time used while idle.
 
 usage: watch.py STORE N IDLE_SECONDS
+
+Python (standard library only, already needed for the provider mock):
+it timestamps each line as it arrives while feeding the store, which a
+shell pipeline cannot do to the millisecond.
 """
 import json
 import os
