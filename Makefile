@@ -1,25 +1,51 @@
 # calsms: appointment SMS automation as small C programs.
-# Programs are src/<name-with-dash>.c; every other src/*.c is a shared module.
+#
+# src/cmd/    one main per program
+# src/store/  the conversation's rules (rules.c, pure) and the LMDB store
+# src/sms/    the SMS providers behind provider.h, segments, SigV4
+# src/util/   JSON streams, clock, log, phone numbers, HMAC, buffers
+#
+# Each program is listed below with the parts it links.
 
 PREFIX ?= /usr/local
 MANPREFIX ?= $(PREFIX)/share/man
 SHAREDIR ?= $(PREFIX)/share/calsms
 CC ?= cc
 CFLAGS ?= -O2 -g
+WERROR ?=
 override CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-Wall -Wextra -Werror $(CFLAGS)
-LDLIBS = -Wl,--as-needed -lcurl -lcrypto -ljq -llmdb -lm
+	-Wall -Wextra $(WERROR) -Isrc/util -Isrc/store -Isrc/sms $(CFLAGS)
 
 # O is the output directory: bin/ and build/ by default, build/asan for check
 O ?= .
 OBJ = $(O)/build/obj
 BIN = $(O)/bin
+UNIT = $(O)/build/unit
 
-PROG_SRC := $(sort $(wildcard src/*-*.c))
-LIB_SRC := $(filter-out $(PROG_SRC),$(sort $(wildcard src/*.c)))
-PROGS := $(patsubst src/%.c,$(BIN)/%,$(PROG_SRC))
-LIB_OBJ := $(patsubst src/%.c,$(OBJ)/%.o,$(LIB_SRC))
+PROGRAMS = cal-parse conv-store follow-up-due http-hook sms-send
+UTIL = clock conf file hmac json log phone strbuf
+STORE = rules store
+SMS = provider twilio sns eum logsms aws sigv4 segments
+
+# what each program links, after its own main
+cal-parse_PARTS = util
+conv-store_PARTS = store util
+follow-up-due_PARTS = store util
+http-hook_PARTS = util
+sms-send_PARTS = sms util
+
+# cal-parse runs once per webhook: libcrypto linked in statically saves the
+# dynamic loading of all of it (about 0.7 ms a process).
+cal-parse_LIBS = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
+conv-store_LIBS = -llmdb -ljq -lcrypto -lm
+follow-up-due_LIBS = -llmdb -ljq -lcrypto -lm
+http-hook_LIBS = -ljq -lcrypto -lm
+sms-send_LIBS = -lcurl -ljq -lcrypto -lm
+
+PROGS := $(PROGRAMS:%=$(BIN)/%)
 MANS := $(wildcard man/*.[1-8])
+HEADERS := $(wildcard src/*/*.h)
+UNITS = $(UNIT)/rules-test $(UNIT)/sigv4-vectors
 
 SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
@@ -30,26 +56,38 @@ DEPS_BUILD = gcc make libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev \
 DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
 	python3 jq curl perl procps sqlite3 ca-certificates
 
-.PHONY: all deps clean install check test test-asan lint demo bench
+.PHONY: all units deps clean install check test test-asan lint demo bench
 .SECONDARY:
 
 all: $(PROGS)
 
-$(OBJ)/%.o: src/%.c src/*.h
-	@mkdir -p $(OBJ)
+units: $(UNITS)
+
+$(OBJ)/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(OBJ)/libcalsms.a: $(LIB_OBJ)
+$(OBJ)/libutil.a: $(UTIL:%=$(OBJ)/util/%.o)
+$(OBJ)/libstore.a: $(STORE:%=$(OBJ)/store/%.o)
+$(OBJ)/libsms.a: $(SMS:%=$(OBJ)/sms/%.o)
+$(OBJ)/lib%.a:
 	rm -f $@
-	$(AR) rcs $@ $(LIB_OBJ)
+	$(AR) rcs $@ $^
 
-# cal-parse runs once per webhook: libcrypto linked in statically saves the
-# dynamic loading of all of it (about 0.7 ms a process).
-$(BIN)/cal-parse: LDLIBS = -Wl,--as-needed -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
-
-$(BIN)/%: $(OBJ)/%.o $(OBJ)/libcalsms.a
+define program
+$(BIN)/$(1): $(OBJ)/cmd/$(1).o $(foreach p,$($(1)_PARTS),$(OBJ)/lib$(p).a)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $< $(OBJ)/libcalsms.a $(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ -Wl,--as-needed $$($(1)_LIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program,$(p))))
+
+$(UNIT)/rules-test: tests/unit/rules-test.c $(OBJ)/libstore.a $(OBJ)/libutil.a
+	@mkdir -p $(UNIT)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -llmdb -ljq -lcrypto -lm
+
+$(UNIT)/sigv4-vectors: tests/unit/sigv4-vectors.c $(OBJ)/libsms.a $(OBJ)/libutil.a
+	@mkdir -p $(UNIT)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcurl -ljq -lcrypto -lm
 
 # Installs what is missing when root; otherwise says what to run, and stops.
 deps:
@@ -67,17 +105,18 @@ deps:
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
 
+# warnings are errors here, not in a packager's build
 check: deps
-	$(MAKE) all
-	$(MAKE) test
-	$(MAKE) test-asan
+	$(MAKE) WERROR=-Werror all units
+	$(MAKE) WERROR=-Werror test
+	$(MAKE) WERROR=-Werror test-asan
 	$(MAKE) lint
 
-test: all
+test: all units
 	prove --failures --comments -e 'bats --tap' tests/*.bats
 
 test-asan:
-	$(MAKE) O=build/asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" all
+	$(MAKE) O=build/asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" all units
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	CALSMS_BIN=$(CURDIR)/build/asan/bin prove --failures --comments -e 'bats --tap' tests/*.bats

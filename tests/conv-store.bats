@@ -59,6 +59,7 @@ teardown() {
 
 @test "add: no phone is no_phone; an opted-out number is opted_out; neither is texted" {
 	{ appt N1 null $START; appt O1 +14045550102 $START; } >"$A"
+	store
 	conv-store optout +14045550102 >/dev/null
 	run conv-store add <"$A"
 	assert_output ""
@@ -142,7 +143,7 @@ teardown() {
 	appt A1 +14045550101 $START | conv-store add | sent >"$BATS_TEST_TMPDIR/r"
 	run conv-store record <"$BATS_TEST_TMPDIR/r"
 	jq -e '.status == "awaiting_reply" and .claim == null and (.messages | length) == 1
-		and .messages[0].kind == "confirm" and .messages[0].provider_id == "log-A1-confirm"
+		and .messages[0].kind == "confirm" and .messages[0].provider_id == "SM-A1-confirm"
 		and .messages[0].status == "sent"' <<<"$output"
 	run conv-store record <"$BATS_TEST_TMPDIR/r"
 	jq -e '(.messages | length) == 1' <<<"$output"
@@ -192,6 +193,7 @@ teardown() {
 }
 
 @test "reply: an unknown number is kept as an orphan" {
+	store
 	run conv-store reply <<<'{"type":"reply","from":"+14045559999","body":"who is this","intent":"other","provider_id":"SM9","received_at":"2025-11-24T16:05:00Z"}'
 	assert_success
 	jq -e '.orphan.from == "+14045559999"' <<<"$output"
@@ -359,7 +361,7 @@ teardown() {
 	[ "$(stat -c %a "$CALSMS_DB")" = 700 ]
 	[ "$(stat -c %a "$CALSMS_DB/data.mdb")" = 600 ]
 	[ "$(stat -c %a "$CALSMS_DB/lock.mdb")" = 600 ]
-	run conv-store -d "$BATS_TEST_TMPDIR/other" list
+	run conv-store -d "$BATS_TEST_TMPDIR/other" load </dev/null
 	assert_success
 	[ -f "$BATS_TEST_TMPDIR/other/data.mdb" ]
 }

@@ -178,8 +178,8 @@ book() {
 @test "two follow-up-due processes on one store of 10,000 due items print each item once in total" {
 	jq -nc --arg s "$START" '{type: "booking", id: "I\(range(10000))", phone: "+14045550101", start_time: $s, timezone: "UTC"}' |
 		conv-store add -q
-	follow-up-due >"$BATS_TEST_TMPDIR/1" & p1=$!
-	follow-up-due >"$BATS_TEST_TMPDIR/2" & p2=$!
+	follow-up-due -s 0 >"$BATS_TEST_TMPDIR/1" & p1=$!
+	follow-up-due -s 0 >"$BATS_TEST_TMPDIR/2" & p2=$!
 	wait $p1 $p2
 	[ "$(cat "$BATS_TEST_TMPDIR/1" "$BATS_TEST_TMPDIR/2" | wc -l)" -eq 10000 ]
 	[ "$(cat "$BATS_TEST_TMPDIR/1" "$BATS_TEST_TMPDIR/2" | jq -r .id | sort -u | wc -l)" -eq 10000 ]
@@ -188,6 +188,7 @@ book() {
 @test "-w emits an item added after it started, and exits on SIGTERM" {
 	unset CALSMS_NOW
 	start=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)
+	store
 	follow-up-due -w >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	echo $! >"$BATS_TEST_TMPDIR/w.pid"
 	sleep 0.3

@@ -37,10 +37,15 @@ appt() {
 		received_at: "2025-11-24T16:00:00Z"} | '"${4:-.}"
 }
 
+# store: makes an empty store at $CALSMS_DB
+store() {
+	conv-store init
+}
+
 # sent [STATUS [PERMANENT]]: sms-send's result added to each line on stdin
 sent() {
 	jq -c --arg s "${1:-sent}" --arg p "${2:-false}" '. + {sms: {
-		status: $s, provider: "log", provider_id: ("log-" + .id + "-" + .due),
+		status: $s, provider: "twilio", provider_id: ("SM-" + .id + "-" + .due),
 		to: .phone, body: "hello", segments: 1, encoding: "gsm7", attempts: 1,
 		at: (env.AT // "2025-11-24T16:00:00Z"),
 		error: (if $s == "sent" then null else {code: "x", message: "no", permanent: ($p == "true")} end)}}'

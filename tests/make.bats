@@ -25,11 +25,14 @@ ROOT=$BATS_TEST_DIRNAME/..
 	run make -s --no-print-directory -C "$ROOT" install DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/calsms
 	assert_success
 	d=$BATS_TEST_TMPDIR/root/opt/calsms
-	for p in "$ROOT"/src/*-*.c; do
+	n=0
+	for p in "$ROOT"/src/cmd/*.c; do
 		p=${p##*/}
 		[ -x "$d/bin/${p%.c}" ] || fail "missing program ${p%.c}"
 		[ -f "$d/share/man/man1/${p%.c}.1" ] || fail "missing man page ${p%.c}.1"
+		n=$((n + 1))
 	done
+	[ "$n" -ge 5 ]
 	[ -f "$d/share/man/man7/calsms.7" ]
 	[ -x "$d/libexec/calsms/on-booking" ]
 }

@@ -5,9 +5,11 @@ It checks what the real services check: Twilio's basic auth, and the AWS
 SigV4 signature, recomputed here independently of sms-send.  Every request
 is appended to LOG as one JSON line, with how many requests were in
 flight when it arrived.  CONTROL, a JSON file read on every
-request, says how to answer: {"mode": "ok" | "429" | "500" | "400" |
-"hang" | "slow", "times": N (then ok), "retry_after": S, "code": C,
-"delay": S}.
+request, says how to answer: {"mode": "ok" | "429" | "500" | "503" |
+"400" | "404" | "hang" | "slow" | "drop", "times": N (then ok),
+"retry_after": S, "code": C, "message": M, "status": S, "delay": S}.
+"drop" reads the whole request, then closes the connection without a
+word; "503" answers with Retry-After.
 
 usage: mock-provider.py PORTFILE LOG CONTROL
 """
@@ -112,6 +114,12 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "hang":
             time.sleep(30)
             return
+        if mode == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if mode == "404":
+            return self.answer(404, json.dumps({"code": 20404, "message": "The requested resource was not found", "status": 404}))
         if mode == "slow" or ctl.get("delay"):
             time.sleep(ctl.get("delay", 0.3))
         if kind == "twilio":
@@ -133,6 +141,9 @@ class Handler(BaseHTTPRequestHandler):
                                extra={"Retry-After": str(ctl.get("retry_after", 1))})
         if mode == "500":
             return self.answer(500, json.dumps({"code": 20500, "message": "Internal Server Error", "status": 500}))
+        if mode == "503":
+            return self.answer(503, json.dumps({"code": 20503, "message": "Service Unavailable", "status": 503}),
+                               extra={"Retry-After": str(ctl.get("retry_after", 1))})
         if mode == "400":
             code = ctl.get("code", 21211)
             return self.answer(400, json.dumps({"code": code, "message": "The 'To' number is not valid", "status": 400}))
@@ -140,18 +151,22 @@ class Handler(BaseHTTPRequestHandler):
 
     def sns(self, mode, ctl, n):
         def err(status, code, extra=None):
-            return self.answer(status, "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s failed</Message></Error><RequestId>r%d</RequestId></ErrorResponse>" % (code, code, n), "text/xml", extra)
+            msg = ctl.get("message", code + " failed")
+            return self.answer(status, "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>r%d</RequestId></ErrorResponse>" % (code, msg, n), "text/xml", extra)
         if mode == "429":
             return err(429, "Throttling", {"Retry-After": str(ctl.get("retry_after", 1))})
         if mode == "500":
             return err(500, "InternalError")
+        if mode == "503":
+            return err(503, "ServiceUnavailable", {"Retry-After": str(ctl.get("retry_after", 1))})
         if mode == "400":
-            return err(400, ctl.get("code", "InvalidParameter"))
+            return err(ctl.get("status", 400), ctl.get("code", "InvalidParameter"))
         return self.answer(200, "<PublishResponse><PublishResult><MessageId>mid-%d</MessageId></PublishResult><ResponseMetadata><RequestId>r%d</RequestId></ResponseMetadata></PublishResponse>" % (n, n), "text/xml")
 
     def eum(self, mode, ctl, n):
         def err(status, code):
-            return self.answer(status, json.dumps({"__type": "com.amazonaws.pinpointsmsvoicev2#" + code, "message": code}))
+            return self.answer(status, json.dumps({"__type": "com.amazonaws.pinpointsmsvoicev2#" + code,
+                                                   "message": ctl.get("message", code)}))
         if mode == "429":
             return err(400, "ThrottlingException")
         if mode == "500":

@@ -62,18 +62,28 @@ no_secrets() {
 		and .form["MessageAttributes.entry.1.Value.StringValue"] == "Transactional"' "$T/log"
 }
 
-@test "sns: a session token is signed too; a wrong secret is refused and not retried" {
+@test "sns: a session token is signed too, whole; a wrong secret stops the run (78), nothing failed" {
 	export AWS_SESSION_TOKEN=tok123
 	run --separate-stderr sms-send -p sns < <(line)
+	assert_success
 	jq -e '.sms.status == "sent"' <<<"$output"
 	jq -e '.headers["x-amz-security-token"] == "tok123"' "$T/log"
+	export AWS_SESSION_TOKEN=$(head -c 1500 /dev/zero | tr '\0' 'T')
+	run --separate-stderr sms-send -p sns < <(line)
+	assert_success
+	jq -e '.sms.status == "sent"' <<<"$output"
+	[ "$(tail -1 "$T/log" | jq -r '.headers["x-amz-security-token"] | length')" -eq 1500 ]
+	unset AWS_SESSION_TOKEN
 	export AWS_SECRET_ACCESS_KEY=wrong-secret
-	run --separate-stderr sms-send -p sns -R 4 < <(line)
-	assert_failure 75
-	jq -e '.sms.status == "failed" and .sms.error.code == "SignatureDoesNotMatch"
-		and .sms.error.permanent == false and .sms.attempts == 1' <<<"$output"
-	[[ "$stderr" == *"sns refused the credentials (SignatureDoesNotMatch)"* ]]
+	{ line; line; } >"$T/in"
+	run --separate-stderr sms-send -p sns -R 4 <"$T/in"
+	assert_failure 78
+	[ "${#lines[@]}" -eq 2 ]
+	jq -se 'all(.sms.status == "skipped" and .sms.error.permanent == false)
+		and .[0].sms.error.code == "SignatureDoesNotMatch" and .[0].sms.attempts == 1' <<<"$output"
+	[[ "$stderr" == *"sns refused our request (SignatureDoesNotMatch"* ]]
 	[[ "$stderr" != *wrong-secret* ]]
+	[ "$(requests)" -eq 3 ]
 }
 
 @test "eum: SendTextMessage as JSON with X-Amz-Target, signed as sms-voice" {
@@ -84,10 +94,14 @@ no_secrets() {
 		and (.headers.authorization | contains("/us-east-1/sms-voice/aws4_request"))
 		and .json == {DestinationPhoneNumber: "+14045550101", OriginationIdentity: "+15550001111",
 			MessageBody: "Hello Ada", MessageType: "TRANSACTIONAL"}' "$T/log"
-	mode '{"mode": "400", "code": "ValidationException"}'
+	mode '{"mode": "400", "code": "ValidationException", "message": "Invalid DestinationPhoneNumber"}'
 	run sms-send -p eum < <(line)
 	assert_success
 	jq -e '.sms.error.code == "ValidationException" and .sms.error.permanent == true' <<<"$output"
+	mode '{"mode": "400", "code": "ValidationException", "message": "OriginationIdentity is not valid"}'
+	run --separate-stderr sms-send -p eum < <(line)
+	assert_failure 78
+	jq -e '.sms.status == "skipped" and .sms.error.permanent == false' <<<"$output"
 }
 
 @test "a refused number is permanent at once: no retry, exit 0" {
@@ -102,19 +116,67 @@ no_secrets() {
 	jq -e '.sms.error.code == "OptedOut" and .sms.error.permanent == true' <<<"$output"
 }
 
-@test "5xx is retried -R times, then failed and not permanent: exit 75" {
+@test "a 500 is never retried: the outcome is unknown, exit 75 (Twilio and SNS)" {
 	mode '{"mode": "500"}'
 	run --separate-stderr sms-send -p twilio -R 3 < <(line)
 	assert_failure 75
-	jq -e '.sms.status == "failed" and .sms.error.permanent == false and .sms.attempts == 3' <<<"$output"
-	[ "$(requests)" -eq 3 ]
+	jq -e '.sms.status == "unknown" and .sms.error.permanent == false and .sms.attempts == 1' <<<"$output"
+	[ "$(requests)" -eq 1 ]
+	run --separate-stderr sms-send -p sns -R 3 < <(line)
+	assert_failure 75
+	jq -e '.sms.status == "unknown" and .sms.error.code == "InternalError"' <<<"$output"
+	[ "$(requests)" -eq 2 ]
 }
 
-@test "a passing 5xx: sent on the second attempt" {
-	mode '{"mode": "500", "times": 1}'
+@test "503 with Retry-After is a refusal: retried, sent on the second attempt" {
+	mode '{"mode": "503", "times": 1, "retry_after": 1}'
 	run --separate-stderr sms-send -p sns < <(line)
 	assert_success
 	jq -e '.sms.status == "sent" and .sms.attempts == 2' <<<"$output"
+	[ "$(requests)" -eq 2 ]
+}
+
+@test "a provider that drops the connection after the request: unknown, never posted twice" {
+	mode '{"mode": "drop"}'
+	run --separate-stderr sms-send -p twilio -R 4 < <(line)
+	assert_failure 75
+	jq -e '.sms.status == "unknown" and .sms.error.code == "network" and .sms.attempts == 1' <<<"$output"
+	[ "$(requests)" -eq 1 ]
+}
+
+@test "a provider that answers after -W: unknown, posted once" {
+	mode '{"mode": "slow", "delay": 3}'
+	run --separate-stderr sms-send -p twilio -W 1 -R 4 < <(line)
+	assert_failure 75
+	jq -e '.sms.status == "unknown" and .sms.attempts == 1' <<<"$output"
+	[ "$(requests)" -eq 1 ]
+}
+
+@test "no provider listening: provably not sent, so retried, then failed for now" {
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	TWILIO_API_URL=http://127.0.0.1:$port run --separate-stderr sms-send -p twilio -R 2 < <(line)
+	assert_failure 75
+	jq -e '.sms.status == "failed" and .sms.error.code == "network" and .sms.attempts == 2
+		and .sms.error.permanent == false' <<<"$output"
+}
+
+@test "a wrong API URL (404) or an AuthorizationError stops the run (78): no conversation is failed" {
+	mode '{"mode": "404"}'
+	{ line; line; line; } >"$T/in"
+	run --separate-stderr sms-send -p twilio <"$T/in"
+	assert_failure 78
+	[ "${#lines[@]}" -eq 3 ]
+	jq -se 'all(.sms.status == "skipped" and .sms.error.permanent == false)' <<<"$output"
+	[ "$(grep -c 'refused our request' <<<"$stderr")" -eq 1 ]
+	[ "$(requests)" -eq 1 ]
+	mode '{"mode": "400", "status": 403, "code": "AuthorizationError", "message": "not authorized to perform SNS:Publish"}'
+	run --separate-stderr sms-send -p sns < <(line)
+	assert_failure 78
+	jq -e '.sms.status == "skipped" and .sms.error.code == "AuthorizationError"' <<<"$output"
+	mode '{"mode": "400", "code": "InvalidParameter", "message": "Invalid parameter: PhoneNumber Reason: +1404 is not valid"}'
+	run --separate-stderr sms-send -p sns < <(line)
+	assert_success
+	jq -e '.sms.status == "failed" and .sms.error.permanent == true' <<<"$output"
 }
 
 @test "429 with Retry-After: the retry waits as told" {
@@ -126,11 +188,12 @@ no_secrets() {
 	python3 -c 'import sys; assert float(sys.argv[1]) >= 1.8, sys.argv[1]' "$output"
 }
 
-@test "a hanging provider times out (-W) and is left for later" {
+@test "a hanging provider times out (-W): unknown, left for the lease" {
 	mode '{"mode": "hang"}'
-	run --separate-stderr sms-send -p twilio -W 1 -R 1 < <(line)
+	run --separate-stderr sms-send -p twilio -W 1 -R 3 < <(line)
 	assert_failure 75
-	jq -e '.sms.status == "failed" and .sms.error.code == "network" and .sms.error.permanent == false' <<<"$output"
+	jq -e '.sms.status == "unknown" and .sms.error.code == "network" and .sms.error.permanent == false' <<<"$output"
+	[ "$(requests)" -eq 1 ]
 }
 
 @test "-r spaces requests at the provider" {
@@ -206,27 +269,63 @@ no_secrets() {
 	[ "$(jq -r .sms.body <<<"$output" | sort -u | wc -l)" -eq 3 ]
 }
 
-@test "a template error skips that line, not the process; -t gives one template" {
+@test "a template that fails on a line skips that line (65), naming the file; -t gives one template" {
 	mkdir "$T/tpl"
 	echo 'error("boom")' >"$T/tpl/confirm.jq"
 	echo '42' >"$T/tpl/followup.jq"
 	echo '"Hi \(.name)"' >"$T/tpl/reminder.jq"
+	echo '""' >"$T/tpl/blank.jq"
 	{ jq -nc '{phone: "+14045550101", due: "confirm"}'; jq -nc '{phone: "+14045550101", due: "followup"}';
-	  jq -nc '{phone: "+14045550101", due: "nothere"}'; jq -nc '{phone: "+14045550101", due: "reminder", name: "Bo"}'; } >"$T/in"
-	run --separate-stderr sms-send -p log -T "$T/tpl" <"$T/in"
-	assert_success
-	[ "${#lines[@]}" -eq 4 ]
-	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("boom"))' <<<"${lines[0]}"
-	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("not a string"))' <<<"${lines[1]}"
+	  jq -nc '{phone: "+14045550101", due: "nothere"}'; jq -nc '{phone: "+14045550101", due: "blank"}';
+	  jq -nc '{phone: "+14045550101", due: "reminder", name: "Bo"}'; } >"$T/in"
+	run --separate-stderr sms-send -p twilio -T "$T/tpl" <"$T/in"
+	assert_failure 65
+	[ "${#lines[@]}" -eq 5 ]
+	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("confirm.jq: boom"))' <<<"${lines[0]}"
+	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("followup.jq: yields number, not a string"))' <<<"${lines[1]}"
 	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("nothere.jq"))' <<<"${lines[2]}"
-	jq -e '.sms.status == "sent" and .sms.body == "Hi Bo"' <<<"${lines[3]}"
+	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("blank.jq: yields an empty text"))' <<<"${lines[3]}"
+	jq -e '.sms.status == "sent" and .sms.body == "Hi Bo"' <<<"${lines[4]}"
+	[ "$(requests)" -eq 1 ]
 	echo '"To \(.phone)"' >"$T/one.jq"
 	run --separate-stderr sms-send -p log -t "$T/one.jq" < <(line)
-	jq -e '.sms.body == "To +14045550101"' <<<"$output"
-	echo 'this is not jq (' >"$T/bad.jq"
-	run --separate-stderr sms-send -p log -t "$T/bad.jq" < <(line)
 	assert_success
-	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("does not compile"))' <<<"$output"
+	jq -e '.sms.body == "To +14045550101"' <<<"$output"
+}
+
+@test "templates are checked at start: a missing directory or file, or one that does not compile, is 78" {
+	mkdir "$T/tpl"
+	echo '"ok"' >"$T/tpl/confirm.jq"
+	run --separate-stderr sms-send -p twilio -T "$T/tpl" < <(line)
+	assert_failure 78
+	assert_output ""
+	[[ "$stderr" == *"$T/tpl/followup.jq: missing"* ]]
+	echo '"ok"' >"$T/tpl/followup.jq"
+	echo 'this is not jq (' >"$T/tpl/reminder.jq"
+	run --separate-stderr sms-send -p twilio -T "$T/tpl" < <(line)
+	assert_failure 78
+	assert_output ""
+	[[ "$stderr" == *"$T/tpl/reminder.jq: does not compile"* ]]
+	run --separate-stderr sms-send -p twilio -T "$T/nowhere" < <(line)
+	assert_failure 78
+	[[ "$stderr" == *"$T/nowhere"* ]]
+	run --separate-stderr sms-send -p twilio -t "$T/tpl/reminder.jq" < <(line)
+	assert_failure 78
+	assert_output ""
+	[ "$(requests)" -eq 0 ]
+}
+
+@test "a line claimed longer ago than the lease is not sent, and says so" {
+	jq -nc '{id: "A1", phone: "+14045550101", due: "confirm", body: "hi",
+		claim: {kind: "confirm", at: "2025-11-24T15:40:00Z", status: "pending"}}' >"$T/in"
+	jq -nc '{id: "A2", phone: "+14045550101", due: "confirm", body: "hi",
+		claim: {kind: "confirm", at: "2025-11-24T15:59:00Z", status: "pending"}}' >>"$T/in"
+	run --separate-stderr sms-send -p twilio -L 10m <"$T/in"
+	assert_failure 75
+	[ "${#lines[@]}" -eq 2 ]
+	jq -e '.id == "A1" and .sms.status == "skipped" and .sms.error.code == "lease_expired"' <<<"${lines[0]}"
+	jq -e '.id == "A2" and .sms.status == "sent"' <<<"${lines[1]}"
+	[ "$(requests)" -eq 1 ]
 }
 
 @test "missing credentials: a clear error naming the setting, exit 78; -C supplies them" {
@@ -247,27 +346,36 @@ no_secrets() {
 	run -66 sms-send -p sns -C "$T/nonexistent" < <(line)
 }
 
-@test "wrong Twilio credentials: not retried, left for later, exit 75, no secret in stderr" {
+@test "wrong Twilio credentials: not retried, the run stops (78), left for later, no secret in stderr" {
 	export TWILIO_AUTH_TOKEN=secret-token-wrong
 	run --separate-stderr sms-send -p twilio < <(line)
-	assert_failure 75
-	jq -e '.sms.status == "failed" and .sms.error.code == "20003" and .sms.error.permanent == false
+	assert_failure 78
+	jq -e '.sms.status == "skipped" and .sms.error.code == "20003" and .sms.error.permanent == false
 		and .sms.attempts == 1' <<<"$output"
 	no_secrets "$stderr"
 }
 
-@test "the log provider is the default, says so once, masks the phone, and is deterministic" {
+@test "no provider named: nothing is sent or written, exit 78 with a clear line" {
 	unset SMS_PROVIDER
+	run --separate-stderr sms-send < <(line)
+	assert_failure 78
+	assert_output ""
+	[[ "$stderr" == *"no provider: set SMS_PROVIDER or -p"* ]]
+	SMS_PROVIDER= run --separate-stderr sms-send < <(line)
+	assert_failure 78
+	assert_output ""
+}
+
+@test "the log provider only when asked: masks the phone, and is deterministic" {
 	{ line; line; } >"$T/in"
-	run --separate-stderr sms-send <"$T/in"
+	SMS_PROVIDER=log run --separate-stderr sms-send <"$T/in"
 	assert_success
-	[ "$(grep -c 'no provider configured' <<<"$stderr")" -eq 1 ]
 	[[ "$stderr" == *"log: to +1******0101: Hello Ada"* ]]
 	[[ "$stderr" != *4045550101* ]]
+	[ "${#lines[@]}" -eq 2 ]
+	jq -se 'all(.sms.provider == "log" and .sms.status == "sent")' <<<"$output"
 	[ "$(jq -r .sms.provider_id <<<"$output" | sort -u | wc -l)" -eq 1 ]
 	[ "$(requests)" -eq 0 ]
-	SMS_PROVIDER=log run --separate-stderr sms-send < <(line)
-	[[ "$stderr" != *"no provider configured"* ]]
 }
 
 @test "bad input: not JSON is reported (65); no phone is passed on skipped; a bad number fails" {
@@ -292,13 +400,7 @@ no_secrets() {
 }
 
 @test "the SigV4 signer reproduces AWS's published test vectors" {
-	root=$BATS_TEST_DIRNAME/..
-	lib=$(dirname "$BIN")/build/obj/libcalsms.a
-	flags=
-	[[ "$BIN" == *build/asan/bin ]] && flags="-fsanitize=address,undefined"
-	cc -std=c11 -D_DEFAULT_SOURCE $flags -I"$root/src" -o "$T/vectors" \
-		"$root/tests/unit/sigv4-vectors.c" "$lib" -lcrypto -ljq -lm
-	run "$T/vectors"
+	run "$(dirname "$BIN")/build/unit/sigv4-vectors"
 	assert_success
 	assert_output "ok get-vanilla
 ok post-vanilla

@@ -32,6 +32,7 @@
  * another process's growth on MDB_MAP_RESIZED.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,29 +44,26 @@
 
 #define MAP_START ((size_t)1 << 30)
 #define MAX_KEY 480
+#define GROUP_MAX 1000
+#define GROUP_MS 10
 
-/* -d DIR, else CALSMS_DB, else /var/lib/calsms for root, else ~/.local/state/calsms */
+/*
+ * -d DIR, else CALSMS_DB, else /var/lib/calsms: one default whoever runs
+ * it, so the webhook handler, the sender and the operator share a store.
+ */
 const char *
 store_dir(const char *opt)
 {
-	static char buf[4096];
-	const char *e = getenv("CALSMS_DB"), *home = getenv("HOME"),
-	    *state = getenv("XDG_STATE_HOME");
+	const char *e = getenv("CALSMS_DB");
 
 	if (opt && *opt)
 		return opt;
 	if (e && *e)
 		return e;
-	if (geteuid() == 0)
-		return "/var/lib/calsms";
-	if (state && *state)
-		snprintf(buf, sizeof buf, "%s/calsms", state);
-	else
-		snprintf(buf, sizeof buf, "%s/.local/state/calsms", home ? home : ".");
-	return buf;
+	return "/var/lib/calsms";
 }
 
-static void
+static int
 mkdirs(const char *dir)
 {
 	char path[4096], *p;
@@ -76,11 +74,14 @@ mkdirs(const char *dir)
 			continue;
 		*p = '\0';
 		if (mkdir(path, 0700) != 0 && errno != EEXIST)
-			die(EXIT_CANTCREAT, "%s: %s", path, strerror(errno));
+			goto fail;
 		*p = '/';
 	}
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		die(EXIT_CANTCREAT, "%s: %s", path, strerror(errno));
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return 0;
+fail:
+	note("%s: %s", path, strerror(errno));
+	return EXIT_CANTCREAT;
 }
 
 /* Reports an LMDB failure once and says which exit status it deserves. */
@@ -91,8 +92,8 @@ store_fatal(int rc, const char *what)
 	switch (rc) {
 	case MDB_READERS_FULL: case MDB_MAP_RESIZED: case EAGAIN: case EBUSY:
 		return EXIT_TEMPFAIL;
-	case EACCES: case EPERM:
-		return EXIT_NOPERM;
+	case EACCES: case EPERM: case EROFS:
+		return EXIT_CANTCREAT;	/* not 77: that one is for signatures */
 	default:
 		return EXIT_IOERR;
 	}
@@ -116,27 +117,86 @@ open_dbis(struct store *st, unsigned flags)
 	return mdb_txn_commit(txn);
 }
 
-struct store *
-store_open(const char *dir)
+/*
+ * Only a command that writes new bookings may make a store; any other
+ * refuses a directory without one (66), so a mistyped path or a missing
+ * CALSMS_DB is an error, never an empty store.  Returns an exit status.
+ */
+static int
+check_existing(const char *dir, int flags)
 {
-	struct store *st = calloc(1, sizeof *st);
+	char path[4200];
+	struct stat sb;
+
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT && (flags & STORE_CREATE))
+			return mkdirs(dir);
+		if (errno == ENOENT) {
+			note("%s: no store there (set CALSMS_DB or -d; conv-store add or load makes one)", dir);
+			return EXIT_NOINPUT;
+		}
+		note("%s: %s", path, strerror(errno));
+		return errno == EACCES ? EXIT_CANTCREAT : EXIT_IOERR;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size == 0) {
+		note("%s: not a usable store (%s): restore it from a dump", path,
+		    sb.st_size == 0 ? "empty" : "not a file");
+		return EXIT_IOERR;
+	}
+	return 0;
+}
+
+static int
+open_env(struct store *st)
+{
 	int rc, dead;
 
-	if (st == NULL)
-		die(EXIT_SOFTWARE, "out of memory");
-	mkdirs(dir);
-	st->dir = dir;
+	if ((rc = check_existing(st->dir, st->flags)) != 0)
+		return rc;
 	if ((rc = mdb_env_create(&st->env)) || (rc = mdb_env_set_maxdbs(st->env, 8)) ||
 	    (rc = mdb_env_set_mapsize(st->env, MAP_START)) ||
-	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600)))
-		exit(store_fatal(rc, dir));
+	    (rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600)))
+		return store_fatal(rc, st->dir);
 	mdb_reader_check(st->env, &dead);
 	/* a read transaction finds the databases without taking the write lock */
 	if ((rc = open_dbis(st, MDB_RDONLY)) == MDB_NOTFOUND)
 		rc = open_dbis(st, 0);
-	if (rc)
-		exit(store_fatal(rc, dir));
-	return st;
+	return rc ? store_fatal(rc, st->dir) : 0;
+}
+
+/*
+ * Opens the store in dir, or with STORE_LAZY only notes where it is: a
+ * stream opens it when its first line comes, so that in
+ * "conv-store add | sms-send | conv-store record" the store the first
+ * command makes is there for the last.  Returns an exit status.
+ */
+int
+store_open(const char *dir, int flags, struct store **out)
+{
+	struct store *st;
+	int rc;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof *st)) == NULL)
+		return store_fatal(ENOMEM, dir);
+	st->dir = dir;
+	st->flags = flags;
+	if (!(flags & STORE_LAZY) && (rc = open_env(st)) != 0) {
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+/* Opens a lazily opened store; an exit status. */
+int
+store_ready(struct store *st)
+{
+	if (st->env)
+		return 0;
+	return open_env(st);
 }
 
 void
@@ -144,7 +204,8 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
-	mdb_env_close(st->env);
+	if (st->env)
+		mdb_env_close(st->env);
 	free(st);
 }
 
@@ -195,15 +256,10 @@ store_write(struct store *st, store_write_fn fn, void *ctx)
 	}
 }
 
-MDB_txn *
-store_read_begin(struct store *st)
+int
+store_read_begin(struct store *st, MDB_txn **txn)
 {
-	MDB_txn *txn;
-	int rc;
-
-	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
-		exit(store_fatal(rc, "read"));
-	return txn;
+	return txn_begin(st, MDB_RDONLY, txn);
 }
 
 jv
@@ -470,15 +526,18 @@ optout_put(struct store *st, MDB_txn *txn, jv rec)
 
 /*
  * Replies from unknown numbers: keyed by provider id, so a redelivery
- * changes nothing, or by arrival time when there is none. Consumes reply.
+ * changes nothing, or by arrival time and a digest of sender and text when
+ * there is none, so two in one second are both kept.  Consumes reply.
  */
 int
 orphan_put(struct store *st, MDB_txn *txn, jv reply)
 {
-	unsigned char key[MAX_KEY];
-	const char *pid = json_str(reply, "provider_id");
+	unsigned char key[MAX_KEY], d[32];
+	const char *pid = json_str(reply, "provider_id"), *from = json_str(reply, "from"),
+	    *body = json_str(reply, "body");
 	int64_t t = conv_time(reply, "received_at");
 	size_t n = pid ? strlen(pid) : 0;
+	struct strbuf b = { 0 };
 	MDB_val k;
 	int rc;
 
@@ -486,8 +545,14 @@ orphan_put(struct store *st, MDB_txn *txn, jv reply)
 		memcpy(key, pid, n);
 		k.mv_size = n;
 	} else {
+		sb_puts(&b, from ? from : "");
+		sb_put(&b, "\n", 1);
+		sb_puts(&b, body ? body : "");
+		sha256(b.p ? b.p : "", b.len, d);
+		sb_free(&b);
 		be64(key, (uint64_t)t);
-		k.mv_size = 8;
+		memcpy(key + 8, d, 16);
+		k.mv_size = 24;
 	}
 	k.mv_data = key;
 	rc = put_json(txn, st->orphan, &k, reply);
@@ -512,4 +577,224 @@ store_each(struct store *st, MDB_txn *txn, MDB_dbi dbi,
 			break;
 	mdb_cursor_close(cur);
 	return r ? r : rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Reads one conversation by id, hands it to fn (invalid when there is
+ * none) and stores what fn returns in its place.  When fn refuses (returns
+ * jv_invalid_with_msg) nothing is written.  *out gets fn's result.
+ */
+int
+store_update(struct store *st, MDB_txn *txn, const char *id, store_change_fn fn,
+    void *ctx, jv *out)
+{
+	jv old = store_get(st, txn, id), next = fn(jv_copy(old), ctx);
+
+	*out = jv_copy(next);
+	if (!jv_is_valid(next)) {
+		jv_free(old);
+		jv_free(next);
+		return 0;
+	}
+	return store_put(st, txn, old, next);
+}
+
+struct idscan {
+	jv ids;
+	size_t plen;
+};
+
+static int
+gather_id(const MDB_val *k, void *ctx)
+{
+	struct idscan *s = ctx;
+	char id[256];
+
+	key_id(k, s->plen + 8, id, sizeof id);
+	s->ids = jv_array_append(s->ids, jv_string(id));
+	return 0;
+}
+
+/*
+ * Calls fn for each conversation under one index prefix (kind, and text
+ * for 'p' and 's'), in index order; the ids are gathered first, so fn may
+ * store what it changes.  fn consumes conv and returns 0 to go on, 1 to
+ * stop, or an LMDB error.
+ */
+int
+store_convs(struct store *st, MDB_txn *txn, int kind, const char *text,
+    store_conv_fn fn, void *ctx)
+{
+	unsigned char prefix[MAX_KEY];
+	struct idscan s = { jv_array(), 1 };
+	size_t tl = text ? strlen(text) + 1 : 0;
+	int i, n, rc = 0;
+
+	if (1 + tl <= sizeof prefix) {
+		prefix[0] = (unsigned char)kind;
+		if (text)
+			memcpy(prefix + 1, text, tl);
+		s.plen = 1 + tl;
+		rc = store_scan(st, txn, prefix, s.plen, gather_id, &s);
+	}
+	n = jv_array_length(jv_copy(s.ids));
+	for (i = 0; i < n && rc == 0; i++) {
+		jv id = jv_array_get(jv_copy(s.ids), i), c = store_get(st, txn, jv_string_value(id));
+
+		jv_free(id);
+		if (jv_is_valid(c))
+			rc = fn(st, txn, c, ctx);
+		else
+			jv_free(c);
+	}
+	jv_free(s.ids);
+	return rc == 1 ? 0 : rc;
+}
+
+/* ---- group commit ---- */
+
+struct stream {
+	struct store *st;
+	store_apply_fn apply;
+	void *ctx;
+	struct item *items;
+	int n, cap, status;
+};
+
+void
+item_fail(struct item *it, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	it->status = status;
+	va_start(ap, fmt);
+	vsnprintf(it->err, sizeof it->err, fmt, ap);
+	va_end(ap);
+}
+
+static int
+collect_item(jv v, long line, void *ctx)
+{
+	struct stream *g = ctx;
+	struct item *more;
+
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 64;
+		if ((more = realloc(g->items, g->cap * sizeof *g->items)) == NULL) {
+			jv_free(v);
+			note("out of memory");
+			return EXIT_SOFTWARE;
+		}
+		g->items = more;
+	}
+	g->items[g->n++] = (struct item){ .in = v, .out = jv_invalid(), .line = line };
+	return 0;
+}
+
+/*
+ * One group's transaction: every line applied afresh (it may run again
+ * when the map grows).  A line's own error fails that line only; an LMDB
+ * error fails the group, which is then retried one line a transaction so
+ * that one bad record never costs the others.
+ */
+static int
+apply_items(struct store *st, MDB_txn *txn, void *ctx)
+{
+	struct stream *g = ctx;
+	int i, rc;
+
+	for (i = 0; i < g->n; i++) {
+		struct item *it = &g->items[i];
+
+		jv_free(it->out);
+		it->out = jv_invalid();
+		it->status = 0;
+		it->err[0] = '\0';
+		if ((rc = g->apply(st, txn, it, g->ctx)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+commit_one_by_one(struct stream *g)
+{
+	struct stream one = *g;
+	int i, rc;
+
+	for (i = 0; i < g->n; i++) {
+		one.items = &g->items[i];
+		one.n = 1;
+		if ((rc = store_write(g->st, apply_items, &one)) == 0)
+			continue;
+		if (rc != EINVAL && rc != MDB_BAD_VALSIZE && rc != MDB_KEYEXIST)
+			return rc;
+		jv_free(g->items[i].out);
+		g->items[i].out = jv_invalid();
+		item_fail(&g->items[i], EXIT_DATA, "cannot be stored (%s); skipped",
+		    mdb_strerror(rc));
+	}
+	return 0;
+}
+
+/* Commits the group, then prints its lines: nothing printed is ever lost. */
+static int
+flush_items(void *ctx)
+{
+	struct stream *g = ctx;
+	int i, rc, status = 0;
+
+	if (g->n == 0)
+		return 0;
+	if ((rc = store_ready(g->st)) != 0) {
+		for (i = 0; i < g->n; i++) {
+			jv_free(g->items[i].in);
+			jv_free(g->items[i].out);
+		}
+		g->n = 0;
+		return -rc;
+	}
+	rc = store_write(g->st, apply_items, g);
+	if (rc != 0 && g->n > 1)
+		rc = commit_one_by_one(g);
+	for (i = 0; i < g->n; i++) {
+		struct item *it = &g->items[i];
+
+		if (rc == 0 && it->err[0])
+			note("stdin:%ld: %s", it->line, it->err);
+		if (it->status > status)
+			status = it->status;
+		if (rc == 0 && jv_is_valid(it->out))
+			json_print(jv_copy(it->out));
+		jv_free(it->out);
+		jv_free(it->in);
+	}
+	g->n = 0;
+	if (rc != 0)
+		return -store_fatal(rc, "write");
+	fflush(stdout);
+	return status;
+}
+
+/*
+ * Reads JSON values from stdin and applies them in groups, one write
+ * transaction a group (up to GROUP_MAX lines, or what arrived within
+ * GROUP_MS), printing a group's lines only after it committed, so no
+ * writer blocks on a pipe while it holds the write lock.  Returns an
+ * exit status.
+ */
+int
+store_stream(struct store *st, store_apply_fn fn, void *ctx)
+{
+	struct stream g = { .st = st, .apply = fn, .ctx = ctx };
+	int status = json_read_groups(0, "stdin", collect_item, flush_items, &g,
+	    GROUP_MAX, GROUP_MS);
+
+	while (g.n > 0) {	/* left by a failed write */
+		g.n--;
+		jv_free(g.items[g.n].in);
+		jv_free(g.items[g.n].out);
+	}
+	free(g.items);
+	return status;
 }

@@ -45,38 +45,24 @@ sns_build(const char *to, const char *body, struct sms_request *rq)
 	aws_sign(rq, "sns", "application/x-www-form-urlencoded; charset=utf-8", NULL);
 }
 
-static const char *retry_codes[] = { "Throttling", "ThrottlingException", "Throttled",
-	"RequestThrottled", "ServiceUnavailable", "InternalError", "InternalFailure",
-	"KMSThrottling", NULL };
-static const char *halt_codes[] = { "SignatureDoesNotMatch", "InvalidClientTokenId",
-	"ExpiredToken", "IncompleteSignature", "MissingAuthenticationToken", NULL };
-
-static int
-listed(const char *code, const char **list)
-{
-	for (; *list; list++)
-		if (strcmp(code, *list) == 0)
-			return 1;
-	return 0;
-}
+/* refusals: the message was not taken */
+static const char *const retry_codes[] = { "Throttling", "ThrottlingException",
+	"Throttled", "RequestThrottled", "KMSThrottling", NULL };
 
 static void
-sns_answer(long http, const char *body, struct sms_answer *a)
+sns_answer(long http, int retry_after, const char *body, struct sms_answer *a)
 {
-	a->outcome = outcome_of_http(http);
+	a->outcome = outcome_of_http(http, retry_after);
 	copy_between(body, "<MessageId>", "</MessageId>", a->provider_id, sizeof a->provider_id);
 	copy_between(body, "<Code>", "</Code>", a->code, sizeof a->code);
 	copy_between(body, "<Message>", "</Message>", a->message, sizeof a->message);
 	if (listed(a->code, retry_codes))
 		a->outcome = RETRY;
-	else if (listed(a->code, halt_codes))
-		a->outcome = HALT;
-	else if (a->outcome == HALT && *a->code)
-		a->outcome = PERMANENT;	/* AuthorizationError: not this number */
-	if (a->outcome == SENT && *a->provider_id == '\0') {
-		a->outcome = RETRY;
-		snprintf(a->message, sizeof a->message, "no MessageId in the answer");
-	}
+	else if (strcmp(a->code, "OptedOut") == 0)
+		a->outcome = PERMANENT;
+	else if (strcmp(a->code, "InvalidParameter") == 0 && strstr(a->message, "PhoneNumber"))
+		a->outcome = PERMANENT;	/* the number, not our request */
+	need_id(a, "MessageId");
 }
 
 const struct provider provider_sns = {

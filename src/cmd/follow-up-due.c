@@ -25,15 +25,18 @@
 #define POLL_MS 100
 
 struct opts {
-	int64_t after, remind, lease;
-	int quiet, qfrom, qto, watch;
+	int64_t after, lease;
+	struct due_opts due;
+	double rate;	/* what the sender drains a second */
+	int watch;
 	long max;
 };
 
 struct pass {
 	const struct opts *o;
 	int64_t now, next;
-	long budget;
+	long budget;	/* what this pass may claim */
+	long left;	/* what -n leaves to print */
 	jv out, notes;
 	char ids[BATCH][208];
 	int nids;
@@ -48,8 +51,8 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: %s [-w] [-d dir] [-a after] [-r before] [-l lease] "
-	    "[-Q hh:mm-hh:mm] [-n max]\n", progname);
+	    "usage: %s [-w] [-d dir] [-a after] [-r before] [-l lease] [-s rate]\n"
+	    "       [-Q hh:mm-hh:mm] [-n max]\n", progname);
 	exit(status);
 }
 
@@ -121,8 +124,7 @@ expire_leases(struct store *st, MDB_txn *txn, struct pass *p)
 			continue;
 		}
 		p->notes = jv_array_append(p->notes, jv_string(p->ids[i]));
-		if ((rc = store_put(st, txn, jv_copy(c),
-		    conv_set_status(jv_copy(c), "uncertain", p->now))) != 0) {
+		if ((rc = store_put(st, txn, jv_copy(c), rule_lease_lapse(jv_copy(c), p->now))) != 0) {
 			jv_free(c);
 			return rc;
 		}
@@ -131,54 +133,27 @@ expire_leases(struct store *st, MDB_txn *txn, struct pass *p)
 	return 0;
 }
 
-static int
-in_quiet(const struct pass *p, jv c, int64_t *until)
-{
-	jv a = json_get(c, "appointment");
-
-	*until = p->o->quiet ? quiet_end(p->now, json_str(a, "timezone"),
-	    p->o->qfrom, p->o->qto) : 0;
-	jv_free(a);
-	return *until > 0;
-}
-
-/*
- * Decides one candidate: claims it, holds it (retry or quiet hours), or
- * settles it for good (started, opted out, reminder not needed).
- * Consumes c; returns an LMDB error or 0.
- */
+/* Hands one candidate to the rules: claimed, held, or settled for good. */
 static int
 decide(struct store *st, MDB_txn *txn, struct pass *p, const char *kind, jv c)
 {
 	const char *phone = conv_str(c, "phone");
-	int64_t start = conv_start(c), retry = conv_time(c, "retry_at"), until;
-	int reminder = strcmp(kind, "reminder") == 0;
+	int opted = phone && optout_has(st, txn, phone);
+	int64_t until;
 	jv next;
 
-	if (phone && optout_has(st, txn, phone))
-		next = conv_set_status(jv_copy(c), "opted_out", p->now);
-	else if (start > 0 && start <= p->now)
-		next = jv_object_set(jv_copy(c), jv_string(reminder ? "reminder" : "skip"),
-		    jv_string(reminder ? "skipped" : "started"));
-	else if (retry > p->now) {
-		soonest(p, retry);
+	switch (rule_due(jv_copy(c), kind, opted, &p->o->due, p->now, &next, &until)) {
+	case DUE_HOLD:
+		soonest(p, until);
 		jv_free(c);
 		return 0;
-	} else if (reminder && conv_sent_at(c, "confirm") >= start - p->o->remind)
-		/* the confirmation went out inside the window: it was the reminder */
-		next = jv_object_set(jv_copy(c), jv_string("reminder"), jv_string("skipped"));
-	else if (strcmp(kind, "confirm") != 0 && in_quiet(p, c, &until)) {
-		if (!reminder || until < start) {
-			soonest(p, until);
-			jv_free(c);
-			return 0;
-		}
-		next = jv_object_set(jv_copy(c), jv_string("reminder"), jv_string("skipped"));
-	} else {
-		next = conv_claim(jv_copy(c), kind, p->now);
+	case DUE_CLAIM:
 		p->out = jv_array_append(p->out,
 		    jv_object_set(jv_copy(next), jv_string("due"), jv_string(kind)));
 		p->budget--;
+		break;
+	case DUE_SETTLE:
+		break;
 	}
 	return store_put(st, txn, c, next);
 }
@@ -210,10 +185,40 @@ claim_kind(struct store *st, MDB_txn *txn, struct pass *p, int kind,
 }
 
 static int
+count_key(const MDB_val *k, void *ctx)
+{
+	(void)k;
+	++*(long *)ctx;
+	return 0;
+}
+
+/*
+ * How many more may be claimed now: no more than the sender drains within
+ * half a lease, counting what is claimed already, so a line never waits
+ * in the pipe until its lease lapses.
+ */
+static int
+room(struct store *st, MDB_txn *txn, const struct opts *o, long *left)
+{
+	char prefix = IX_LEASE;
+	double cap = o->rate * (double)o->lease / 2;
+	long claimed = 0;
+	int rc;
+
+	*left = LONG_MAX;
+	if (o->rate <= 0)
+		return 0;
+	if ((rc = store_scan(st, txn, &prefix, 1, count_key, &claimed)) != 0)
+		return rc;
+	*left = (cap < 1 ? 1 : (long)cap) - claimed;
+	return 0;
+}
+
+static int
 pass_txn(struct store *st, MDB_txn *txn, void *ctx)
 {
 	struct pass *p = ctx;
-	long budget = p->budget;
+	long left;
 	int rc;
 
 	jv_free(p->out);
@@ -221,15 +226,18 @@ pass_txn(struct store *st, MDB_txn *txn, void *ctx)
 	p->out = jv_array();
 	p->notes = jv_array();
 	p->next = 0;
+	p->budget = LONG_MAX;	/* every lapsed lease, whatever -n says */
 	if ((rc = expire_leases(st, txn, p)) != 0 ||
-	    (rc = claim_kind(st, txn, p, IX_CONFIRM, "confirm", p->now, 0)) != 0 ||
+	    (rc = room(st, txn, p->o, &left)) != 0)
+		return rc;
+	p->budget = left < p->left ? left : p->left;
+	if ((rc = claim_kind(st, txn, p, IX_CONFIRM, "confirm", p->now, 0)) != 0 ||
 	    (rc = claim_kind(st, txn, p, IX_FOLLOWUP, "followup",
 	    p->now - p->o->after, p->o->after)) != 0)
 		return rc;
-	if (p->o->remind > 0 && (rc = claim_kind(st, txn, p, IX_REMINDER, "reminder",
-	    p->now + p->o->remind, -p->o->remind)) != 0)
+	if (p->o->due.remind > 0 && (rc = claim_kind(st, txn, p, IX_REMINDER, "reminder",
+	    p->now + p->o->due.remind, -p->o->due.remind)) != 0)
 		return rc;
-	p->budget = budget;	/* counted again when printed, after the commit */
 	return 0;
 }
 
@@ -241,11 +249,14 @@ release_txn(struct store *st, MDB_txn *txn, void *ctx)
 	int i, n = jv_array_length(jv_copy(left)), rc;
 
 	for (i = 0; i < n; i++) {
-		id = json_get(jv_array_get(jv_copy(left), i), "id");
+		jv item = jv_array_get(jv_copy(left), i);
+
+		id = json_get(item, "id");
+		jv_free(item);
 		c = store_get(st, txn, jv_string_value(id));
 		jv_free(id);
 		if (jv_is_valid(c) && json_kind(c, "claim") == JV_KIND_OBJECT &&
-		    (rc = store_put(st, txn, jv_copy(c), conv_release(jv_copy(c), 0,
+		    (rc = store_put(st, txn, jv_copy(c), rule_release(jv_copy(c), 0,
 		    clock_now()))) != 0) {
 			jv_free(c);
 			return rc;
@@ -272,7 +283,7 @@ print_items(struct store *st, struct pass *p)
 		json_print(jv_array_get(jv_copy(p->out), i));
 		if (fflush(stdout) != 0 || ferror(stdout))
 			break;
-		p->budget--;
+		p->left--;
 	}
 	if (i == n)
 		return 0;
@@ -323,10 +334,10 @@ run(struct store *st, const struct opts *o)
 	if (p == NULL)
 		die(EXIT_SOFTWARE, "out of memory");
 	p->o = o;
-	p->budget = o->max > 0 ? o->max : LONG_MAX;
+	p->left = o->max > 0 ? o->max : LONG_MAX;
 	p->out = jv_array();
 	p->notes = jv_array();
-	while (!stop && p->budget > 0) {
+	while (!stop && p->left > 0) {
 		p->now = clock_now();
 		if ((rc = store_write(st, pass_txn, p)) != 0) {
 			status = store_fatal(rc, "claim");
@@ -337,7 +348,7 @@ run(struct store *st, const struct opts *o)
 			status = EXIT_IOERR;
 			break;
 		}
-		if (!o->watch || p->budget <= 0)
+		if (!o->watch || p->left <= 0)
 			break;
 		if (wait_for_work(st, seen, p->next) != 0)
 			break;
@@ -358,9 +369,9 @@ parse_quiet(const char *s, struct opts *o)
 	    h1 < 0 || h1 > 24 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 ||
 	    m2 < 0 || m2 > 59)
 		return -1;
-	o->quiet = 1;
-	o->qfrom = h1 * 60 + m1;
-	o->qto = h2 * 60 + m2;
+	o->due.quiet = 1;
+	o->due.qfrom = h1 * 60 + m1;
+	o->due.qto = h2 * 60 + m2;
 	return 0;
 }
 
@@ -377,7 +388,7 @@ duration(int c, const char *s)
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { .after = 1800, .lease = 600 };
+	struct opts o = { .after = 1800, .lease = 600, .rate = 1 };
 	struct sigaction sa;
 	const char *dir = NULL;
 	struct store *st;
@@ -386,7 +397,7 @@ main(int argc, char *argv[])
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "a:d:hl:n:Q:r:w")) != -1) {
+	while ((c = getopt(argc, argv, "a:d:hl:n:Q:r:s:w")) != -1) {
 		switch (c) {
 		case 'a': o.after = duration(c, optarg); break;
 		case 'd': dir = optarg; break;
@@ -401,7 +412,12 @@ main(int argc, char *argv[])
 			if (parse_quiet(optarg, &o) != 0)
 				die(EXIT_USAGE, "-Q: not hh:mm-hh:mm: %s", optarg);
 			break;
-		case 'r': o.remind = duration(c, optarg); break;
+		case 'r': o.due.remind = duration(c, optarg); break;
+		case 's':
+			o.rate = strtod(optarg, &end);
+			if (*end || end == optarg || o.rate < 0)
+				die(EXIT_USAGE, "-s: not a rate (messages a second): %s", optarg);
+			break;
 		case 'w': o.watch = 1; break;
 		default: usage(EXIT_USAGE);
 		}
@@ -413,7 +429,8 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	st = store_open(store_dir(dir));
+	if ((status = store_open(store_dir(dir), 0, &st)) != 0)
+		return status;
 	status = run(st, &o);
 	store_close(st);
 	return finish_stdout(status);

@@ -136,7 +136,8 @@ json_reader_end(struct json_reader *r)
  * Calls fn for every value read from fd, for writers that commit in
  * groups: flush is called after at most max values, after max_ms, and
  * whenever no more input is waiting, so a slow stream is never held back
- * and a fast one is committed in large groups.
+ * and a fast one is committed in large groups.  A flush that returns a
+ * negative status stops the reading: its negation is the exit status.
  */
 int
 json_read_groups(int fd, const char *name, json_item_fn fn,
@@ -151,7 +152,12 @@ json_read_groups(int fd, const char *name, json_item_fn fn,
 	for (;;) {
 		if (r->items && (r->items >= max || mono_ms() - first >= max_ms ||
 		    !readable_now(fd))) {
-			keep(r, flush(ctx));
+			if ((flushed = flush(ctx)) < 0) {
+				r->items = 0;
+				json_reader_end(r);
+				return -flushed;
+			}
+			keep(r, flushed);
 			r->items = 0;
 		}
 		if ((n = read(fd, buf, sizeof buf)) < 0 && errno == EINTR)
@@ -168,6 +174,8 @@ json_read_groups(int fd, const char *name, json_item_fn fn,
 	}
 	status = json_reader_end(r);
 	flushed = flush(ctx);	/* the values of the last line */
+	if (flushed < 0)
+		return -flushed;
 	return flushed > status ? flushed : status;
 }
 

@@ -6,9 +6,17 @@
  * up to -j requests in flight on kept-alive connections, started no faster
  * than the -r token bucket allows, shared by every line.  A line is written
  * the moment its outcome is known, so output order may differ from input
- * order when -j is above 1.  Temporary failures (network, 429, 5xx) are
- * retried with exponential back-off and jitter, honouring Retry-After.
+ * order when -j is above 1.
+ *
+ * A retry must never be a second SMS: providers have no idempotency key,
+ * so only what provably never reached the provider (no connection, or an
+ * explicit 429 / 503 with Retry-After) is retried, with back-off and
+ * jitter.  Anything else without a clear answer is "unknown": the claim
+ * stays, and the store's lease makes it uncertain for an operator.  An
+ * answer that says our request or settings are wrong stops the run: the
+ * lines not sent are written back "skipped", to be due again.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,7 +45,7 @@ struct job {
 };
 
 struct template {
-	char name[64];
+	char name[64], path[4096];
 	jq_state *jq;
 	char error[256];
 };
@@ -47,6 +55,9 @@ static struct {
 	const char *template_file, *template_dir;
 	struct template templates[MAX_TEMPLATES];
 	int ntemplates, max_segments, attempts, inflight_max, timeout;
+	int64_t lease;	/* a line claimed longer ago than this is not sent */
+	char halted[300];	/* why sending stopped, or "" */
+	int stdin_flags;
 	double rate, tokens, burst;
 	int64_t refilled;
 	CURLM *multi;
@@ -60,8 +71,8 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: %s [-p provider] [-t file | -T dir] [-m segments] [-R attempts]\n"
-	    "       [-r rate] [-j parallel] [-W seconds] [-c callback-url] [-C file]\n",
+	    "usage: %s -p provider [-t file | -T dir] [-m segments] [-R attempts]\n"
+	    "       [-r rate] [-j parallel] [-W seconds] [-L lease] [-c callback-url] [-C file]\n",
 	    progname);
 	exit(status);
 }
@@ -75,6 +86,25 @@ keep_status(int status)
 
 /* ---- templates: jq programs, compiled once each ---- */
 
+static struct template *
+template_named(const char *name)
+{
+	int i;
+
+	for (i = 0; i < S.ntemplates; i++)
+		if (strcmp(S.templates[i].name, name) == 0)
+			return &S.templates[i];
+	return NULL;
+}
+
+static int
+missing_template(const char *due)
+{
+	note("%s/%s.jq: missing (every directory needs confirm.jq and followup.jq)",
+	    S.template_dir, due);
+	return EXIT_CONFIG;
+}
+
 static void
 template_error(void *data, jv msg)
 {
@@ -86,34 +116,26 @@ template_error(void *data, jv msg)
 	jv_free(s);
 }
 
-static struct template *
-template_for(const char *due, char *err, size_t n)
+/* Compiles one template file; an error names the file. */
+static int
+template_load(const char *name, const char *path)
 {
-	char path[4096];
-	const char *name = S.template_file ? "-t" : due;
 	struct template *t;
-	FILE *f;
-	char *text;
 	size_t len;
-	int i, big;
+	char *text;
+	FILE *f;
+	int big;
 
-	for (i = 0; i < S.ntemplates; i++)
-		if (strcmp(S.templates[i].name, name) == 0)
-			return S.templates[i].jq ? &S.templates[i] : NULL;
 	if (S.ntemplates == MAX_TEMPLATES) {
-		snprintf(err, n, "too many templates");
-		return NULL;
+		note("%s: more than %d templates", path, MAX_TEMPLATES);
+		return EXIT_CONFIG;
 	}
 	t = &S.templates[S.ntemplates++];
 	snprintf(t->name, sizeof t->name, "%s", name);
-	if (S.template_file)
-		snprintf(path, sizeof path, "%s", S.template_file);
-	else
-		snprintf(path, sizeof path, "%s/%s.jq", S.template_dir, due);
+	snprintf(t->path, sizeof t->path, "%s", path);
 	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(t->error, sizeof t->error, "%.180s: %.60s", path, strerror(errno));
-		snprintf(err, n, "%s", t->error);
-		return NULL;
+		note("%s: %s", path, strerror(errno));
+		return EXIT_CONFIG;
 	}
 	text = read_all(f, 65536, &len, &big);
 	fclose(f);
@@ -121,21 +143,55 @@ template_for(const char *due, char *err, size_t n)
 	jq_set_error_cb(t->jq, template_error, t);
 	jq_set_input_cb(t->jq, NULL, NULL);
 	jq_set_debug_cb(t->jq, NULL, NULL);
-	if (text == NULL || !jq_compile(t->jq, text)) {
-		char msg[sizeof t->error];
-
-		snprintf(msg, sizeof msg, "%.80s: does not compile: %.120s", path, t->error);
-		snprintf(t->error, sizeof t->error, "%s", msg);
-		jq_teardown(&t->jq);
-		snprintf(err, n, "%s", t->error);
+	if (text == NULL || big || !jq_compile(t->jq, text)) {
+		note("%s: does not compile: %s", path, big ? "too big" : t->error);
 		free(text);
-		return NULL;
+		return EXIT_CONFIG;
 	}
 	free(text);
-	return t;
+	return 0;
 }
 
-/* The body for a line: its template's one string, or its "body". */
+/*
+ * Every template is compiled at start, so a typo stops the sender before
+ * any customer is texted: -t's file, or in -T's directory confirm.jq and
+ * followup.jq (required) and every other NAME.jq, for lines due NAME.
+ */
+static int
+templates_load(void)
+{
+	char path[4096], name[64];
+	struct dirent *e;
+	DIR *d;
+	int status = 0;
+	size_t n;
+
+	if (S.template_file)
+		return template_load("-t", S.template_file);
+	if (S.template_dir == NULL)
+		return 0;
+	if ((d = opendir(S.template_dir)) == NULL) {
+		note("%s: %s", S.template_dir, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	while (status == 0 && (e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (n < 4 || n - 3 >= sizeof name || strcmp(e->d_name + n - 3, ".jq") != 0 ||
+		    e->d_name[0] == '.')
+			continue;
+		snprintf(name, sizeof name, "%.*s", (int)(n - 3), e->d_name);
+		snprintf(path, sizeof path, "%s/%s", S.template_dir, e->d_name);
+		status = template_load(name, path);
+	}
+	closedir(d);
+	if (status == 0 && !template_named("confirm"))
+		status = missing_template("confirm");
+	if (status == 0 && !template_named("followup"))
+		status = missing_template("followup");
+	return status;
+}
+
+/* The body for a line: its template's one non-empty string, or its "body". */
 static char *
 render(jv line, char *err, size_t n)
 {
@@ -145,32 +201,33 @@ render(jv line, char *err, size_t n)
 	char *out = NULL;
 
 	if (!S.template_file && !S.template_dir) {
-		if (body == NULL)
+		if (body == NULL || *body == '\0')
 			snprintf(err, n, "no body and no template");
-		return body ? strdup(body) : NULL;
+		return body && *body ? strdup(body) : NULL;
 	}
-	if (S.template_dir && (due == NULL || strspn(due, "abcdefghijklmnopqrstuvwxyz_") != strlen(due) || !*due)) {
-		snprintf(err, n, "no usable \"due\" to choose a template in %s", S.template_dir);
+	if (S.template_dir && (due == NULL || !*due)) {
+		snprintf(err, n, "no \"due\" to choose a template in %s", S.template_dir);
 		return NULL;
 	}
-	if ((t = template_for(due, err, n)) == NULL) {
-		if (!*err)
-			snprintf(err, n, "%s", S.templates[S.ntemplates - 1].error);
+	if ((t = template_named(S.template_file ? "-t" : due)) == NULL) {
+		snprintf(err, n, "%s/%s.jq: no such template", S.template_dir, due);
 		return NULL;
 	}
 	t->error[0] = '\0';
 	jq_start(t->jq, jv_copy(line), 0);
 	r = jq_next(t->jq);
-	if (jv_get_kind(r) == JV_KIND_STRING)
+	if (jv_get_kind(r) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(r)) > 0)
 		out = strdup(jv_string_value(r));
+	else if (jv_get_kind(r) == JV_KIND_STRING)
+		snprintf(err, n, "%.200s: yields an empty text", t->path);
 	else if (!jv_is_valid(r)) {
 		jv m = jv_invalid_get_msg(jv_copy(r));
 
-		snprintf(err, n, "template: %s", jv_get_kind(m) == JV_KIND_STRING ?
+		snprintf(err, n, "%.200s: %.250s", t->path, jv_get_kind(m) == JV_KIND_STRING ?
 		    jv_string_value(m) : t->error[0] ? t->error : "no result");
 		jv_free(m);
 	} else
-		snprintf(err, n, "template: yields %s, not a string",
+		snprintf(err, n, "%.200s: yields %s, not a string", t->path,
 		    jv_kind_name(jv_get_kind(r)));
 	jv_free(r);
 	return out;
@@ -223,10 +280,11 @@ job_free(struct job *j)
 	free(j);
 }
 
+static const char *const status_of[] = { "sent", "failed", "failed", "skipped", "unknown" };
+
 static void
 finish(struct job *j, const struct sms_answer *a)
 {
-	const char *status = a->outcome == SENT ? "sent" : "failed";
 	int permanent = a->outcome == PERMANENT;
 	jv err = jv_null();
 
@@ -237,10 +295,22 @@ finish(struct job *j, const struct sms_answer *a)
 			keep_status(EXIT_TEMPFAIL);
 	}
 	/* the provider's count is what is billed; ours when it gives none */
-	emit(j->line, status, j->to, j->body, a->segments > 0 ? a->segments : j->segments,
-	    j->ucs2, j->attempts, a->provider_id, err);
+	emit(j->line, status_of[a->outcome], j->to, j->body,
+	    a->segments > 0 ? a->segments : j->segments, j->ucs2, j->attempts,
+	    a->provider_id, err);
 	j->line = jv_invalid();
 	job_free(j);
+}
+
+/* A line not sent because sending stopped: written back, due again. */
+static void
+not_sent(struct job *j, const char *code, const char *why)
+{
+	struct sms_answer a = { .outcome = HALT };
+
+	snprintf(a.code, sizeof a.code, "%s", code);
+	snprintf(a.message, sizeof a.message, "%.250s", why);
+	finish(j, &a);
 }
 
 /* ---- reading lines ---- */
@@ -291,6 +361,10 @@ on_line(jv line, long lineno, void *ctx)
 		note("stdin:%ld: %s; skipped", lineno, err);
 		emit(line, "skipped", j->to, NULL, 0, 0, 0, NULL, error_jv("template", err, 0));
 		free(j);
+		return EXIT_DATA;
+	}
+	if (S.halted[0]) {
+		not_sent(j, "halted", S.halted);
 		return 0;
 	}
 	j->segments = sms_segments(j->body, &j->ucs2);
@@ -390,6 +464,53 @@ backoff_ms(const struct job *j)
 	return base + (int64_t)(drand48() * (double)base / 2);
 }
 
+/*
+ * Whether a transfer that failed provably never reached the provider: no
+ * connection was made, or not one byte of the request was written.
+ */
+static int
+never_reached(struct job *j, CURLcode cc)
+{
+	long sent = 0;
+
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT: case CURLE_SSL_CONNECT_ERROR:
+		return 1;
+	default:
+		curl_easy_getinfo(j->easy, CURLINFO_REQUEST_SIZE, &sent);
+		return sent == 0;
+	}
+}
+
+/* Settings that no retry can mend: the URL, the TLS certificate. */
+static int
+config_error(CURLcode cc)
+{
+	return cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT ||
+	    cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+	    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_LOGIN_DENIED;
+}
+
+/* Stops sending: what waits is written back not sent; the status says why. */
+static void
+halt(const struct sms_answer *a)
+{
+	struct job *j;
+
+	snprintf(S.halted, sizeof S.halted, "%s refused our request (%s%s%.150s): check "
+	    "the provider's settings; nothing more is sent", S.p->name, a->code,
+	    *a->message ? ": " : "", a->message);
+	note("%s", S.halted);
+	keep_status(EXIT_CONFIG);
+	while ((j = S.queue) != NULL) {
+		S.queue = j->next;
+		S.queued--;
+		not_sent(j, "halted", S.halted);
+	}
+	S.tail = NULL;
+}
+
 static void
 done(struct job *j, CURLcode cc)
 {
@@ -399,23 +520,24 @@ done(struct job *j, CURLcode cc)
 	curl_multi_remove_handle(S.multi, j->easy);
 	S.inflight--;
 	if (cc != CURLE_OK) {
-		a.outcome = RETRY;
+		a.outcome = config_error(cc) ? HALT : never_reached(j, cc) ? RETRY : UNKNOWN;
 		snprintf(a.code, sizeof a.code, "network");
-		snprintf(a.message, sizeof a.message, "%s", curl_easy_strerror(cc));
+		snprintf(a.message, sizeof a.message, "%s%s", curl_easy_strerror(cc),
+		    a.outcome == UNKNOWN ? " after the request was sent: it may have gone" : "");
 	} else {
 		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
-		S.p->answer(http, j->resp.p ? j->resp.p : "", &a);
+		S.p->answer(http, j->retry_after >= 0, j->resp.p ? j->resp.p : "", &a);
 		if (*a.code == '\0' && a.outcome != SENT)
 			snprintf(a.code, sizeof a.code, "http_%ld", http);
 	}
-	if (a.outcome == HALT)
-		note("%s refused the credentials (%s): check the settings", S.p->name, a.code);
 	if (a.outcome == RETRY && j->attempts < S.attempts) {
 		j->not_before = mono_ms() + backoff_ms(j);
 		enqueue(j);
 		return;
 	}
 	finish(j, &a);
+	if (a.outcome == HALT && !S.halted[0])
+		halt(&a);
 }
 
 static void
@@ -430,6 +552,24 @@ refill(void)
 	if (S.tokens > S.burst)
 		S.tokens = S.burst;
 	S.refilled = now;
+}
+
+/*
+ * A line claimed so long ago that its lease may lapse before the provider
+ * answers: follow-up-due may have called it uncertain, and an operator
+ * may have resolved it, so it is not sent.
+ */
+static int
+lease_lapsed(const struct job *j)
+{
+	jv at = json_path(j->line, "claim", "at", NULL);
+	int64_t t;
+	int lapsed = jv_get_kind(at) == JV_KIND_STRING &&
+	    rfc3339_parse(jv_string_value(at), &t) == 0 &&
+	    t + S.lease - S.timeout <= clock_now();
+
+	jv_free(at);
+	return lapsed;
 }
 
 /* Starts what may start now; returns ms until something else may. */
@@ -462,7 +602,10 @@ dispatch(void)
 		if (S.tail == j)
 			S.tail = prev;
 		S.queued--;
-		if (S.p->local) {
+		if (lease_lapsed(j))
+			not_sent(j, "lease_expired", "claimed longer ago than the lease (-L): "
+			    "not sent, so it cannot be sent twice");
+		else if (S.p->local) {
 			struct sms_answer a = { 0 };
 
 			j->attempts = 1;
@@ -494,11 +637,12 @@ run(void)
 	struct json_reader *r = json_reader_new("stdin", on_line, NULL);
 	struct curl_waitfd in = { .fd = 0, .events = CURL_WAIT_POLLIN };
 	char buf[65536];
-	int eof = 0, running, reading;
+	int eof = 0, running, reading, drained;
 	long wait;
 	ssize_t n;
 
-	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	S.stdin_flags = fcntl(0, F_GETFL);
+	fcntl(0, F_SETFL, S.stdin_flags | O_NONBLOCK);
 	while (!eof || S.queue || S.inflight) {
 		reading = !eof && S.queued < 2 * S.inflight_max + 16;
 		if (reading) {
@@ -507,12 +651,17 @@ run(void)
 				if (S.queued >= 2 * S.inflight_max + 16)
 					break;
 			}
+			drained = n < 0 && errno == EAGAIN;
 			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 				eof = 1;
 				keep_status(json_reader_end(r));
 				r = NULL;
 			}
-		}
+		} else
+			drained = 0;
+		/* stopped: what was waiting is written back, and the run ends */
+		if (S.halted[0] && !S.inflight && (eof || drained))
+			break;
 		curl_multi_perform(S.multi, &running);
 		collect_done();
 		/* after collecting, so that a freed slot is used at once */
@@ -531,6 +680,17 @@ run(void)
 	}
 	if (r)
 		keep_status(json_reader_end(r));
+}
+
+static void
+free_templates(void)
+{
+	int i;
+
+	for (i = 0; i < S.ntemplates; i++)
+		if (S.templates[i].jq)
+			jq_teardown(&S.templates[i].jq);
+	S.ntemplates = 0;
 }
 
 static const struct provider *
@@ -564,19 +724,24 @@ main(int argc, char *argv[])
 {
 	const char *pname = NULL;
 	double rate = -1;
-	int c, i;
+	int c;
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	S.attempts = 4;
 	S.inflight_max = 8;
 	S.timeout = 30;
-	while ((c = getopt(argc, argv, "c:C:hj:m:p:r:R:t:T:W:")) != -1) {
+	S.lease = 600;
+	while ((c = getopt(argc, argv, "c:C:hj:L:m:p:r:R:t:T:W:")) != -1) {
 		switch (c) {
 		case 'c': setenv("TWILIO_STATUS_CALLBACK", optarg, 1); break;
 		case 'C': conf_load(optarg); break;
 		case 'h': usage(0); break;
 		case 'j': S.inflight_max = (int)number(c, optarg, NULL); break;
+		case 'L':
+			if (duration_parse(optarg, &S.lease) != 0 || S.lease <= 0)
+				die(EXIT_USAGE, "-L: not a duration (10m, 1h): %s", optarg);
+			break;
 		case 'm': S.max_segments = (int)number(c, optarg, NULL); break;
 		case 'p': pname = optarg; break;
 		case 'r': number(c, optarg, &rate); break;
@@ -592,11 +757,15 @@ main(int argc, char *argv[])
 		usage(EXIT_USAGE);
 	if (pname == NULL)
 		pname = conf_get("SMS_PROVIDER");
-	if (pname == NULL)
-		note("no provider configured (-p or SMS_PROVIDER): using log, nothing is sent");
-	S.p = provider_named(pname ? pname : "log");
-	if ((c = S.p->setup()) != 0)
+	if (pname == NULL || *pname == '\0') {
+		note("no provider: set SMS_PROVIDER or -p (twilio, sns, eum; log for a dry run)");
+		return EXIT_CONFIG;
+	}
+	S.p = provider_named(pname);
+	if ((c = S.p->setup()) != 0 || (c = templates_load()) != 0) {
+		free_templates();
 		return c;
+	}
 	S.rate = rate >= 0 ? rate : S.p->rate;
 	S.burst = S.rate > 10 ? S.rate / 10 : 1;
 	S.tokens = 1;
@@ -610,8 +779,7 @@ main(int argc, char *argv[])
 		curl_easy_cleanup(S.spare[--S.nspare]);
 	curl_multi_cleanup(S.multi);
 	curl_global_cleanup();
-	for (i = 0; i < S.ntemplates; i++)
-		if (S.templates[i].jq)
-			jq_teardown(&S.templates[i].jq);
+	free_templates();
+	fcntl(0, F_SETFL, S.stdin_flags);
 	return finish_stdout(S.status);
 }

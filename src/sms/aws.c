@@ -10,6 +10,8 @@
 #include "provider.h"
 #include "sigv4.h"
 
+#define TOKEN_MAX 8192	/* STS session tokens run to a few KB */
+
 static const char *
 region(void)
 {
@@ -21,6 +23,10 @@ aws_setup(const char *provider)
 {
 	int r = need(provider, "AWS_ACCESS_KEY_ID") | need(provider, "AWS_SECRET_ACCESS_KEY");
 
+	if (conf_get("AWS_SESSION_TOKEN") && strlen(conf_get("AWS_SESSION_TOKEN")) > TOKEN_MAX) {
+		note("%s: AWS_SESSION_TOKEN is longer than %d bytes", provider, TOKEN_MAX);
+		r = EXIT_CONFIG;
+	}
 	if (region() == NULL) {
 		note("%s: AWS_REGION is not set (environment or -C file)", provider);
 		r = EXIT_CONFIG;
@@ -69,7 +75,7 @@ aws_sign(struct sms_request *rq, const char *service, const char *content_type,
 	struct sigv4_key k = { conf_get("AWS_ACCESS_KEY_ID"),
 	    conf_get("AWS_SECRET_ACCESS_KEY"), region(), service };
 	const char *token = conf_get("AWS_SESSION_TOKEN"), *hs[5];
-	char host[512], path[512], date[20], auth[512], h[5][1200], line[1300];
+	char host[512], path[512], date[20], auth[512], h[5][TOKEN_MAX + 32], line[TOKEN_MAX + 32];
 	time_t now = (time_t)clock_now();
 	struct tm tm;
 	int n = 0, i;
@@ -81,7 +87,7 @@ aws_sign(struct sms_request *rq, const char *service, const char *content_type,
 	snprintf(h[n++], sizeof h[0], "host:%s", host);
 	snprintf(h[n++], sizeof h[0], "x-amz-date:%s", date);
 	if (token)
-		snprintf(h[n++], sizeof h[0], "x-amz-security-token:%.1100s", token);
+		snprintf(h[n++], sizeof h[0], "x-amz-security-token:%s", token);
 	if (target)
 		snprintf(h[n++], sizeof h[0], "x-amz-target:%s", target);
 	for (i = 0; i < n; i++)
@@ -93,7 +99,7 @@ aws_sign(struct sms_request *rq, const char *service, const char *content_type,
 	snprintf(line, sizeof line, "X-Amz-Date: %s", date);
 	rq->headers = curl_slist_append(rq->headers, line);
 	if (token) {
-		snprintf(line, sizeof line, "X-Amz-Security-Token: %.1100s", token);
+		snprintf(line, sizeof line, "X-Amz-Security-Token: %s", token);
 		rq->headers = curl_slist_append(rq->headers, line);
 	}
 	if (target) {

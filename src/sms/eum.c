@@ -4,6 +4,7 @@
  * Errors are {"__type": "...#Code", "message"}.
  */
 #include <stdio.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "provider.h"
@@ -33,14 +34,32 @@ eum_build(const char *to, const char *body, struct sms_request *rq)
 	    "PinpointSMSVoiceV2.SendTextMessage");
 }
 
+/* A validation error about the destination number, not our request. */
+static int
+about_number(const char *message)
+{
+	char low[256];
+	size_t i;
+
+	for (i = 0; message[i] && i < sizeof low - 1; i++)
+		low[i] = (char)tolower((unsigned char)message[i]);
+	low[i] = '\0';
+	return strstr(low, "destinationphonenumber") != NULL;
+}
+
+static const char *const retry_codes[] = { "ThrottlingException",
+	"ServiceQuotaExceededException", NULL };
+
 static void
-eum_answer(long http, const char *body, struct sms_answer *a)
+eum_answer(long http, int retry_after, const char *body, struct sms_answer *a)
 {
 	jv doc = jv_parse(body ? body : "");
 	const char *type = json_str(doc, "__type"), *hash;
 	const char *msg = json_str(doc, "message") ? json_str(doc, "message") : json_str(doc, "Message");
+	const char *reason = json_str(doc, "Reason");
+	int opted_out = reason && strstr(reason, "OPTED_OUT") != NULL;
 
-	a->outcome = outcome_of_http(http);
+	a->outcome = outcome_of_http(http, retry_after);
 	snprintf(a->provider_id, sizeof a->provider_id, "%s",
 	    json_str(doc, "MessageId") ? json_str(doc, "MessageId") : "");
 	if (type) {
@@ -49,18 +68,15 @@ eum_answer(long http, const char *body, struct sms_answer *a)
 	}
 	snprintf(a->message, sizeof a->message, "%s", msg ? msg : "");
 	jv_free(doc);
-	if (strcmp(a->code, "ThrottlingException") == 0 ||
-	    strcmp(a->code, "InternalServerException") == 0 ||
-	    strcmp(a->code, "ServiceQuotaExceededException") == 0)
+	if (listed(a->code, retry_codes))
 		a->outcome = RETRY;
-	else if (strcmp(a->code, "ValidationException") == 0 ||
-	    strcmp(a->code, "ConflictException") == 0 ||
-	    strcmp(a->code, "ResourceNotFoundException") == 0)
-		a->outcome = PERMANENT;
-	if (a->outcome == SENT && *a->provider_id == '\0') {
-		a->outcome = RETRY;
-		snprintf(a->message, sizeof a->message, "no MessageId in the answer");
+	else if (strcmp(a->code, "ConflictException") == 0 && opted_out) {
+		a->outcome = PERMANENT;	/* the destination opted out */
+		snprintf(a->code, sizeof a->code, "OptedOut");
 	}
+	else if (strcmp(a->code, "ValidationException") == 0 && about_number(a->message))
+		a->outcome = PERMANENT;
+	need_id(a, "MessageId");
 }
 
 const struct provider provider_eum = {

@@ -1,4 +1,8 @@
-/* store.h: the LMDB store of conversations (store.c) and their rules (conv.c). */
+/*
+ * store.h: the LMDB store of conversations (store.c): opening it, group
+ * commit, read-modify-write by id, the indexes.  The rules that say what
+ * a conversation becomes are rules.h's.
+ */
 #ifndef STORE_H
 #define STORE_H
 
@@ -6,10 +10,13 @@
 #include <stdint.h>
 #include <jv.h>
 
+#include "rules.h"
+
 struct store {
 	MDB_env *env;
 	MDB_dbi conv, idx, optout, orphan;
 	const char *dir;
+	int flags;
 };
 
 /* index key prefixes; see the layout at the top of store.c */
@@ -22,11 +29,34 @@ typedef int (*store_write_fn)(struct store *st, MDB_txn *txn, void *ctx);
 typedef int (*store_scan_fn)(const MDB_val *key, void *ctx);
 
 /* store.c */
+/* one line of a stream, applied in its group's write transaction */
+struct item {
+	jv in, out;	/* the line read; what to print once committed */
+	long line;
+	int status;	/* exit status this line deserves, or 0 */
+	char err[200];
+};
+typedef int (*store_apply_fn)(struct store *st, MDB_txn *txn, struct item *it,
+    void *ctx);
+typedef jv (*store_change_fn)(jv conv, void *ctx);
+
+#define STORE_CREATE 1	/* store_open: may make a new store */
+#define STORE_LAZY 2	/* store_open: open when a stream's first line comes */
+
 const char *store_dir(const char *opt);
-struct store *store_open(const char *dir);
+int store_open(const char *dir, int flags, struct store **out);
+int store_ready(struct store *st);
+int store_stream(struct store *st, store_apply_fn fn, void *ctx);
+void item_fail(struct item *it, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int store_update(struct store *st, MDB_txn *txn, const char *id,
+    store_change_fn fn, void *ctx, jv *out);
+typedef int (*store_conv_fn)(struct store *st, MDB_txn *txn, jv conv, void *ctx);
+int store_convs(struct store *st, MDB_txn *txn, int kind, const char *text,
+    store_conv_fn fn, void *ctx);
 void store_close(struct store *st);
 int store_write(struct store *st, store_write_fn fn, void *ctx);
-MDB_txn *store_read_begin(struct store *st);
+int store_read_begin(struct store *st, MDB_txn **txn);
 jv store_get(struct store *st, MDB_txn *txn, const char *id);
 int store_put(struct store *st, MDB_txn *txn, jv old, jv conv);
 int store_del(struct store *st, MDB_txn *txn, jv old);
@@ -43,20 +73,5 @@ int orphan_put(struct store *st, MDB_txn *txn, jv reply);
 int store_each(struct store *st, MDB_txn *txn, MDB_dbi dbi,
     int (*fn)(const MDB_val *k, const MDB_val *v, void *ctx), void *ctx);
 int store_fatal(int rc, const char *what);
-
-/* conv.c: the conversation state machine, on jv objects only */
-int conv_live(const char *status);
-int conv_sendable(const char *status);
-jv conv_new(jv appt, int opted_out, int64_t now, int expire_days);
-jv conv_set_status(jv conv, const char *status, int64_t now);
-jv conv_claim(jv conv, const char *kind, int64_t now);
-jv conv_release(jv conv, int64_t retry_at, int64_t now);
-int64_t conv_time(jv conv, const char *key);
-const char *conv_str(jv conv, const char *key);
-int conv_has_message(jv conv, const char *kind, const char *provider_id);
-int64_t conv_sent_at(jv conv, const char *kind);
-int conv_has_reply(jv conv);
-int64_t conv_start(jv conv);
-jv conv_append(jv conv, const char *list, jv item);
 
 #endif

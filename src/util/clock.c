@@ -159,7 +159,10 @@ rfc3339_jv(int64_t t)
 	return jv_string(buf);
 }
 
-/* "90s", "30m", "2h", "1d", a bare number of seconds, or combinations ("1h30m"). */
+/*
+ * "90s", "30m", "2h", "1d", "1w", or combinations ("1h30m").  A bare
+ * number is refused: "-a 30" must not quietly mean 30 seconds.
+ */
 int
 duration_parse(const char *s, int64_t *seconds)
 {
@@ -181,7 +184,6 @@ duration_parse(const char *s, int64_t *seconds)
 		case 'h': unit = 3600; end++; break;
 		case 'd': unit = 86400; end++; break;
 		case 'w': unit = 604800; end++; break;
-		case '\0': unit = 1; break;
 		default: return -1;
 		}
 		if (v > INT32_MAX)
@@ -284,4 +286,28 @@ quiet_end(int64_t t, const char *zone, int from, int to)
 	end = mktime(&tm);
 	zone_leave(saved);
 	return end > tt ? (int64_t)end : t + 60;
+}
+
+/*
+ * A point in time as an operator types it: RFC 3339, a date (midnight
+ * UTC), or a duration meaning that long before now ("26h").
+ */
+int
+time_arg(const char *s, int64_t now, int64_t *out)
+{
+	char buf[40];
+	int64_t d;
+
+	if (rfc3339_parse(s, out) == 0)
+		return 0;
+	if (s && strlen(s) == 10) {
+		snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+		if (rfc3339_parse(buf, out) == 0)
+			return 0;
+	}
+	if (duration_parse(s, &d) == 0) {
+		*out = now - d;
+		return 0;
+	}
+	return -1;
 }

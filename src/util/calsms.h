@@ -54,6 +54,7 @@ int rfc3339_parse(const char *s, int64_t *out);
 void rfc3339_format(int64_t t, char out[32]);
 jv rfc3339_jv(int64_t t);
 int duration_parse(const char *s, int64_t *seconds);
+int time_arg(const char *s, int64_t now, int64_t *out);
 int local_time_format(int64_t t, const char *zone, char *out, size_t n);
 int64_t quiet_end(int64_t t, const char *zone, int from, int to);
 

@@ -9,43 +9,6 @@
 
 #include "provider.h"
 
-/* Missing settings are named once, with where they may come from. */
-int
-need(const char *provider, const char *name)
-{
-	if (conf_get(name))
-		return 0;
-	note("%s: %s is not set (environment or -C file)", provider, name);
-	return EXIT_CONFIG;
-}
-
-enum outcome
-outcome_of_http(long http)
-{
-	if (http >= 200 && http < 300)
-		return SENT;
-	if (http == 0 || http == 408 || http == 429 || http >= 500)
-		return RETRY;
-	if (http == 401 || http == 403)
-		return HALT;
-	return PERMANENT;
-}
-
-/* The text between open and close in s, or "". */
-void
-copy_between(const char *s, const char *open, const char *close, char *out, size_t n)
-{
-	const char *a = s ? strstr(s, open) : NULL, *b;
-
-	*out = '\0';
-	if (a == NULL)
-		return;
-	a += strlen(open);
-	if ((b = strstr(a, close)) == NULL)
-		return;
-	snprintf(out, n, "%.*s", (int)(b - a), a);
-}
-
 static int
 twilio_setup(void)
 {
@@ -81,12 +44,16 @@ twilio_build(const char *to, const char *body, struct sms_request *rq)
 	    "Content-Type: application/x-www-form-urlencoded");
 }
 
+/* Errors about the recipient, not our request: the conversation fails. */
+static const char *const recipient_codes[] = { "21211", "21214", "21217", "21401",
+	"21407", "21610", "21612", "21614", "21635", NULL };
+
 static void
-twilio_answer(long http, const char *body, struct sms_answer *a)
+twilio_answer(long http, int retry_after, const char *body, struct sms_answer *a)
 {
 	jv doc = jv_parse(body ? body : ""), v;
 
-	a->outcome = outcome_of_http(http);
+	a->outcome = outcome_of_http(http, retry_after);
 	if (jv_get_kind(doc) == JV_KIND_OBJECT) {
 		snprintf(a->provider_id, sizeof a->provider_id, "%s",
 		    json_str(doc, "sid") ? json_str(doc, "sid") : "");
@@ -102,10 +69,9 @@ twilio_answer(long http, const char *body, struct sms_answer *a)
 	jv_free(doc);
 	if (strcmp(a->code, "20429") == 0)
 		a->outcome = RETRY;	/* too many requests, whatever the status */
-	if (a->outcome == SENT && *a->provider_id == '\0') {
-		a->outcome = RETRY;
-		snprintf(a->message, sizeof a->message, "no sid in Twilio's answer");
-	}
+	else if (a->outcome == HALT && listed(a->code, recipient_codes))
+		a->outcome = PERMANENT;
+	need_id(a, "sid");
 }
 
 const struct provider provider_twilio = {

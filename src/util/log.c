@@ -1,19 +1,40 @@
 /* log.c: diagnostics on stderr, "prog: message", phone numbers masked. */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "calsms.h"
 
 const char *progname = "calsms";
+
+/*
+ * A program started with 0, 1 or 2 closed would hand that descriptor to
+ * the next file it opens (the store's lock file) and write JSON into it.
+ * Each gets /dev/null; stdout read-only, so that writing to it still
+ * fails, and the program says so (exit 74) instead of losing lines.
+ */
+static void
+guard_stdio(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY) != fd)
+			_exit(EXIT_IOERR);
+}
 
 void
 log_init(const char *argv0)
 {
 	const char *slash;
 
+	guard_stdio();
 	if (argv0 == NULL || *argv0 == '\0')
 		return;
 	slash = strrchr(argv0, '/');

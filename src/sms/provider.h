@@ -1,6 +1,7 @@
 /*
  * provider.h: one small interface per SMS provider (twilio.c, sns.c,
  * eum.c, logsms.c): check the settings, build a request, read the answer.
+ * provider.c holds what they share.
  */
 #ifndef PROVIDER_H
 #define PROVIDER_H
@@ -16,7 +17,12 @@ struct sms_request {
 	const char *user, *password;	/* HTTP basic auth, or NULL */
 };
 
-enum outcome { SENT, RETRY, PERMANENT, HALT };	/* HALT: settings are wrong */
+/*
+ * SENT: the provider took it.  RETRY: provably not taken, try again.
+ * PERMANENT: refused for the recipient.  HALT: our request or settings
+ * are wrong, stop.  UNKNOWN: it may or may not have been taken.
+ */
+enum outcome { SENT, RETRY, PERMANENT, HALT, UNKNOWN };
 
 struct sms_answer {
 	enum outcome outcome;
@@ -29,7 +35,8 @@ struct provider {
 	double rate;	/* default messages per second; 0: no limit */
 	int (*setup)(void);	/* 0, or the exit status for missing settings */
 	void (*build)(const char *to, const char *body, struct sms_request *rq);
-	void (*answer)(long http, const char *body, struct sms_answer *a);
+	void (*answer)(long http, int retry_after, const char *body,
+	    struct sms_answer *a);
 	void (*local)(const char *id, const char *to, const char *body,
 	    struct sms_answer *a);	/* providers that need no network */
 };
@@ -37,9 +44,11 @@ struct provider {
 extern const struct provider provider_twilio, provider_sns, provider_eum,
     provider_log;
 
-/* shared by the providers (twilio.c) */
-enum outcome outcome_of_http(long http);
+/* provider.c: shared by the providers */
+enum outcome outcome_of_http(long http, int retry_after);
 int need(const char *provider, const char *name);
+void need_id(struct sms_answer *a, const char *what);
+int listed(const char *code, const char *const *list);
 void copy_between(const char *s, const char *open, const char *close,
     char *out, size_t n);
 

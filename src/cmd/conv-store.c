@@ -1,0 +1,1101 @@
+/*
+ * conv-store: the conversation store's command line.
+ *
+ * Each command says which event happened (rules.h decides what it does to
+ * a conversation) and store.c keeps the result: streaming commands (add,
+ * record, reply, load) through store_stream()'s group commit, the
+ * operator's commands in one write transaction each, reads in one read
+ * transaction.  The commands table is the usage message and the man
+ * page's SYNOPSIS.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calsms.h"
+#include "store.h"
+
+struct command {
+	const char *name, *args;
+	int (*run)(struct store *st, int argc, char **argv);
+	store_apply_fn stream;	/* or a stream of lines, one group commit each */
+	int min, max;	/* operands after the command's options */
+	int flags;	/* STORE_CREATE: may make a new store */
+};
+
+static void usage(int status) __attribute__((noreturn));
+
+static int expire_days = 90;
+static int quiet;
+
+static int
+lmdb_status(int rc, const char *what)
+{
+	return rc ? store_fatal(rc, what) : 0;
+}
+
+/* ---- add ---- */
+
+static int
+normalise_phone(struct item *it)
+{
+	const char *phone = json_str(it->in, "phone");
+	char e164[17];
+
+	if (json_kind(it->in, "phone") == JV_KIND_NULL)
+		return 0;
+	if (phone == NULL || phone_e164(phone, default_country(), e164) != 0) {
+		item_fail(it, EXIT_DATA, "%s: phone is not a usable number; skipped",
+		    json_str(it->in, "id"));
+		return -1;
+	}
+	it->in = jv_object_set(it->in, jv_string("phone"), jv_string(e164));
+	return 0;
+}
+
+static int
+add_cancel(struct store *st, MDB_txn *txn, struct item *it, const char *id, int64_t now)
+{
+	jv old = store_get(st, txn, id), c;
+
+	if (jv_is_valid(old))
+		c = rule_cancel(jv_copy(old), it->in, now);
+	else	/* canceled before its booking arrived: the booking must not revive it */
+		c = rule_cancel_first(jv_copy(it->in), now, expire_days);
+	return store_put(st, txn, old, c);
+}
+
+/* The new half of a reschedule: the old booking is canceled, or marked so. */
+static int
+move_old(struct store *st, MDB_txn *txn, struct item *it, const char *id, int64_t now)
+{
+	const char *old_id = json_str(it->in, "old_id");
+	jv prev, c;
+
+	if (old_id == NULL || *old_id == '\0' || strcmp(old_id, id) == 0 ||
+	    strlen(old_id) > 200)
+		return 0;
+	prev = store_get(st, txn, old_id);
+	if (jv_is_valid(prev))
+		c = rule_rescheduled_away(jv_copy(prev), id, now);
+	else
+		c = rule_reschedule_marker(old_id, jv_copy(it->in), now, expire_days);
+	return store_put(st, txn, prev, c);
+}
+
+static int
+add_booking(struct store *st, MDB_txn *txn, struct item *it, const char *id, int64_t now)
+{
+	jv old = store_get(st, txn, id), c;
+	const char *phone;
+	int rc;
+
+	if (jv_is_valid(old)) {
+		jv_free(old);
+		return 0;	/* Calendly repeats deliveries: nothing changes */
+	}
+	jv_free(old);
+	if ((rc = move_old(st, txn, it, id, now)) != 0)
+		return rc;
+	phone = json_str(it->in, "phone");
+	c = rule_booking(jv_copy(it->in), phone && optout_has(st, txn, phone), now, expire_days);
+	if (!quiet && strcmp(conv_str(c, "status"), "pending") == 0 &&
+	    json_kind(c, "skip") == JV_KIND_NULL) {
+		c = rule_claim(c, "confirm", now);
+		it->out = jv_object_set(jv_copy(c), jv_string("due"), jv_string("confirm"));
+	}
+	return store_put(st, txn, jv_invalid(), c);
+}
+
+static int
+apply_add(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
+{
+	const char *type = json_str(it->in, "type"), *id = json_str(it->in, "id");
+	int64_t now = clock_now(), start;
+
+	(void)ctx;
+	if (type == NULL || id == NULL || *id == '\0' || strlen(id) > 200 ||
+	    (strcmp(type, "booking") != 0 && strcmp(type, "cancel") != 0)) {
+		item_fail(it, EXIT_DATA, "not an appointment (needs type booking|cancel and an id); skipped");
+		return 0;
+	}
+	if (strcmp(type, "cancel") == 0)
+		return add_cancel(st, txn, it, id, now);
+	if (rfc3339_parse(json_str(it->in, "start_time"), &start) != 0) {
+		item_fail(it, EXIT_DATA, "%s: a booking without a start_time; skipped", id);
+		return 0;
+	}
+	if (normalise_phone(it) != 0)
+		return 0;
+	return add_booking(st, txn, it, id, now);
+}
+
+
+/* ---- record ---- */
+
+struct change {
+	jv line;
+	int64_t now;
+	int unsubscribed;
+	const char *how;
+};
+
+static jv
+change_result(jv conv, void *ctx)
+{
+	struct change *ch = ctx;
+
+	if (!jv_is_valid(conv)) {
+		jv_free(conv);
+		return jv_invalid_with_msg(jv_string("no such conversation"));
+	}
+	return rule_result(conv, ch->line, ch->now, &ch->unsubscribed);
+}
+
+static void
+fail_with(struct item *it, const char *id, jv refused)
+{
+	jv msg = jv_invalid_get_msg(refused);
+
+	item_fail(it, EXIT_DATA, "%.64s: %s; skipped", id,
+	    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "refused");
+	jv_free(msg);
+}
+
+static int
+apply_record(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
+{
+	const char *id = json_str(it->in, "id"), *kind = json_str(it->in, "due");
+	jv sms = json_get(it->in, "sms");
+	const char *result = json_str(sms, "status");
+	struct change ch = { it->in, clock_now(), 0, NULL };
+	int rc;
+
+	(void)ctx;
+	if (id == NULL || kind == NULL || result == NULL) {
+		jv_free(sms);
+		item_fail(it, EXIT_DATA, "not an sms-send result (needs id, due and sms.status); skipped");
+		return 0;
+	}
+	jv_free(sms);
+	if ((rc = store_update(st, txn, id, change_result, &ch, &it->out)) != 0)
+		return rc;
+	if (!jv_is_valid(it->out)) {
+		fail_with(it, id, it->out);
+		it->out = jv_invalid();
+		return 0;
+	}
+	/* the provider says the number sent STOP there: as if here */
+	if (ch.unsubscribed)
+		return optout_set(st, txn, conv_str(it->out, "phone"), 1, ch.now);
+	return 0;
+}
+
+
+/* ---- reply ---- */
+
+static int
+pick_live(struct store *st, MDB_txn *txn, jv c, void *ctx)
+{
+	jv *best = ctx;
+
+	(void)st;
+	(void)txn;
+	if (conv_live(conv_str(c, "status"))) {
+		jv_free(*best);
+		*best = c;
+		return 1;
+	}
+	if (jv_is_valid(*best))
+		jv_free(c);
+	else
+		*best = c;
+	return 0;
+}
+
+/* The newest live conversation for phone, else its newest, else invalid. */
+static int
+for_phone(struct store *st, MDB_txn *txn, const char *phone, jv *out)
+{
+	*out = jv_invalid();
+	return store_convs(st, txn, IX_PHONE, phone, pick_live, out);
+}
+
+struct opting {
+	const char *except;
+	int64_t now;
+};
+
+static int
+opt_out_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
+{
+	struct opting *o = ctx;
+	const char *id = conv_str(c, "id");
+
+	if ((o->except && strcmp(id, o->except) == 0) || !conv_live(conv_str(c, "status"))) {
+		jv_free(c);
+		return 0;
+	}
+	return store_put(st, txn, jv_copy(c), rule_opt_out(c, o->now));
+}
+
+/* Every live conversation of phone but one is opted out too. */
+static int
+opt_out_all(struct store *st, MDB_txn *txn, const char *phone, const char *except,
+    int64_t now)
+{
+	struct opting o = { except, now };
+
+	return store_convs(st, txn, IX_PHONE, phone, opt_out_one, &o);
+}
+
+static int
+receipt_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
+{
+	struct item *it = ctx;
+	jv next;
+
+	if (conv_find(c, "messages", "provider_id", json_str(it->in, "provider_id"), NULL) < 0) {
+		jv_free(c);
+		return 0;
+	}
+	next = rule_receipt(jv_copy(c), it->in, clock_now());
+	int rc;
+
+	it->out = jv_copy(next);
+	rc = store_put(st, txn, c, next);
+	return rc ? rc : 1;
+}
+
+static int
+apply_receipt(struct store *st, MDB_txn *txn, struct item *it)
+{
+	const char *pid = json_str(it->in, "provider_id");
+	int rc;
+
+	if (pid == NULL || json_str(it->in, "status") == NULL) {
+		item_fail(it, EXIT_DATA, "not a receipt (needs provider_id and status); skipped");
+		return 0;
+	}
+	/* receipts are rare: a walk of the conversations, newest first, finds them */
+	if ((rc = store_convs(st, txn, IX_CREATED, NULL, receipt_one, it)) != 0)
+		return rc;
+	if (!jv_is_valid(it->out))
+		item_fail(it, EXIT_DATA, "receipt for %.64s: no such message; skipped", pid);
+	return 0;
+}
+
+static int
+apply_reply(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
+{
+	const char *from = json_str(it->in, "from"), *intent, *type = json_str(it->in, "type");
+	int64_t now = clock_now();
+	char phone[17];
+	jv target, c;
+	int rc;
+
+	(void)ctx;
+	if (type && strcmp(type, "receipt") == 0)
+		return apply_receipt(st, txn, it);
+	if (json_str(it->in, "intent") == NULL)
+		it->in = jv_object_set(it->in, jv_string("intent"),
+		    jv_string(reply_intent(json_str(it->in, "body"))));
+	intent = json_str(it->in, "intent");
+	if (from == NULL || phone_e164(from, default_country(), phone) != 0) {
+		item_fail(it, EXIT_DATA, "not a reply (needs from, a phone number); skipped");
+		return 0;
+	}
+	if (strcmp(intent, "stop") == 0 && (rc = optout_set(st, txn, phone, 1, now)))
+		return rc;
+	if (strcmp(intent, "start") == 0 && (rc = optout_set(st, txn, phone, 0, now)))
+		return rc;
+	if ((rc = for_phone(st, txn, phone, &target)) != 0)
+		return rc;
+	if (!jv_is_valid(target)) {
+		jv_free(target);
+		it->out = jv_object_set(jv_object(), jv_string("orphan"), jv_copy(it->in));
+		return orphan_put(st, txn, jv_copy(it->in));
+	}
+	c = rule_reply(jv_copy(target), it->in, now);
+	if (strcmp(intent, "stop") == 0 &&
+	    (rc = opt_out_all(st, txn, phone, conv_str(target, "id"), now)) != 0) {
+		jv_free(target);
+		jv_free(c);
+		return rc;
+	}
+	it->out = jv_copy(c);
+	return store_put(st, txn, target, c);
+}
+
+
+/* ---- load ---- */
+
+static jv
+merge(jv stored, void *ctx)
+{
+	return rule_merge(stored, jv_copy(*(jv *)ctx));
+}
+
+static int
+apply_load(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
+{
+	const char *id = json_str(it->in, "id"), *phone;
+	char e164[17];
+	jv x, done;
+	int rc;
+
+	(void)ctx;
+	if (jv_get_kind(x = json_get(it->in, "optout")) == JV_KIND_OBJECT) {
+		phone = json_str(x, "phone");
+		if (phone == NULL || phone_e164(phone, "US", e164) != 0 || strcmp(phone, e164)) {
+			jv_free(x);
+			item_fail(it, EXIT_DATA, "an opt-out without an E.164 phone; skipped");
+			return 0;
+		}
+		return optout_put(st, txn, x);
+	}
+	jv_free(x);
+	if (jv_get_kind(x = json_get(it->in, "orphan")) == JV_KIND_OBJECT) {
+		if (json_str(x, "from") == NULL) {
+			jv_free(x);
+			item_fail(it, EXIT_DATA, "an orphan reply without from; skipped");
+			return 0;
+		}
+		return orphan_put(st, txn, x);
+	}
+	jv_free(x);
+	if (id == NULL || *id == '\0' || strlen(id) > 200 ||
+	    !conv_known(json_str(it->in, "status"))) {
+		item_fail(it, EXIT_DATA, "not a conversation, optout or orphan line; skipped");
+		return 0;
+	}
+	rc = store_update(st, txn, id, merge, &it->in, &done);
+	jv_free(done);
+	return rc;
+}
+
+
+/* ---- the operator's writes: cancel, optout, optin, resolve ---- */
+
+struct oneshot {
+	char **args;
+	int nargs, status;
+	const char *how;
+	jv out;
+};
+
+static int
+oneshot(struct store *st, store_write_fn fn, struct oneshot *o)
+{
+	int rc, i, n;
+
+	o->out = jv_array();
+	if ((rc = store_write(st, fn, o)) != 0) {
+		jv_free(o->out);
+		return store_fatal(rc, "write");
+	}
+	n = jv_array_length(jv_copy(o->out));
+	for (i = 0; i < n; i++)
+		json_print(jv_array_get(jv_copy(o->out), i));
+	jv_free(o->out);
+	return o->status;
+}
+
+static void
+restart(struct oneshot *o)
+{
+	jv_free(o->out);
+	o->out = jv_array();
+	o->status = 0;
+}
+
+static jv
+operator_cancel(jv conv, void *ctx)
+{
+	jv info = jv_object(), next;
+
+	(void)ctx;
+	if (!jv_is_valid(conv)) {
+		jv_free(info);
+		jv_free(conv);
+		return jv_invalid_with_msg(jv_string("no such conversation"));
+	}
+	info = jv_object_set(info, jv_string("reason"), jv_string("canceled by operator"));
+	info = jv_object_set(info, jv_string("rescheduled"), jv_false());
+	info = jv_object_set(info, jv_string("new_id"), jv_null());
+	next = rule_cancel(conv, info, clock_now());
+	jv_free(info);
+	return next;
+}
+
+static jv
+operator_resolve(jv conv, void *ctx)
+{
+	if (!jv_is_valid(conv)) {
+		jv_free(conv);
+		return jv_invalid_with_msg(jv_string("no such conversation"));
+	}
+	return rule_resolve(conv, ((struct oneshot *)ctx)->how, clock_now());
+}
+
+static int
+each_id(struct store *st, MDB_txn *txn, struct oneshot *o, store_change_fn fn)
+{
+	jv out, msg;
+	int i, rc;
+
+	restart(o);
+	for (i = 0; i < o->nargs; i++) {
+		if ((out = store_get(st, txn, o->args[i]), !jv_is_valid(out))) {
+			jv_free(out);
+			note("%s: no such conversation", o->args[i]);
+			o->status = o->status ? o->status : 1;
+			continue;
+		}
+		jv_free(out);
+		if ((rc = store_update(st, txn, o->args[i], fn, o, &out)) != 0)
+			return rc;
+		if (jv_is_valid(out)) {
+			o->out = jv_array_append(o->out, out);
+			continue;
+		}
+		msg = jv_invalid_get_msg(out);
+		note("%s: %s", o->args[i], jv_string_value(msg));
+		jv_free(msg);
+		o->status = EXIT_DATA;
+	}
+	return 0;
+}
+
+static int
+apply_cancel(struct store *st, MDB_txn *txn, void *ctx)
+{
+	return each_id(st, txn, ctx, operator_cancel);
+}
+
+static int
+apply_resolve(struct store *st, MDB_txn *txn, void *ctx)
+{
+	return each_id(st, txn, ctx, operator_resolve);
+}
+
+static int
+apply_optout(struct store *st, MDB_txn *txn, void *ctx)
+{
+	struct oneshot *o = ctx;
+	int64_t now = clock_now();
+	int i, rc, on = strcmp(o->how, "optout") == 0;
+	char phone[17];
+	jv rec;
+
+	restart(o);
+	for (i = 0; i < o->nargs; i++) {
+		if (phone_e164(o->args[i], default_country(), phone) != 0) {
+			note("%s: not a phone number (E.164, or national in %s)", o->args[i],
+			    default_country());
+			o->status = EXIT_DATA;
+			continue;
+		}
+		if ((rc = optout_set(st, txn, phone, on, now)) != 0 ||
+		    (on && (rc = opt_out_all(st, txn, phone, NULL, now)) != 0))
+			return rc;
+		rec = jv_object_set(jv_object(), jv_string("phone"), jv_string(phone));
+		o->out = jv_array_append(o->out, jv_object_set(rec,
+		    jv_string("opted_out"), jv_bool(on)));
+	}
+	return 0;
+}
+
+static int
+cmd_cancel(struct store *st, int argc, char **argv)
+{
+	struct oneshot o = { argv, argc, 0, NULL, jv_invalid() };
+
+	return oneshot(st, apply_cancel, &o);
+}
+
+static int
+cmd_optout(struct store *st, int argc, char **argv)
+{
+	struct oneshot o = { argv, argc, 0, "optout", jv_invalid() };
+
+	return oneshot(st, apply_optout, &o);
+}
+
+static int
+cmd_optin(struct store *st, int argc, char **argv)
+{
+	struct oneshot o = { argv, argc, 0, "optin", jv_invalid() };
+
+	return oneshot(st, apply_optout, &o);
+}
+
+static int
+cmd_resolve(struct store *st, int argc, char **argv)
+{
+	struct oneshot o = { argv, 1, 0, argv[1], jv_invalid() };
+
+	(void)argc;
+	return oneshot(st, apply_resolve, &o);
+}
+
+/* ---- reads: get, list, dump, stats ---- */
+
+/* Stored records are compact JSON already: printed as they are. */
+static int
+print_raw(const MDB_val *v, const char *wrap)
+{
+	if (wrap)
+		printf("{\"%s\":", wrap);
+	fwrite(v->mv_data, 1, v->mv_size, stdout);
+	fputs(wrap ? "}\n" : "\n", stdout);
+	return ferror(stdout) ? EIO : 0;
+}
+
+static int
+print_id(struct store *st, MDB_txn *txn, const char *id)
+{
+	MDB_val k = { strlen(id), (void *)id }, v;
+
+	return mdb_get(txn, st->conv, &k, &v) == 0 ? print_raw(&v, NULL) == 0 : 0;
+}
+
+static int
+print_conv(struct store *st, MDB_txn *txn, jv c, void *ctx)
+{
+	(void)st;
+	(void)txn;
+	++*(int *)ctx;
+	json_print(c);
+	return 0;
+}
+
+static int
+get_one(struct store *st, MDB_txn *txn, const char *arg)
+{
+	char phone[17];
+	int n = 0, rc;
+
+	if (print_id(st, txn, arg))
+		return 0;
+	if (phone_e164(arg, default_country(), phone) != 0) {
+		note("%s: no such conversation", arg);
+		return 1;
+	}
+	if ((rc = store_convs(st, txn, IX_PHONE, phone, print_conv, &n)) != 0)
+		return store_fatal(rc, "read");
+	if (n == 0)
+		note("%s: no conversation for this number", arg);
+	return n == 0;
+}
+
+static int
+cmd_get(struct store *st, int argc, char **argv)
+{
+	MDB_txn *txn;
+	int i, rc, status = 0;
+
+	if ((rc = store_read_begin(st, &txn)) != 0)
+		return store_fatal(rc, "read");
+	for (i = 0; i < argc; i++)
+		if ((rc = get_one(st, txn, argv[i])) > status)
+			status = rc;
+	mdb_txn_abort(txn);
+	return status;
+}
+
+struct listing {
+	struct store *st;
+	MDB_txn *txn;
+	size_t plen;	/* the index prefix's length */
+	const char *statuses[16];
+	int nstatus, by_index;
+	int64_t since, until, start_from, start_to;
+	long max, printed;
+	int rc;
+};
+
+static int
+wanted(struct listing *l, const MDB_val *v)
+{
+	jv c;
+	const char *status;
+	int64_t start;
+	int i, ok = 1;
+
+	if ((l->nstatus == 0 || l->by_index) && !l->start_from && !l->start_to)
+		return 1;
+	c = jv_parse_sized(v->mv_data, (int)v->mv_size);
+	status = conv_str(c, "status");
+	if (l->nstatus && !l->by_index)
+		for (ok = 0, i = 0; i < l->nstatus && !ok; i++)
+			ok = status && strcmp(status, l->statuses[i]) == 0;
+	start = conv_start(c);
+	if ((l->start_from && start < l->start_from) || (l->start_to && start >= l->start_to))
+		ok = 0;
+	jv_free(c);
+	return ok;
+}
+
+/* One index key, newest first: prints its conversation if it is wanted. */
+static int
+list_key(const MDB_val *k, void *ctx)
+{
+	struct listing *l = ctx;
+	int64_t created = (int64_t)(UINT64_MAX - (uint64_t)key_time(k, l->plen));
+	char id[256];
+	MDB_val key, v;
+
+	if (l->max && l->printed >= l->max)
+		return 1;
+	if (l->until && created > l->until)
+		return 0;
+	if (l->since && created < l->since)
+		return 1;	/* newest first: the rest are older still */
+	key_id(k, l->plen + 8, id, sizeof id);
+	key.mv_size = strlen(id);
+	key.mv_data = id;
+	if (mdb_get(l->txn, l->st->conv, &key, &v) != 0 || !wanted(l, &v))
+		return 0;
+	l->printed++;
+	if (print_raw(&v, NULL) != 0) {
+		l->rc = EIO;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+parse_statuses(struct listing *l, char *arg)
+{
+	char *s, *save = NULL;
+
+	for (s = strtok_r(arg, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+		if (!conv_known(s)) {
+			note("-s: no such status: %s (see calsms(7))", s);
+			return -1;
+		}
+		if (l->nstatus == (int)(sizeof l->statuses / sizeof l->statuses[0])) {
+			note("-s: too many statuses");
+			return -1;
+		}
+		l->statuses[l->nstatus++] = s;
+	}
+	return 0;
+}
+
+static int
+when(const char *opt, const char *arg, int64_t *out)
+{
+	if (time_arg(arg, clock_now(), out) == 0)
+		return 0;
+	note("--%s: not a time (RFC 3339, YYYY-MM-DD, or a duration ago like 26h): %s",
+	    opt, arg);
+	return -1;
+}
+
+static int
+list_options(struct listing *l, int argc, char **argv, const char **phone_arg,
+    int *orphans)
+{
+	static const struct option longs[] = {
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "starts-after", required_argument, NULL, 'A' },
+		{ "starts-before", required_argument, NULL, 'B' },
+		{ "orphans", no_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:p:n:", longs, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_statuses(l, optarg) != 0)
+				return -1;
+			break;
+		case 'p': *phone_arg = optarg; break;
+		case 'n':
+			l->max = strtol(optarg, &end, 10);
+			if (*end || l->max <= 0) {
+				note("-n: not a positive number: %s", optarg);
+				return -1;
+			}
+			break;
+		case 'S': if (when("since", optarg, &l->since)) return -1; break;
+		case 'U': if (when("until", optarg, &l->until)) return -1; break;
+		case 'A': if (when("starts-after", optarg, &l->start_from)) return -1; break;
+		case 'B': if (when("starts-before", optarg, &l->start_to)) return -1; break;
+		case 'o': *orphans = 1; break;
+		default: return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
+}
+
+static int
+print_record(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+	(void)k;
+	return print_raw(v, ctx);
+}
+
+static int
+cmd_list(struct store *st, int argc, char **argv)
+{
+	struct listing l = { .st = st };
+	const char *phone_arg = NULL;
+	unsigned char prefix[64];
+	char phone[17];
+	int orphans = 0, rc;
+
+	if (list_options(&l, argc, argv, &phone_arg, &orphans) != 0)
+		usage(EXIT_USAGE);
+	if (phone_arg && phone_e164(phone_arg, default_country(), phone) != 0) {
+		note("-p: not a phone number: %s", phone_arg);
+		return EXIT_USAGE;
+	}
+	if ((rc = store_read_begin(st, &l.txn)) != 0)
+		return store_fatal(rc, "read");
+	if (orphans)
+		rc = store_each(st, l.txn, st->orphan, print_record, "orphan");
+	else {
+		prefix[0] = IX_CREATED;
+		l.plen = 1;
+		if (phone_arg || l.nstatus == 1) {
+			prefix[0] = phone_arg ? IX_PHONE : IX_STATUS;
+			l.by_index = !phone_arg;
+			l.plen = (size_t)snprintf((char *)prefix + 1, sizeof prefix - 1, "%s",
+			    phone_arg ? phone : l.statuses[0]) + 2;
+		}
+		rc = store_scan(st, l.txn, prefix, l.plen, list_key, &l);
+		if (rc == 0)
+			rc = l.rc;
+	}
+	mdb_txn_abort(l.txn);
+	return rc == EIO ? EXIT_IOERR : lmdb_status(rc, "list");
+}
+
+static int
+cmd_dump(struct store *st, int argc, char **argv)
+{
+	MDB_txn *txn;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	if ((rc = store_read_begin(st, &txn)) != 0)
+		return store_fatal(rc, "read");
+	if ((rc = store_each(st, txn, st->conv, print_record, NULL)) == 0 &&
+	    (rc = store_each(st, txn, st->optout, print_record, "optout")) == 0)
+		rc = store_each(st, txn, st->orphan, print_record, "orphan");
+	mdb_txn_abort(txn);
+	return rc == EIO ? EXIT_IOERR : lmdb_status(rc, "dump");
+}
+
+struct stats {
+	jv counts;
+	long messages, dry_run, segments, confirms, followups, reminders, replied, convs;
+};
+
+static void
+count_message(struct stats *s, jv m)
+{
+	const char *kind = json_str(m, "kind"), *status = json_str(m, "status");
+	jv seg;
+
+	if (status == NULL || strcmp(status, "sent") != 0)
+		return;
+	if (json_kind(m, "dry_run") == JV_KIND_TRUE) {
+		s->dry_run++;	/* the log provider: nobody was texted */
+		return;
+	}
+	seg = json_get(m, "segments");
+	s->messages++;
+	s->segments += jv_get_kind(seg) == JV_KIND_NUMBER ? (long)jv_number_value(seg) : 1;
+	jv_free(seg);
+	s->confirms += kind && strcmp(kind, "confirm") == 0;
+	s->followups += kind && strcmp(kind, "followup") == 0;
+	s->reminders += kind && strcmp(kind, "reminder") == 0;
+}
+
+static int
+count_conv(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+	struct stats *s = ctx;
+	jv c = jv_parse_sized(v->mv_data, (int)v->mv_size), msgs, n;
+	const char *status = conv_str(c, "status");
+	int i, len = conv_count(c, "messages");
+
+	(void)k;
+	if (!jv_is_valid(c) || status == NULL) {
+		jv_free(c);
+		return 0;
+	}
+	s->convs++;
+	n = jv_object_get(jv_copy(s->counts), jv_string(status));
+	s->counts = jv_object_set(s->counts, jv_string(status), jv_number(
+	    (jv_is_valid(n) ? jv_number_value(n) : 0) + 1));
+	jv_free(n);
+	msgs = json_get(c, "messages");
+	for (i = 0; i < len; i++) {
+		jv m = jv_array_get(jv_copy(msgs), i);
+
+		count_message(s, m);
+		jv_free(m);
+	}
+	if (conv_sent_at(c, "confirm") && conv_count(c, "replies") > 0)
+		s->replied++;
+	jv_free(msgs);
+	jv_free(c);
+	return 0;
+}
+
+static double
+rate(long part, long whole)
+{
+	return whole ? (double)(part * 1000 / whole) / 1000 : 0;
+}
+
+static jv
+number(jv out, const char *name, double v)
+{
+	return jv_object_set(out, jv_string(name), jv_number(v));
+}
+
+static int
+cmd_stats(struct store *st, int argc, char **argv)
+{
+	struct stats s = { .counts = jv_object() };
+	MDB_txn *txn;
+	MDB_stat ms, mo;
+	jv out = jv_object();
+	int i, rc;
+
+	(void)argc;
+	(void)argv;
+	for (i = 0; conv_statuses[i]; i++)
+		s.counts = jv_object_set(s.counts, jv_string(conv_statuses[i]), jv_number(0));
+	if ((rc = store_read_begin(st, &txn)) != 0 ||
+	    (rc = store_each(st, txn, st->conv, count_conv, &s)) != 0) {
+		jv_free(s.counts);
+		jv_free(out);
+		return store_fatal(rc, "stats");
+	}
+	mdb_stat(txn, st->optout, &ms);
+	mdb_stat(txn, st->orphan, &mo);
+	mdb_txn_abort(txn);
+	out = number(out, "conversations", s.convs);
+	out = jv_object_set(out, jv_string("status"), s.counts);
+	out = number(out, "messages_sent", s.messages);
+	out = number(out, "dry_run", s.dry_run);
+	out = number(out, "segments", s.segments);
+	out = number(out, "confirmations", s.confirms);
+	out = number(out, "followups", s.followups);
+	out = number(out, "reminders", s.reminders);
+	out = number(out, "reply_rate", rate(s.replied, s.confirms));
+	out = number(out, "followup_rate", rate(s.followups, s.confirms));
+	out = number(out, "opt_outs", (double)ms.ms_entries);
+	out = number(out, "orphan_replies", (double)mo.ms_entries);
+	json_print(out);
+	return 0;
+}
+
+/* ---- purge ---- */
+
+struct purge {
+	int64_t now;
+	jv ids;
+};
+
+static int
+expired(const MDB_val *k, void *ctx)
+{
+	struct purge *p = ctx;
+	char id[256];
+
+	if (key_time(k, 1) > p->now || jv_array_length(jv_copy(p->ids)) == 1000)
+		return 1;
+	key_id(k, 9, id, sizeof id);
+	p->ids = jv_array_append(p->ids, jv_string(id));
+	return 0;
+}
+
+static int
+apply_purge(struct store *st, MDB_txn *txn, void *ctx)
+{
+	struct purge *p = ctx;
+	char prefix = IX_EXPIRY;
+	int i, n, rc;
+
+	jv_free(p->ids);
+	p->ids = jv_array();
+	if ((rc = store_scan(st, txn, &prefix, 1, expired, p)) != 0)
+		return rc;
+	n = jv_array_length(jv_copy(p->ids));
+	for (i = 0; i < n; i++) {
+		jv id = jv_array_get(jv_copy(p->ids), i);
+		jv c = store_get(st, txn, jv_string_value(id));
+
+		jv_free(id);
+		if (!jv_is_valid(c))
+			jv_free(c);
+		else if ((rc = store_del(st, txn, c)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+cmd_purge(struct store *st, int argc, char **argv)
+{
+	struct purge p = { .now = clock_now(), .ids = jv_invalid() };
+	int rc, i, n;
+
+	(void)argc;
+	(void)argv;
+	do {
+		if ((rc = store_write(st, apply_purge, &p)) != 0) {
+			jv_free(p.ids);
+			return store_fatal(rc, "purge");
+		}
+		n = jv_array_length(jv_copy(p.ids));
+		for (i = 0; i < n; i++)
+			json_print(jv_object_set(jv_object(), jv_string("purged"),
+			    jv_array_get(jv_copy(p.ids), i)));
+	} while (n == 1000);
+	jv_free(p.ids);
+	return 0;
+}
+
+/* ---- main ---- */
+
+/* The store is made by store_open() before this runs: nothing more to do. */
+static int
+cmd_init(struct store *st, int argc, char **argv)
+{
+	(void)st;
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "init", "", cmd_init, NULL, 0, 0, STORE_CREATE },
+	{ "add", "[-q] [-e days]", NULL, apply_add, 0, 0, STORE_CREATE },
+	{ "record", "", NULL, apply_record, 0, 0, STORE_LAZY },
+	{ "reply", "", NULL, apply_reply, 0, 0, STORE_LAZY },
+	{ "get", "id|phone ...", cmd_get, NULL, 1, -1, 0 },
+	{ "list", "[-s status[,status]] [-p phone] [-n max] [--since time] [--until time] "
+	    "[--starts-after time] [--starts-before time] [--orphans]", cmd_list, NULL, 0, -1, 0 },
+	{ "cancel", "id ...", cmd_cancel, NULL, 1, -1, 0 },
+	{ "resolve", "id sent|unsent", cmd_resolve, NULL, 2, 2, 0 },
+	{ "optout", "phone ...", cmd_optout, NULL, 1, -1, 0 },
+	{ "optin", "phone ...", cmd_optin, NULL, 1, -1, 0 },
+	{ "stats", "", cmd_stats, NULL, 0, 0, 0 },
+	{ "dump", "", cmd_dump, NULL, 0, 0, 0 },
+	{ "load", "", NULL, apply_load, 0, 0, STORE_CREATE },
+	{ "purge", "", cmd_purge, NULL, 0, 0, 0 },
+	{ NULL, NULL, NULL, NULL, 0, 0, 0 }
+};
+
+static void
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+	const struct command *c;
+
+	for (c = commands; c->name; c++)
+		fprintf(f, "%s %s [-d dir] %s%s%s\n", c == commands ? "usage:" : "      ",
+		    progname, c->name, *c->args ? " " : "", c->args);
+	exit(status);
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	const struct command *c;
+
+	for (c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/* add's options: the only ones read before the store is opened */
+static void
+add_options(int argc, char **argv)
+{
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "qe:")) != -1) {
+		switch (c) {
+		case 'q': quiet = 1; break;
+		case 'e':
+			expire_days = (int)strtol(optarg, &end, 10);
+			if (*end || expire_days < 1 || expire_days > 36500) {
+				note("-e: not a number of days: %s", optarg);
+				usage(EXIT_USAGE);
+			}
+			break;
+		default: usage(EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(EXIT_USAGE);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *dir = NULL;
+	const struct command *cmd;
+	struct store *st;
+	int c, status, n;
+
+	log_init(argv[0]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((c = getopt(argc, argv, "+d:h")) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'h': usage(0); break;
+		default: usage(EXIT_USAGE);
+		}
+	}
+	if (optind == argc)
+		usage(EXIT_USAGE);
+	if ((cmd = find_command(argv[optind])) == NULL) {
+		note("unknown command: %s", argv[optind]);
+		usage(EXIT_USAGE);
+	}
+	argc -= optind;
+	argv += optind;
+	if (cmd->stream == apply_add)
+		add_options(argc, argv);
+	n = argc - 1;
+	if (cmd->run != cmd_list && cmd->stream != apply_add &&
+	    (n < cmd->min || (cmd->max >= 0 && n > cmd->max)))
+		usage(EXIT_USAGE);
+	if (cmd->run == cmd_resolve && strcmp(argv[2], "sent") != 0 &&
+	    strcmp(argv[2], "unsent") != 0) {
+		note("resolve: say sent or unsent, not %s", argv[2]);
+		usage(EXIT_USAGE);
+	}
+	if ((status = store_open(store_dir(dir), cmd->flags, &st)) != 0)
+		return status;
+	if (cmd->stream)
+		status = store_stream(st, cmd->stream, NULL);
+	else if (cmd->run == cmd_list)
+		status = cmd->run(st, argc, argv);
+	else
+		status = cmd->run(st, n, argv + 1);
+	store_close(st);
+	return finish_stdout(status);
+}

@@ -1,0 +1,718 @@
+/*
+ * rules.c: the rules of a conversation, in one place.
+ *
+ * Every event that can happen to a conversation is one function here,
+ * from (conversation, event, now) to the next conversation: a booking, a
+ * cancel, either half of a reschedule, a claim and its release, a send
+ * result, a delivery receipt, a reply, an opt-out, a due decision, a lease
+ * that lapses, an operator's resolve, and a restore.  Nothing here touches
+ * LMDB or does I/O; store.c keeps what these return, conv-store and
+ * follow-up-due say which event happened.  rule_table is the table of
+ * transitions calsms(7) prints; tests/unit/rules-test.c checks every row
+ * against these functions.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "calsms.h"
+#include "rules.h"
+
+const char *const conv_statuses[] = { "pending", "awaiting_reply", "followed_up",
+    "replied", "canceled", "opted_out", "no_phone", "failed", "uncertain", NULL };
+
+static const char *const live[] = { "pending", "awaiting_reply", "followed_up",
+    "replied", "uncertain", NULL };
+
+const struct transition rule_table[] = {
+	{ "booking", "-", "pending" },
+	{ "booking without a phone", "-", "no_phone" },
+	{ "booking from an opted-out number", "-", "opted_out" },
+	{ "booking again", "pending", "pending" },
+	{ "cancel", "pending", "canceled" },
+	{ "cancel", "awaiting_reply", "canceled" },
+	{ "cancel", "followed_up", "canceled" },
+	{ "cancel", "replied", "canceled" },
+	{ "cancel", "uncertain", "canceled" },
+	{ "cancel", "failed", "canceled" },
+	{ "cancel before its booking", "-", "canceled" },
+	{ "rescheduled away", "awaiting_reply", "canceled" },
+	{ "rescheduled away before its booking", "-", "canceled" },
+	{ "sent confirm", "pending", "awaiting_reply" },
+	{ "sent followup", "awaiting_reply", "followed_up" },
+	{ "sent reminder", "awaiting_reply", "awaiting_reply" },
+	{ "sent reminder", "replied", "replied" },
+	{ "failed for good", "pending", "failed" },
+	{ "failed for good", "awaiting_reply", "failed" },
+	{ "unsubscribed at the provider", "pending", "opted_out" },
+	{ "failed for now, or skipped", "pending", "pending" },
+	{ "outcome unknown", "pending", "pending" },
+	{ "result for a kind never claimed", "awaiting_reply", "refused" },
+	{ "sent confirm, after the lease lapsed", "uncertain", "awaiting_reply" },
+	{ "lease lapses", "pending", "uncertain" },
+	{ "lease lapses", "awaiting_reply", "uncertain" },
+	{ "lease lapses", "canceled", "refused" },
+	{ "resolve sent", "uncertain", "awaiting_reply" },
+	{ "resolve unsent", "uncertain", "pending" },
+	{ "resolve", "pending", "refused" },
+	{ "reply", "awaiting_reply", "replied" },
+	{ "reply", "followed_up", "replied" },
+	{ "reply", "pending", "pending" },
+	{ "reply", "canceled", "canceled" },
+	{ "reply STOP", "awaiting_reply", "opted_out" },
+	{ "reply START", "opted_out", "opted_out" },
+	{ "opt-out", "pending", "opted_out" },
+	{ "opt-out", "replied", "opted_out" },
+	{ "opt-out", "canceled", "canceled" },
+	{ "due, number opted out", "pending", "opted_out" },
+	{ "due, appointment started", "pending", "pending" },
+	{ "due", "pending", "pending" },
+	{ "receipt", "awaiting_reply", "awaiting_reply" },
+	{ "receipt for no message of it", "awaiting_reply", "refused" },
+	{ "restore of an older copy", "awaiting_reply", "awaiting_reply" },
+	{ NULL, NULL, NULL }
+};
+
+static int
+in(const char *s, const char *const *set)
+{
+	for (; s && *set; set++)
+		if (strcmp(s, *set) == 0)
+			return 1;
+	return 0;
+}
+
+int
+conv_known(const char *status)
+{
+	return in(status, conv_statuses);
+}
+
+/* Still about an appointment that may happen: replies attach to these. */
+int
+conv_live(const char *status)
+{
+	return in(status, live);
+}
+
+/* May be texted: live, and not waiting for an operator's word. */
+int
+conv_sendable(const char *status)
+{
+	return in(status, live) && strcmp(status, "uncertain") != 0;
+}
+
+static int
+is(jv conv, const char *key, const char *value)
+{
+	const char *s = json_str(conv, key);
+
+	return s && strcmp(s, value) == 0;
+}
+
+const char *
+conv_str(jv conv, const char *key)
+{
+	return json_str(conv, key);
+}
+
+int64_t
+conv_time(jv conv, const char *key)
+{
+	int64_t t;
+
+	return rfc3339_parse(json_str(conv, key), &t) == 0 ? t : 0;
+}
+
+int64_t
+conv_start(jv conv)
+{
+	jv a = json_get(conv, "appointment");
+	int64_t t = conv_time(a, "start_time");
+
+	jv_free(a);
+	return t;
+}
+
+int
+conv_count(jv conv, const char *list)
+{
+	jv a = json_get(conv, list);
+	int n = jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
+
+	jv_free(a);
+	return n;
+}
+
+/*
+ * The index of the first item of list whose key is value (any value when
+ * NULL) and, when kind is not NULL, whose kind is kind; -1 if none.
+ */
+int
+conv_find(jv conv, const char *list, const char *key, const char *value,
+    const char *kind)
+{
+	jv a = json_get(conv, list), x;
+	int i, n = conv_count(conv, list), found = -1;
+
+	for (i = 0; i < n && found < 0; i++) {
+		x = jv_array_get(jv_copy(a), i);
+		if ((kind == NULL || is(x, "kind", kind)) &&
+		    (key == NULL || (value ? is(x, key, value) : json_str(x, key) != NULL)))
+			found = i;
+		jv_free(x);
+	}
+	jv_free(a);
+	return found;
+}
+
+/* When the first message of kind was sent, or 0. */
+int64_t
+conv_sent_at(jv conv, const char *kind)
+{
+	int i = conv_find(conv, "messages", "status", "sent", kind);
+	jv m;
+	int64_t t;
+
+	if (i < 0)
+		return 0;
+	m = jv_array_get(json_get(conv, "messages"), i);
+	t = conv_time(m, "at");
+	jv_free(m);
+	return t;
+}
+
+jv
+conv_append(jv conv, const char *list, jv item)
+{
+	jv arr = json_get(conv, list);
+
+	if (jv_get_kind(arr) != JV_KIND_ARRAY) {
+		jv_free(arr);
+		arr = jv_array();
+	}
+	return jv_object_set(conv, jv_string(list), jv_array_append(arr, item));
+}
+
+static jv
+touch(jv conv, int64_t now)
+{
+	return jv_object_set(conv, jv_string("updated_at"), rfc3339_jv(now));
+}
+
+static jv
+set_status(jv conv, const char *status, int64_t now)
+{
+	return touch(jv_object_set(conv, jv_string("status"), jv_string(status)), now);
+}
+
+static jv
+set(jv conv, const char *key, jv value)
+{
+	return jv_object_set(conv, jv_string(key), value);
+}
+
+static jv
+refuse(jv conv, const char *why)
+{
+	jv_free(conv);
+	return jv_invalid_with_msg(jv_string(why));
+}
+
+/* ---- bookings, cancels, reschedules ---- */
+
+static jv
+conv_new(jv appt, const char *status, int64_t now, int expire_days)
+{
+	jv c = jv_object();
+	int64_t base = conv_time(appt, "end_time");
+
+	if (base == 0)
+		base = conv_time(appt, "start_time");
+	if (base == 0)
+		base = now;
+	c = set(c, "id", json_get(appt, "id"));
+	c = set(c, "phone", json_str_or_null(json_get(appt, "phone")));
+	c = set(c, "status", jv_string(status));
+	c = set(c, "appointment", appt);
+	c = set(c, "messages", jv_array());
+	c = set(c, "replies", jv_array());
+	c = set(c, "claim", jv_null());
+	c = set(c, "retry_at", jv_null());
+	c = set(c, "reminder", jv_null());
+	c = set(c, "created_at", rfc3339_jv(now));
+	c = set(c, "updated_at", rfc3339_jv(now));
+	return set(c, "expires_at", rfc3339_jv(base + (int64_t)expire_days * 86400));
+}
+
+/* A new conversation for a booking. Consumes appt. */
+jv
+rule_booking(jv appt, int opted_out, int64_t now, int expire_days)
+{
+	const char *status = json_kind(appt, "phone") != JV_KIND_STRING ? "no_phone" :
+	    opted_out ? "opted_out" : "pending";
+	jv c = conv_new(appt, status, now, expire_days);
+	int64_t start = conv_start(c);
+
+	if (strcmp(status, "pending") == 0 && start > 0 && start <= now)
+		c = set(c, "skip", jv_string("started"));	/* too late to text */
+	return c;
+}
+
+static jv
+cancel_info(jv appt, int64_t now)
+{
+	jv info = jv_object();
+
+	info = set(info, "reason", json_get(appt, "reason"));
+	info = set(info, "rescheduled", json_get(appt, "rescheduled"));
+	info = set(info, "new_id", json_get(appt, "new_id"));
+	return set(info, "at", rfc3339_jv(now));
+}
+
+/* A cancel for a stored booking; a repeat changes nothing. Consumes conv. */
+jv
+rule_cancel(jv conv, jv appt, int64_t now)
+{
+	if (is(conv, "status", "canceled"))
+		return conv;
+	return set_status(set(conv, "canceled", cancel_info(appt, now)), "canceled", now);
+}
+
+/* A cancel before its booking: a canceled marker the booking cannot revive. */
+jv
+rule_cancel_first(jv appt, int64_t now, int expire_days)
+{
+	jv info = cancel_info(appt, now);
+
+	return set(conv_new(appt, "canceled", now, expire_days), "canceled", info);
+}
+
+/* The old half of a reschedule, when the new booking arrives. */
+jv
+rule_rescheduled_away(jv conv, const char *new_id, int64_t now)
+{
+	if (is(conv, "status", "canceled"))
+		return conv;
+	conv = set(conv, "rescheduled_to", jv_string(new_id));
+	return set_status(conv, "canceled", now);
+}
+
+/*
+ * The new half of a reschedule arrived before the old booking itself
+ * (Calendly retries out of order): the old one is stored canceled, so its
+ * late booking finds it and is never confirmed.
+ */
+jv
+rule_reschedule_marker(const char *old_id, jv appt, int64_t now, int expire_days)
+{
+	jv a = jv_object(), c;
+
+	a = set(a, "type", jv_string("booking"));
+	a = set(a, "id", jv_string(old_id));
+	a = set(a, "phone", jv_null());
+	a = set(a, "new_id", json_get(appt, "id"));
+	a = set(a, "rescheduled", jv_true());
+	c = conv_new(a, "canceled", now, expire_days);
+	a = set(set(jv_object(), "rescheduled", jv_true()), "new_id", json_get(appt, "id"));
+	c = set(c, "canceled", cancel_info(a, now));
+	c = set(c, "rescheduled_to", json_get(appt, "id"));
+	jv_free(a);
+	jv_free(appt);
+	return c;
+}
+
+/* ---- claims and send results ---- */
+
+/* Marks kind as handed to the sender; its index keys go with it. */
+jv
+rule_claim(jv conv, const char *kind, int64_t now)
+{
+	jv claim = jv_object();
+	const char *status = conv_str(conv, "status");
+
+	claim = set(claim, "kind", jv_string(kind));
+	claim = set(claim, "at", rfc3339_jv(now));
+	claim = set(claim, "status", jv_string(status ? status : "pending"));
+	return touch(set(conv, "claim", claim), now);
+}
+
+/* Drops the claim; the item is due again at retry_at (0: at once). */
+jv
+rule_release(jv conv, int64_t retry_at, int64_t now)
+{
+	conv = set(conv, "claim", jv_null());
+	conv = set(conv, "retry_at", retry_at > 0 ? rfc3339_jv(retry_at) : jv_null());
+	return touch(conv, now);
+}
+
+/* The status after a message of kind was sent from status. */
+static const char *
+after_sent(const char *kind, const char *status, const char *before)
+{
+	int unsure = strcmp(status, "uncertain") == 0;
+
+	if (strcmp(kind, "confirm") == 0 && (unsure || strcmp(status, "pending") == 0))
+		return "awaiting_reply";
+	if (strcmp(kind, "followup") == 0 && (unsure || strcmp(status, "awaiting_reply") == 0))
+		return "followed_up";
+	if (unsure)
+		return before ? before : "awaiting_reply";
+	return status;
+}
+
+/* Retries back off: 1, 2, 4 ... 60 minutes after each failure of kind. */
+static int64_t
+backoff(jv conv, const char *kind)
+{
+	jv msgs = json_get(conv, "messages"), m;
+	int i, n = conv_count(conv, "messages"), fails = 0;
+
+	for (i = 0; i < n; i++) {
+		m = jv_array_get(jv_copy(msgs), i);
+		fails += is(m, "kind", kind) && !is(m, "status", "sent");
+		jv_free(m);
+	}
+	jv_free(msgs);
+	return fails > 6 ? 3600 : 60 << (fails > 0 ? fails - 1 : 0);
+}
+
+/* Twilio 21610 and SNS OptedOut: the recipient unsubscribed at the provider. */
+static int
+unsubscribed_error(jv err)
+{
+	const char *code = json_str(err, "code");
+
+	return code && (strcmp(code, "21610") == 0 || strcmp(code, "OptedOut") == 0);
+}
+
+static jv
+message_of(jv sms, const char *kind, int64_t now)
+{
+	static const char *keep[] = { "body", "status", "provider", "provider_id",
+	    "segments", "error", NULL };
+	jv m = set(jv_object(), "kind", jv_string(kind));
+	int i;
+
+	for (i = 0; keep[i]; i++)
+		m = set(m, keep[i], json_get(sms, keep[i]));
+	if (is(sms, "provider", "log"))
+		m = set(m, "dry_run", jv_true());
+	return set(m, "at", json_str(sms, "at") ? json_get(sms, "at") : rfc3339_jv(now));
+}
+
+/*
+ * sms-send's result for a line follow-up-due (or add) handed out.  Only
+ * "sent" moves the conversation on; "unknown" (the provider may or may
+ * not have it) keeps the claim, for the lease to make it uncertain; a
+ * failure for good ends it; anything else releases the claim to be tried
+ * again later.  *unsubscribed is set when the number must be opted out.
+ */
+jv
+rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
+{
+	const char *kind = json_str(line, "due");
+	jv sms = json_get(line, "sms"), claim = json_get(conv, "claim"), err;
+	const char *result = json_str(sms, "status"), *pid = json_str(sms, "provider_id");
+	const char *status = conv_str(conv, "status"), *before = json_str(claim, "status");
+	int claimed = is(claim, "kind", kind);
+	char why[96];
+
+	*unsubscribed = 0;
+	if (pid && *pid && conv_find(conv, "messages", "provider_id", pid, kind) >= 0)
+		goto same;	/* recorded already */
+	if (!claimed && conv_find(conv, "messages", NULL, NULL, kind) < 0) {
+		snprintf(why, sizeof why, "no %s was handed out for it", kind);
+		jv_free(sms);
+		jv_free(claim);
+		return refuse(conv, why);
+	}
+	conv = conv_append(conv, "messages", message_of(sms, kind, now));
+	err = json_get(sms, "error");
+	if (strcmp(result, "sent") == 0) {
+		if (claimed)
+			conv = rule_release(conv, 0, now);
+		if (strcmp(kind, "reminder") == 0)
+			conv = set(conv, "reminder", jv_string("sent"));
+		conv = set_status(conv, after_sent(kind, status, before), now);
+	} else if (strcmp(result, "unknown") == 0) {
+		conv = touch(conv, now);	/* the claim stays: the lease decides */
+	} else if (strcmp(result, "failed") == 0 && json_kind(err, "permanent") == JV_KIND_TRUE) {
+		if (claimed)
+			conv = rule_release(conv, 0, now);
+		if (unsubscribed_error(err) && conv_str(conv, "phone")) {
+			*unsubscribed = 1;
+			conv = set_status(conv, "opted_out", now);
+		} else if (conv_live(status))
+			conv = set_status(conv, "failed", now);
+	} else if (claimed) {
+		conv = rule_release(conv, now + backoff(conv, kind), now);
+		if (strcmp(status, "uncertain") == 0)
+			conv = set_status(conv, before ? before : "pending", now);
+	}
+	jv_free(err);
+same:
+	jv_free(claim);
+	jv_free(sms);
+	return conv;
+}
+
+/* A delivery receipt for one of the conversation's messages. */
+jv
+rule_receipt(jv conv, jv receipt, int64_t now)
+{
+	const char *pid = json_str(receipt, "provider_id");
+	int i = pid ? conv_find(conv, "messages", "provider_id", pid, NULL) : -1;
+	jv msgs, m;
+
+	if (i < 0)
+		return refuse(conv, "a receipt for no message of this conversation");
+	msgs = json_get(conv, "messages");
+	m = jv_array_get(jv_copy(msgs), i);
+	m = set(m, "delivery", json_get(receipt, "status"));
+	m = set(m, "delivery_error", json_get(receipt, "error"));
+	m = set(m, "delivery_at", json_str(receipt, "at") ? json_get(receipt, "at") :
+	    rfc3339_jv(now));
+	return touch(set(conv, "messages", jv_array_set(msgs, i, m)), now);
+}
+
+/* ---- replies and opt-outs ---- */
+
+static jv
+reply_of(jv line, int64_t now)
+{
+	jv r = jv_object();
+
+	r = set(r, "body", json_get(line, "body"));
+	r = set(r, "intent", json_get(line, "intent"));
+	r = set(r, "at", json_str(line, "received_at") ?
+	    json_get(line, "received_at") : rfc3339_jv(now));
+	r = set(r, "provider", json_get(line, "provider"));
+	return set(r, "provider_id", json_get(line, "provider_id"));
+}
+
+/*
+ * A reply from the conversation's number, its intent set.  It is always
+ * kept; only a live conversation changes status: STOP opts it out, START
+ * changes nothing here, anything else after the confirmation is a reply.
+ */
+jv
+rule_reply(jv conv, jv line, int64_t now)
+{
+	const char *intent = json_str(line, "intent"), *status = conv_str(conv, "status");
+	const char *pid = json_str(line, "provider_id");
+
+	if (pid && conv_find(conv, "replies", "provider_id", pid, NULL) >= 0)
+		return conv;	/* a redelivery */
+	conv = conv_append(conv, "replies", reply_of(line, now));
+	if (!conv_live(status) || strcmp(intent, "start") == 0)
+		return touch(conv, now);
+	if (strcmp(intent, "stop") == 0)
+		return set_status(conv, "opted_out", now);
+	if (strcmp(status, "pending") == 0)
+		return touch(conv, now);
+	return set_status(conv, "replied", now);
+}
+
+/* The number is on the opt-out list: nothing more for a live conversation. */
+jv
+rule_opt_out(jv conv, int64_t now)
+{
+	if (!conv_live(conv_str(conv, "status")))
+		return conv;
+	return set_status(conv, "opted_out", now);
+}
+
+/* ---- what is due ---- */
+
+static int
+in_quiet(jv conv, const struct due_opts *o, int64_t now, int64_t *until)
+{
+	jv a = json_get(conv, "appointment");
+
+	*until = o->quiet ? quiet_end(now, json_str(a, "timezone"), o->qfrom, o->qto) : 0;
+	jv_free(a);
+	return *until > 0;
+}
+
+/*
+ * Decides a candidate the indexes found due for kind: DUE_CLAIM (*next is
+ * the claimed conversation), DUE_HOLD (not yet: *until says when, 0 if
+ * never by itself), or DUE_SETTLE (*next settles it for good: started,
+ * opted out, reminder not needed).  Consumes conv.
+ */
+enum due_verdict
+rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
+    int64_t now, jv *next, int64_t *until)
+{
+	int64_t start = conv_start(conv), retry = conv_time(conv, "retry_at");
+	int reminder = strcmp(kind, "reminder") == 0;
+
+	*until = 0;
+	*next = jv_invalid();
+	if (!conv_sendable(conv_str(conv, "status")) ||
+	    json_kind(conv, "claim") == JV_KIND_OBJECT) {
+		jv_free(conv);
+		return DUE_HOLD;
+	}
+	if (opted_out)
+		*next = set_status(conv, "opted_out", now);
+	else if (start > 0 && start <= now)
+		*next = set(conv, reminder ? "reminder" : "skip",
+		    jv_string(reminder ? "skipped" : "started"));
+	else if (retry > now) {
+		*until = retry;
+		jv_free(conv);
+		return DUE_HOLD;
+	} else if (reminder && conv_sent_at(conv, "confirm") >= start - o->remind)
+		/* the confirmation went out inside the window: it was the reminder */
+		*next = set(conv, "reminder", jv_string("skipped"));
+	else if (strcmp(kind, "confirm") != 0 && in_quiet(conv, o, now, until)) {
+		if (!reminder || *until < start) {
+			jv_free(conv);
+			return DUE_HOLD;
+		}
+		*until = 0;
+		*next = set(conv, "reminder", jv_string("skipped"));
+	} else {
+		*next = rule_claim(conv, kind, now);
+		return DUE_CLAIM;
+	}
+	return DUE_SETTLE;
+}
+
+/* A claim not recorded within its lease: nobody knows whether it went. */
+jv
+rule_lease_lapse(jv conv, int64_t now)
+{
+	if (json_kind(conv, "claim") != JV_KIND_OBJECT ||
+	    !conv_sendable(conv_str(conv, "status")))
+		return refuse(conv, "no claim to lapse");
+	return set_status(conv, "uncertain", now);
+}
+
+/* The operator's word on an uncertain send: "sent" or "unsent". */
+jv
+rule_resolve(jv conv, const char *how, int64_t now)
+{
+	jv claim = json_get(conv, "claim"), m;
+	const char *kind = json_str(claim, "kind"), *before = json_str(claim, "status");
+	const char *next;
+
+	if (!is(conv, "status", "uncertain") || kind == NULL) {
+		jv_free(claim);
+		return refuse(conv, "not uncertain: nothing to resolve");
+	}
+	if (strcmp(how, "sent") == 0) {
+		m = set(jv_object(), "kind", jv_string(kind));
+		m = set(m, "status", jv_string("sent"));
+		m = set(m, "provider", jv_string("operator"));
+		m = set(m, "at", json_get(claim, "at"));
+		conv = rule_release(conv_append(conv, "messages", m), 0, now);
+		if (strcmp(kind, "reminder") == 0)
+			conv = set(conv, "reminder", jv_string("sent"));
+		next = after_sent(kind, "uncertain", before);
+	} else {
+		conv = rule_release(conv, 0, now);
+		next = before ? before : "pending";
+	}
+	conv = set_status(conv, next, now);
+	jv_free(claim);
+	return conv;
+}
+
+/* ---- restore ---- */
+
+static jv
+union_of(jv base, jv other, const char *list)
+{
+	jv a = json_get(base, list), b = json_get(other, list), x;
+	int i, j, n, m, seen;
+
+	if (jv_get_kind(a) != JV_KIND_ARRAY) {
+		jv_free(a);
+		a = jv_array();
+	}
+	n = jv_get_kind(b) == JV_KIND_ARRAY ? jv_array_length(jv_copy(b)) : 0;
+	for (i = 0; i < n; i++) {
+		x = jv_array_get(jv_copy(b), i);
+		m = jv_array_length(jv_copy(a));
+		for (seen = 0, j = 0; j < m && !seen; j++)
+			seen = jv_equal(jv_array_get(jv_copy(a), j), jv_copy(x));
+		a = seen ? (jv_free(x), a) : jv_array_append(a, x);
+	}
+	jv_free(b);
+	return set(base, list, a);
+}
+
+/*
+ * A conversation loaded from a dump over the one stored: the newer (by
+ * updated_at) wins, and no message or reply of either is forgotten, so a
+ * restore never rolls a conversation back to be texted again.
+ */
+jv
+rule_merge(jv stored, jv incoming)
+{
+	jv base, other;
+
+	if (!jv_is_valid(stored)) {
+		jv_free(stored);
+		return incoming;
+	}
+	if (conv_time(incoming, "updated_at") > conv_time(stored, "updated_at")) {
+		base = incoming;
+		other = stored;
+	} else {
+		base = stored;
+		other = incoming;
+	}
+	base = union_of(base, other, "messages");
+	base = union_of(base, other, "replies");
+	jv_free(other);
+	return base;
+}
+
+/* ---- reply keywords ---- */
+
+static const struct {
+	const char *word, *intent;
+	int whole;	/* the whole text, else its first word */
+} keywords[] = {
+	{ "STOP", "stop", 1 }, { "STOPALL", "stop", 1 }, { "UNSUBSCRIBE", "stop", 1 },
+	{ "CANCEL", "stop", 1 }, { "END", "stop", 1 }, { "QUIT", "stop", 1 },
+	{ "OPTOUT", "stop", 1 }, { "REVOKE", "stop", 1 },
+	{ "START", "start", 1 }, { "UNSTOP", "start", 1 },
+	{ "HELP", "help", 1 }, { "INFO", "help", 1 },
+	{ "YES", "confirm", 0 }, { "Y", "confirm", 0 }, { "YEP", "confirm", 0 },
+	{ "YEAH", "confirm", 0 }, { "CONFIRM", "confirm", 0 }, { "CONFIRMED", "confirm", 0 },
+	{ "OK", "confirm", 0 }, { "OKAY", "confirm", 0 }, { "SURE", "confirm", 0 },
+	{ "NO", "decline", 0 }, { "N", "decline", 0 }, { "NOPE", "decline", 0 },
+	{ "DECLINE", "decline", 0 },
+	{ NULL, NULL, 0 }
+};
+
+/*
+ * The intent of a reply's text: carriers' opt-out words (STOP, ...) only
+ * as the whole message, as carriers match them; YES and NO as its first
+ * word, so "Yes, see you then" confirms.
+ */
+const char *
+reply_intent(const char *body)
+{
+	char text[64], first[64];
+	size_t n = 0, f;
+	int i;
+
+	while (body && isspace((unsigned char)*body))
+		body++;
+	for (; body && *body && n < sizeof text - 1; body++)
+		text[n++] = (char)toupper((unsigned char)*body);
+	while (n > 0 && (isspace((unsigned char)text[n - 1]) || ispunct((unsigned char)text[n - 1])))
+		n--;
+	text[n] = '\0';
+	f = strcspn(text, " \t\r\n,.!;:");
+	snprintf(first, sizeof first, "%.*s", (int)f, text);
+	for (i = 0; keywords[i].word; i++)
+		if (strcmp(keywords[i].whole ? text : first, keywords[i].word) == 0)
+			return keywords[i].intent;
+	return "other";
+}

@@ -1,0 +1,66 @@
+/*
+ * rules.h: the rules of a conversation (rules.c), as pure functions on jv
+ * values: no LMDB, no I/O, the clock passed in.  Each event takes the
+ * conversation (consumed) and returns the next one; an event the rules
+ * refuse returns jv_invalid_with_msg() saying why, and the caller keeps
+ * what it had.  The store (store.c) keeps what these return.
+ */
+#ifndef RULES_H
+#define RULES_H
+
+#include <stdint.h>
+#include <jv.h>
+
+/* what follow-up-due asks of rule_due() */
+struct due_opts {
+	int64_t remind;	/* reminder this long before the start; 0: none */
+	int quiet, qfrom, qto;	/* quiet hours, minutes of the local day */
+};
+
+enum due_verdict { DUE_CLAIM, DUE_HOLD, DUE_SETTLE };
+
+/* one row of calsms(7)'s transition table */
+struct transition {
+	const char *event, *from, *to;
+};
+extern const struct transition rule_table[];
+
+/* statuses */
+int conv_known(const char *status);
+int conv_live(const char *status);
+int conv_sendable(const char *status);
+extern const char *const conv_statuses[];
+
+/* reading a conversation */
+const char *conv_str(jv conv, const char *key);
+int64_t conv_time(jv conv, const char *key);
+int64_t conv_start(jv conv);
+int64_t conv_sent_at(jv conv, const char *kind);
+int conv_find(jv conv, const char *list, const char *key, const char *value,
+    const char *kind);
+int conv_count(jv conv, const char *list);
+jv conv_append(jv conv, const char *list, jv item);
+
+/* events */
+jv rule_booking(jv appt, int opted_out, int64_t now, int expire_days);
+jv rule_booking_again(jv conv);
+jv rule_cancel(jv conv, jv appt, int64_t now);
+jv rule_cancel_first(jv appt, int64_t now, int expire_days);
+jv rule_rescheduled_away(jv conv, const char *new_id, int64_t now);
+jv rule_reschedule_marker(const char *old_id, jv appt, int64_t now, int expire_days);
+jv rule_claim(jv conv, const char *kind, int64_t now);
+jv rule_release(jv conv, int64_t retry_at, int64_t now);
+jv rule_result(jv conv, jv line, int64_t now, int *unsubscribed);
+jv rule_receipt(jv conv, jv receipt, int64_t now);
+jv rule_reply(jv conv, jv reply, int64_t now);
+jv rule_opt_out(jv conv, int64_t now);
+enum due_verdict rule_due(jv conv, const char *kind, int opted_out,
+    const struct due_opts *o, int64_t now, jv *next, int64_t *until);
+jv rule_lease_lapse(jv conv, int64_t now);
+jv rule_resolve(jv conv, const char *how, int64_t now);
+jv rule_merge(jv stored, jv incoming);
+
+/* reply lines without an intent: the keyword table */
+const char *reply_intent(const char *body);
+
+#endif

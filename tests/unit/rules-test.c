@@ -1,0 +1,333 @@
+/*
+ * rules-test: every row of rule_table (src/store/rules.c) played against
+ * the rules' functions, then the cases the table does not show.  Prints
+ * "ok N - what" or "not ok N - what" (TAP); exits 1 on any failure.
+ * With --table it prints the table as calsms(7) shows it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calsms.h"
+#include "rules.h"
+
+#define T0 1764000000	/* 2025-11-24T16:00:00Z */
+#define START "2025-11-25T15:00:00Z"
+
+static int failures, count;
+
+static void
+check(int ok, const char *what, const char *detail)
+{
+	count++;
+	printf("%sok %d - %s%s%s\n", ok ? "" : "not ", count, what,
+	    detail ? ": " : "", detail ? detail : "");
+	failures += !ok;
+}
+
+static jv
+appt(const char *id, const char *phone, const char *start)
+{
+	jv a = jv_object();
+
+	a = jv_object_set(a, jv_string("type"), jv_string("booking"));
+	a = jv_object_set(a, jv_string("id"), jv_string(id));
+	a = jv_object_set(a, jv_string("phone"), phone ? jv_string(phone) : jv_null());
+	a = jv_object_set(a, jv_string("timezone"), jv_string("America/New_York"));
+	a = jv_object_set(a, jv_string("start_time"), jv_string(start));
+	return jv_object_set(a, jv_string("end_time"), jv_string(start));
+}
+
+static jv
+with(jv c, const char *key, jv v)
+{
+	return jv_object_set(c, jv_string(key), v);
+}
+
+/* A conversation in status, its confirmation sent unless it is pending. */
+static jv
+conv_in(const char *status)
+{
+	jv c = rule_booking(appt("A1", "+14045550101", START), 0, T0, 90);
+	jv m = jv_object();
+
+	if (strcmp(status, "pending") != 0) {
+		m = with(m, "kind", jv_string("confirm"));
+		m = with(m, "status", jv_string("sent"));
+		m = with(m, "provider_id", jv_string("SM1"));
+		m = with(m, "at", jv_string("2025-11-24T16:00:00Z"));
+		c = conv_append(c, "messages", m);
+	} else
+		jv_free(m);
+	return with(c, "status", jv_string(status));
+}
+
+static jv
+claimed(jv c, const char *kind, const char *before)
+{
+	jv claim = jv_object();
+
+	claim = with(claim, "kind", jv_string(kind));
+	claim = with(claim, "at", jv_string("2025-11-24T16:00:00Z"));
+	claim = with(claim, "status", jv_string(before));
+	return with(c, "claim", claim);
+}
+
+static jv
+result(const char *due, const char *status, const char *code, int permanent)
+{
+	jv sms = jv_object(), err = jv_null();
+
+	if (code) {
+		err = with(jv_object(), "code", jv_string(code));
+		err = with(err, "permanent", jv_bool(permanent));
+	}
+	sms = with(sms, "status", jv_string(status));
+	sms = with(sms, "provider", jv_string("twilio"));
+	sms = with(sms, "provider_id", jv_string(strcmp(status, "sent") == 0 ? "SM9" : ""));
+	sms = with(sms, "error", err);
+	return with(with(with(jv_object(), "id", jv_string("A1")), "due", jv_string(due)),
+	    "sms", sms);
+}
+
+static jv
+reply_line(const char *body, const char *pid)
+{
+	jv r = with(jv_object(), "type", jv_string("reply"));
+
+	r = with(r, "from", jv_string("+14045550101"));
+	r = with(r, "body", jv_string(body));
+	r = with(r, "intent", jv_string(reply_intent(body)));
+	return with(r, "provider_id", jv_string(pid));
+}
+
+static jv
+send_result(jv c, const char *due, const char *status, const char *code, int permanent)
+{
+	jv line = result(due, status, code, permanent);
+	int unsub;
+
+	c = rule_result(c, line, T0 + 60, &unsub);
+	jv_free(line);
+	return c;
+}
+
+static jv
+due(jv c, const char *kind, int opted, int64_t now)
+{
+	struct due_opts o = { 0 };
+	int64_t until;
+	jv next;
+
+	if (rule_due(c, kind, opted, &o, now, &next, &until) == DUE_HOLD)
+		return jv_invalid_with_msg(jv_string("held"));
+	return next;
+}
+
+static jv
+cancel_appt(void)
+{
+	jv a = appt("A1", "+14045550101", START);
+
+	a = with(a, "type", jv_string("cancel"));
+	return with(a, "reason", jv_string("sick"));
+}
+
+/* Plays one row of the table: the conversation after event, from from. */
+static jv
+play(const char *event, const char *from)
+{
+	jv c = strcmp(from, "-") == 0 ? jv_invalid() : conv_in(from), a, r;
+
+#define IS(s) (strcmp(event, s) == 0)
+	if (IS("booking"))
+		return rule_booking(appt("A1", "+14045550101", START), 0, T0, 90);
+	if (IS("booking without a phone"))
+		return rule_booking(appt("A1", NULL, START), 0, T0, 90);
+	if (IS("booking from an opted-out number"))
+		return rule_booking(appt("A1", "+14045550101", START), 1, T0, 90);
+	if (IS("booking again"))
+		return c;	/* the store keeps what it has: nothing is called */
+	if (IS("cancel") || IS("cancel before its booking")) {
+		a = cancel_appt();
+		c = jv_is_valid(c) ? rule_cancel(c, a, T0) : rule_cancel_first(jv_copy(a), T0, 90);
+		jv_free(a);
+		return c;
+	}
+	if (IS("rescheduled away"))
+		return rule_rescheduled_away(c, "A2", T0);
+	if (IS("rescheduled away before its booking"))
+		return rule_reschedule_marker("A1", appt("A2", "+14045550101", START), T0, 90);
+	if (IS("sent confirm") || IS("sent confirm, after the lease lapsed"))
+		return send_result(claimed(c, "confirm", "pending"), "confirm", "sent", NULL, 0);
+	if (IS("sent followup"))
+		return send_result(claimed(c, "followup", from), "followup", "sent", NULL, 0);
+	if (IS("sent reminder"))
+		return send_result(claimed(c, "reminder", from), "reminder", "sent", NULL, 0);
+	if (IS("failed for good"))
+		return send_result(claimed(c, "followup", from), "followup", "failed", "21211", 1);
+	if (IS("unsubscribed at the provider"))
+		return send_result(claimed(c, "confirm", from), "confirm", "failed", "21610", 1);
+	if (IS("failed for now, or skipped"))
+		return send_result(claimed(c, "confirm", from), "confirm", "skipped", "halted", 0);
+	if (IS("outcome unknown"))
+		return send_result(claimed(c, "confirm", from), "confirm", "unknown", "network", 0);
+	if (IS("result for a kind never claimed"))
+		return send_result(c, "followup", "sent", NULL, 0);
+	if (IS("lease lapses"))
+		return rule_lease_lapse(claimed(c, "confirm", from), T0 + 700);
+	if (IS("resolve sent"))
+		return rule_resolve(claimed(c, "confirm", "pending"), "sent", T0);
+	if (IS("resolve unsent"))
+		return rule_resolve(claimed(c, "confirm", "pending"), "unsent", T0);
+	if (IS("resolve"))
+		return rule_resolve(c, "sent", T0);
+	if (IS("reply") || IS("reply STOP") || IS("reply START")) {
+		r = reply_line(IS("reply") ? "Yes, see you" : IS("reply STOP") ? "stop" : "START", "R1");
+		c = rule_reply(c, r, T0);
+		jv_free(r);
+		return c;
+	}
+	if (IS("opt-out"))
+		return rule_opt_out(c, T0);
+	if (IS("due, number opted out"))
+		return due(c, "confirm", 1, T0);
+	if (IS("due, appointment started"))
+		return due(c, "confirm", 0, T0 + 86400 * 2);
+	if (IS("due"))
+		return due(c, "confirm", 0, T0);
+	if (IS("receipt") || IS("receipt for no message of it")) {
+		r = with(jv_object(), "type", jv_string("receipt"));
+		r = with(r, "provider_id", jv_string(IS("receipt") ? "SM1" : "SM404"));
+		r = with(r, "status", jv_string("delivered"));
+		c = rule_receipt(c, r, T0);
+		jv_free(r);
+		return c;
+	}
+	if (IS("restore of an older copy"))
+		return rule_merge(c, conv_in("pending"));
+#undef IS
+	jv_free(c);
+	return jv_invalid_with_msg(jv_string("no such event in the test"));
+}
+
+static void
+table(void)
+{
+	const struct transition *t;
+	int i;
+
+	for (i = 0; rule_table[i].event; i++) {
+		jv c;
+		const char *got;
+		char what[200];
+
+		t = &rule_table[i];
+		c = play(t->event, t->from);
+		got = jv_is_valid(c) ? conv_str(c, "status") : "refused";
+		snprintf(what, sizeof what, "%s: %s -> %s", t->event, t->from, t->to);
+		check(got && strcmp(got, t->to) == 0, what, got);
+		jv_free(c);
+	}
+}
+
+static void
+details(void)
+{
+	jv c, d, r, line;
+	int unsub;
+
+	/* claims and what they keep */
+	c = claimed(conv_in("pending"), "confirm", "pending");
+	c = send_result(c, "confirm", "unknown", "network", 0);
+	check(json_kind(c, "claim") == JV_KIND_OBJECT, "unknown keeps the claim", NULL);
+	jv_free(c);
+	c = send_result(claimed(conv_in("pending"), "confirm", "pending"), "confirm",
+	    "failed", "http_500", 0);
+	check(json_kind(c, "claim") == JV_KIND_NULL && conv_time(c, "retry_at") == T0 + 60 + 60,
+	    "a temporary failure releases the claim with a back-off", NULL);
+	jv_free(c);
+	/* the same result twice is recorded once */
+	c = send_result(claimed(conv_in("pending"), "confirm", "pending"), "confirm", "sent", NULL, 0);
+	line = result("confirm", "sent", NULL, 0);
+	d = rule_result(jv_copy(c), line, T0 + 120, &unsub);
+	check(conv_count(d, "messages") == conv_count(c, "messages"),
+	    "a result recorded already changes nothing", NULL);
+	jv_free(line);
+	jv_free(c);
+	jv_free(d);
+	/* unsubscribed asks the store to opt the number out */
+	line = result("confirm", "failed", "21610", 1);
+	c = rule_result(claimed(conv_in("pending"), "confirm", "pending"), line, T0, &unsub);
+	check(unsub == 1, "21610 opts the number out", NULL);
+	jv_free(line);
+	jv_free(c);
+	/* a dry run is marked */
+	line = result("confirm", "sent", NULL, 0);
+	line = jv_setpath(line, JV_ARRAY(jv_string("sms"), jv_string("provider")), jv_string("log"));
+	c = rule_result(claimed(conv_in("pending"), "confirm", "pending"), line, T0, &unsub);
+	d = jv_array_get(json_get(c, "messages"), 0);
+	check(json_kind(d, "dry_run") == JV_KIND_TRUE, "the log provider's sends are dry runs", NULL);
+	jv_free(d);
+	jv_free(line);
+	jv_free(c);
+	/* a redelivered reply is kept once */
+	r = reply_line("yes", "R1");
+	c = rule_reply(conv_in("awaiting_reply"), r, T0);
+	c = rule_reply(c, r, T0 + 5);
+	check(conv_count(c, "replies") == 1, "a redelivered reply is kept once", NULL);
+	jv_free(r);
+	jv_free(c);
+	/* a reply to a canceled conversation is kept, its status is not changed */
+	r = reply_line("yes", "R2");
+	c = rule_reply(conv_in("canceled"), r, T0);
+	check(conv_count(c, "replies") == 1, "a reply to a canceled conversation is kept", NULL);
+	jv_free(r);
+	jv_free(c);
+	/* restore: the newer wins and nothing is forgotten */
+	c = with(conv_in("awaiting_reply"), "updated_at", jv_string("2025-11-24T17:00:00Z"));
+	d = with(conv_in("pending"), "updated_at", jv_string("2025-11-24T16:00:00Z"));
+	r = reply_line("old", "R0");
+	d = rule_reply(d, r, T0);
+	d = with(d, "updated_at", jv_string("2025-11-24T16:00:00Z"));
+	c = rule_merge(d, c);
+	check(strcmp(conv_str(c, "status"), "awaiting_reply") == 0 && conv_count(c, "replies") == 1,
+	    "restore keeps the newer state and every reply", NULL);
+	jv_free(r);
+	jv_free(c);
+	/* due: a retry time holds, quiet hours hold follow-ups */
+	c = with(conv_in("pending"), "retry_at", jv_string("2025-11-24T16:10:00Z"));
+	c = due(c, "confirm", 0, T0);
+	check(!jv_is_valid(c), "a retry time holds the confirmation", NULL);
+	jv_free(c);
+	c = due(claimed(conv_in("pending"), "confirm", "pending"), "confirm", 0, T0);
+	check(!jv_is_valid(c), "a claimed conversation is never claimed again", NULL);
+	jv_free(c);
+	/* the keyword table */
+	check(strcmp(reply_intent("  Stop "), "stop") == 0, "STOP with spaces is stop", NULL);
+	check(strcmp(reply_intent("stop please"), "other") == 0,
+	    "STOP inside a sentence is not an opt-out", NULL);
+	check(strcmp(reply_intent("Yes, see you then!"), "confirm") == 0, "Yes, ... confirms", NULL);
+	check(strcmp(reply_intent("no"), "decline") == 0, "no declines", NULL);
+	check(strcmp(reply_intent("HELP"), "help") == 0, "HELP is help", NULL);
+	check(strcmp(reply_intent("unstop"), "start") == 0, "UNSTOP is start", NULL);
+	check(strcmp(reply_intent("what time?"), "other") == 0, "a question is other", NULL);
+	check(strcmp(reply_intent(""), "other") == 0, "an empty text is other", NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	int i;
+
+	if (argc == 2 && strcmp(argv[1], "--table") == 0) {
+		for (i = 0; rule_table[i].event; i++)
+			printf("%s\t%s\t%s\n", rule_table[i].event, rule_table[i].from,
+			    rule_table[i].to);
+		return 0;
+	}
+	table();
+	details();
+	printf("1..%d\n", count);
+	return failures ? 1 : 0;
+}
