@@ -5,6 +5,7 @@ load helper
 setup() {
 	export CALSMS_NOW=1764000000
 	C=$FIX/calendly
+	B=$BATS_TEST_TMPDIR/b.json
 	export CALENDLY_SIGNING_KEY=$KEY
 }
 
@@ -153,18 +154,53 @@ EOF_
 }
 
 @test "missing and null fields give nulls, not a crash" {
-	body 'del(.payload.scheduled_event, .payload.email, .payload.name, .payload.timezone)
-		| .payload.first_name = null | .payload.cancel_url = 7'
+	body 'del(.payload.scheduled_event.name, .payload.scheduled_event.end_time, .payload.email,
+		.payload.name, .payload.timezone) | .payload.first_name = null | .payload.cancel_url = 7
+		| .payload.questions_and_answers = {}'
 	parse "$B"
 	assert_success
-	jq -e '.start_time == null and .start_local == null and .event_name == null
+	jq -e '.start_time == "2025-11-25T15:00:00Z" and .end_time == null and .event_name == null
 		and .email == null and .name == null and .first_name == null
-		and .cancel_url == null and .timezone == null
+		and .cancel_url == null and .timezone == null and .phone == "+14045550134"
 		and .event_uri == "https://api.calendly.com/scheduled_events/EV00000000000001"' <<<"$output"
-	body '.payload.scheduled_event = "nope" | .payload.questions_and_answers = {} '
-	parse "$B"
+}
+
+@test "a booking without a start time (no scheduled_event) is refused (65), not confirmed 'on null'" {
+	for f in 'del(.payload.scheduled_event)' '.payload.scheduled_event = "nope"' \
+	    'del(.payload.scheduled_event.start_time)'; do
+		body "$f"
+		parse "$B"
+		assert_failure 65
+		assert_output ""
+		[[ "$stderr" == *"invitee.created without scheduled_event.start_time"* ]]
+	done
+	# a cancel needs no start time
+	jq -c 'del(.payload.scheduled_event)' $C/invitee-canceled.json >"$B"
+	run --separate-stderr env -u CALENDLY_SIGNING_KEY cal-parse -n "$B"
 	assert_success
-	jq -e '.start_time == null and .phone == "+14045550134"' <<<"$output"
+	jq -e '.type == "cancel"' <<<"$output"
+}
+
+@test "an API v1 body is refused (65) with a message that names the v1 format" {
+	jq -nc '{event: "invitee.created", time: "2025-11-24T16:00:00Z",
+		payload: {event_type: {uuid: "ET1"}, event: {uuid: "EV1"}, invitee: {uuid: "IN1", email: "a@b"}}}' >"$B"
+	run --separate-stderr env -u CALENDLY_SIGNING_KEY cal-parse -n "$B"
+	assert_failure 65
+	assert_output ""
+	[[ "$stderr" == *"Calendly's API v1 format"* ]]
+}
+
+@test "time zones: only real zone names; zone.tab and right/ fall back to UTC" {
+	for z in zone.tab right/America/New_York "America/New York" posixrules.bad; do
+		body ".payload.timezone = \"$z\""
+		parse "$B"
+		assert_success
+		jq -e '.start_local == "Tue Nov 25, 3:00 PM UTC"' <<<"$output"
+		[[ "$stderr" == *"unknown time zone"* ]]
+	done
+	body '.payload.timezone = "Europe/Paris"'
+	parse "$B"
+	jq -e '.start_local == "Tue Nov 25, 4:00 PM CET"' <<<"$output"
 }
 
 @test "an unknown time zone falls back to UTC with a note" {
@@ -246,7 +282,7 @@ EOF_
 	unset CALENDLY_SIGNING_KEY
 	run --separate-stderr -64 cal-parse $C/invitee-created.json
 	assert_output ""
-	assert_equal "$stderr" "cal-parse: no signing key: use -k FILE or CALENDLY_SIGNING_KEY, or -n to skip verification"
+	assert_equal "$stderr" "cal-parse: no signing key: use -k FILE, CALENDLY_SIGNING_KEY or CALENDLY_KEY_FILE, or -n to skip verification"
 	run --separate-stderr cal-parse -n $C/invitee-created.json
 	assert_success
 	jq -e '.id == "INV0000000000001"' <<<"$output"
@@ -256,12 +292,46 @@ EOF_
 	run -78 cal-parse -k "$BATS_TEST_TMPDIR/empty" $C/invitee-created.json
 }
 
+@test "-n with a key configured is a usage error; CALENDLY_KEY_FILE is read" {
+	printf '%s\n' "$KEY" >"$BATS_TEST_TMPDIR/key"
+	run --separate-stderr -64 env CALENDLY_SIGNING_KEY=$KEY cal-parse -n $C/invitee-created.json
+	assert_output ""
+	[[ "$stderr" == *"-n with a signing key configured"* ]]
+	run -64 cal-parse -n -k "$BATS_TEST_TMPDIR/key" $C/invitee-created.json
+	run -64 env CALENDLY_KEY_FILE="$BATS_TEST_TMPDIR/key" cal-parse -n $C/invitee-created.json
+	run --separate-stderr env CALSMS_NOW=1764000000 CALENDLY_KEY_FILE="$BATS_TEST_TMPDIR/key" \
+		cal-parse -s "$(cat $C/invitee-created.sig)" $C/invitee-created.json
+	assert_success
+	jq -e '.id == "INV0000000000001"' <<<"$output"
+	run -77 env CALSMS_NOW=1764000000 CALENDLY_KEY_FILE="$BATS_TEST_TMPDIR/key" \
+		cal-parse -s "t=1764000000,v1=$(printf '0%.0s' {1..64})" $C/invitee-created.json
+}
+
+@test "the shipped on-booking honours CALENDLY_SIGNING_KEY and CALSMS_COUNTRY" {
+	export CALSMS_NOW=1764000000 HTTP_CALENDLY_WEBHOOK_SIGNATURE=$(cat $C/invitee-created.sig)
+	unset CALENDLY_KEY_FILE
+	CALENDLY_SIGNING_KEY=$KEY run "$BATS_TEST_DIRNAME/../examples/on-booking" <$C/invitee-created.json
+	assert_success
+	run conv-store get INV0000000000001
+	assert_success
+	jq -e '.phone == "+14045550134"' <<<"$output"
+	CALENDLY_SIGNING_KEY=wrong-key run -77 "$BATS_TEST_DIRNAME/../examples/on-booking" <$C/invitee-created.json
+	# a national number read in the country CALSMS_COUNTRY names
+	jq -c '.payload.text_reminder_number = "020 7946 0018" | .payload.uri += "GB"' $C/invitee-created.json >"$B"
+	unset HTTP_CALENDLY_WEBHOOK_SIGNATURE
+	CALSMS_COUNTRY=GB HTTP_CALENDLY_WEBHOOK_SIGNATURE=$(sign "$B") CALENDLY_SIGNING_KEY=$KEY \
+		run "$BATS_TEST_DIRNAME/../examples/on-booking" <"$B"
+	assert_success
+	run conv-store list -p +442079460018
+	[ "${#lines[@]}" -eq 1 ]
+}
+
 @test "usage: -h, unknown options, too many files, missing file" {
 	run -0 cal-parse -h
 	assert_line --index 0 --partial "usage: cal-parse"
 	run -64 cal-parse -Z
-	run -64 cal-parse -n a b
-	run --separate-stderr -66 cal-parse -n /nonexistent.json
+	run -64 env -u CALENDLY_SIGNING_KEY cal-parse -n a b
+	run --separate-stderr -66 env -u CALENDLY_SIGNING_KEY cal-parse -n /nonexistent.json
 	assert_equal "$stderr" "cal-parse: /nonexistent.json: No such file or directory"
 }
 
@@ -296,7 +366,7 @@ EOF_
 	run --separate-stderr -65 cal-parse -s "$(sign "$BATS_TEST_TMPDIR/deep.json")" "$BATS_TEST_TMPDIR/deep.json"
 	assert_output ""
 	head -c 5000000 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/huge.json"
-	run --separate-stderr -65 cal-parse -n "$BATS_TEST_TMPDIR/huge.json"
+	run --separate-stderr -65 env -u CALENDLY_SIGNING_KEY cal-parse -n "$BATS_TEST_TMPDIR/huge.json"
 	[[ "$stderr" == *"body larger than"* ]]
 }
 

@@ -235,3 +235,74 @@ SH
 	run cat "$T/env"
 	assert_line "REMOTE_ADDR=127.0.0.1"
 }
+
+# handler NAME BODY: a handler script in $T/NAME
+handler() {
+	printf '#!/bin/sh\n%s\n' "$2" >"$T/$1"
+	chmod +x "$T/$1"
+}
+
+@test "SIGCHLD ignored by the parent: the handler's 75 is still a 503, its 0 a 200" {
+	handler fail 'cat >/dev/null; exit 75'
+	handler pass 'cat >/dev/null; echo stored'
+	rq='POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi'
+	run bash -c "printf '$rq' | perl -e '\$SIG{CHLD} = \"IGNORE\"; exec @ARGV' http-hook -q /h=$T/fail"
+	assert_success
+	assert_equal "$(status_line "$output")" "HTTP/1.1 503 Service Unavailable"
+	run bash -c "printf '$rq' | perl -e '\$SIG{CHLD} = \"IGNORE\"; exec @ARGV' http-hook -q /h=$T/pass"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	assert_output --partial "stored"
+}
+
+@test "-T holds when the handler closes its descriptors and sleeps" {
+	handler h2 'exec <&- >&- 2>&-; sleep 30'
+	run --separate-stderr timeout 15 bash -c "printf 'POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n' | http-hook -q -T 1 /h=$T/h2"
+	assert_success
+	assert_equal "$(status_line "$output")" "HTTP/1.1 503 Service Unavailable"
+}
+
+@test "a handler's background child does not hold the answer once the handler exited" {
+	handler h2 'cat >/dev/null; sleep 30 & echo done'
+	run timeout 15 bash -c "printf 'POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx' | http-hook -q -T 20 /h=$T/h2"
+	assert_success
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	assert_output --partial "done"
+}
+
+@test "bodies: a NUL byte reaches the handler; an LF-only head ends at its first empty line" {
+	printf 'POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\na\0b\r\n' | http-hook -q /hook="$T/h" >"$T/out"
+	[ "$(status_line "$(cat "$T/out")")" = "HTTP/1.1 200 OK" ]
+	[ "$(wc -c <"$T/body")" -eq 5 ]
+	[ "$(od -An -c "$T/body" | tr -d ' ')" = 'a\0b\r\n' ]
+	printf 'POST /hook HTTP/1.1\nHost: x\nContent-Length: 8\n\nx\r\n\r\nyz\n' | http-hook -q /hook="$T/h" >"$T/out"
+	[ "$(status_line "$(cat "$T/out")")" = "HTTP/1.1 200 OK" ]
+	[ "$(od -An -c "$T/body" | tr -d ' ')" = 'x\r\n\r\nyz\n' ]
+}
+
+@test "a bare CR in a header value is refused (400), and never reaches a handler" {
+	run req 'POST /hook HTTP/1.1\r\nHost: x\r\nX-A: one\rtwo\r\nContent-Length: 0\r\n\r\n'
+	assert_equal "$(status_line "$output")" "HTTP/1.1 400 Bad Request"
+	[ ! -e "$T/env" ]
+}
+
+@test "handler output: plain text that looks like a header is a body; over 1 MiB is a 500" {
+	handler note 'cat >/dev/null; printf "Note: booked\n\nsee you\n"'
+	run bash -c "printf 'POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n' | http-hook -q /h=$T/note"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	assert_output --partial "Note: booked"
+	handler big 'cat >/dev/null; head -c 1100000 /dev/zero | tr "\0" x'
+	run --separate-stderr bash -c "printf 'POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n' | http-hook -q /h=$T/big"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 500 Internal Server Error"
+}
+
+@test "through socat: a body over -m gets its 413, not a reset, every time" {
+	port=$(free_port)
+	socat TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork EXEC:"http-hook -q -m 1000 /hook=$T/h" 2>"$T/socat.err" &
+	echo $! >"$T/socat.pid"
+	wait_port "$port"
+	head -c 200000 /dev/zero | tr '\0' a >"$T/big"
+	for i in $(seq 20); do
+		run curl -sS -o /dev/null -w '%{http_code}' -H 'Expect:' --data-binary @"$T/big" "http://127.0.0.1:$port/hook"
+		assert_output 413
+	done
+}

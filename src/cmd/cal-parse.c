@@ -260,6 +260,16 @@ appointment(jv p, int cancel, regex_t *question)
 	return a;
 }
 
+static int
+has_start(jv payload)
+{
+	jv se = json_get(payload, "scheduled_event");
+	int ok = json_kind(se, "start_time") == JV_KIND_STRING;
+
+	jv_free(se);
+	return ok;
+}
+
 static char *
 read_body(const char *path, size_t *len)
 {
@@ -313,9 +323,14 @@ main(int argc, char *argv[])
 		usage(EXIT_USAGE);
 	if (key == NULL && getenv("CALENDLY_SIGNING_KEY") && *getenv("CALENDLY_SIGNING_KEY"))
 		key = strdup(getenv("CALENDLY_SIGNING_KEY"));
+	if (key == NULL && getenv("CALENDLY_KEY_FILE") && *getenv("CALENDLY_KEY_FILE"))
+		key = read_secret(getenv("CALENDLY_KEY_FILE"));
+	if (key && noverify)
+		die(EXIT_USAGE, "-n with a signing key configured: a webhook that can be "
+		    "verified must be (drop -n, or the key)");
 	if (key == NULL && !noverify)
-		die(EXIT_USAGE, "no signing key: use -k FILE or CALENDLY_SIGNING_KEY, "
-		    "or -n to skip verification");
+		die(EXIT_USAGE, "no signing key: use -k FILE, CALENDLY_SIGNING_KEY or "
+		    "CALENDLY_KEY_FILE, or -n to skip verification");
 	if ((rc = regcomp(&question, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB)) != 0)
 		die(EXIT_USAGE, "-q: bad regular expression: %s", pattern);
 
@@ -335,8 +350,13 @@ main(int argc, char *argv[])
 		die(EXIT_DATA, "no \"event\" and \"payload\": not a Calendly webhook");
 	if (strcmp(event, "invitee.created") != 0 && strcmp(event, "invitee.canceled") != 0)
 		note("ignoring event %.64s: not an invitee event", event);
+	else if (json_str(payload, "uri") == NULL && json_kind(payload, "invitee") == JV_KIND_OBJECT)
+		die(EXIT_DATA, "%s in Calendly's API v1 format (payload.invitee): "
+		    "calsms reads v2 webhooks; subscribe again through the v2 API", event);
 	else if (json_str(payload, "uri") == NULL)
 		die(EXIT_DATA, "%s without payload.uri: not a Calendly invitee event", event);
+	else if (strcmp(event, "invitee.created") == 0 && !has_start(payload))
+		die(EXIT_DATA, "%s without scheduled_event.start_time: nothing to confirm", event);
 	else
 		json_print(appointment(payload,
 		    strcmp(event, "invitee.canceled") == 0, &question));

@@ -180,31 +180,45 @@ read_more(char *buf, size_t cap, size_t *have)
 	return 0;
 }
 
+/*
+ * The length of the head in buf: up to the first empty line, ended by
+ * CRLF or a bare LF (RFC 9112 allows both), whatever the body holds after
+ * it; 0 while there is none yet.
+ */
+static size_t
+head_end(const char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (buf[i] != '\n')
+			continue;
+		if (buf[i + 1] == '\n')
+			return i + 2;
+		if (buf[i + 1] == '\r' && i + 2 < n && buf[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
 /* Returns the HTTP status to refuse with, or 0 when the head is complete. */
 static int
 read_head(struct request *rq)
 {
-	char *end;
 	int r;
 
 	for (;;) {
 		rq->head[rq->have] = '\0';
-		if ((end = strstr(rq->head, "\r\n\r\n")) != NULL) {
-			rq->head_len = (size_t)(end - rq->head) + 4;
-			return 0;
-		}
-		if ((end = strstr(rq->head, "\n\n")) != NULL) {
-			rq->head_len = (size_t)(end - rq->head) + 2;
-			return 0;
-		}
+		if ((rq->head_len = head_end(rq->head, rq->have)) != 0)
+			return memchr(rq->head, '\0', rq->head_len) ? 400 : 0;
+		if (memchr(rq->head, '\0', rq->have))
+			return 400;
 		if (rq->have == MAX_HEAD)
 			return 431;
 		if ((r = read_more(rq->head, MAX_HEAD, &rq->have)) == -2)
 			return 408;
 		if (r == -1)
 			return rq->have ? 400 : -1;
-		if (memchr(rq->head, '\0', rq->have))
-			return 400;
 	}
 }
 
@@ -262,6 +276,8 @@ parse_fields(struct request *rq)
 	while ((line = next_line(&p)) != NULL && *line) {
 		if (isspace((unsigned char)*line) || (colon = strchr(line, ':')) == NULL)
 			return 400;	/* obsolete folding, or not a field */
+		if (strchr(line, '\r'))
+			return 400;	/* a bare CR must not reach a handler's environment */
 		*colon = '\0';
 		if (!is_token(line) || rq->nheaders == MAX_HEADERS)
 			return rq->nheaders == MAX_HEADERS ? 431 : 400;
@@ -443,6 +459,7 @@ struct child {
 	size_t len;
 	char errbuf[1024];
 	size_t errlen;
+	int overflow;	/* it wrote more than MAX_OUT */
 };
 
 static void
@@ -501,77 +518,105 @@ spawn(struct child *c, const struct request *rq, const struct route *rt)
 	return 0;
 }
 
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* The handler's group is killed; -1, as run_handler says for a timeout. */
+static int
+kill_handler(struct child *c)
+{
+	int status;
+
+	kill(-c->pid, SIGKILL);
+	kill(c->pid, SIGKILL);
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return -1;
+}
+
+/* Handles what poll said of the three pipes. */
+static void
+pump(struct child *c, const struct request *rq, size_t *off, struct pollfd *p)
+{
+	char sink[4096];
+	ssize_t r;
+
+	if (p[0].revents) {
+		r = write(c->in, rq->body + *off, rq->body_len - *off);
+		if (r > 0)
+			*off += (size_t)r;
+		if (r < 0 && errno != EAGAIN && errno != EINTR)
+			*off = rq->body_len;	/* the handler stopped reading */
+		if (*off == rq->body_len)
+			close_fd(&c->in);
+	}
+	if (p[1].revents) {
+		r = c->len < MAX_OUT ? read(c->out, c->buf + c->len, MAX_OUT - c->len) :
+		    read(c->out, sink, sizeof sink);
+		if (r > 0 && c->len < MAX_OUT)
+			c->len += (size_t)r;
+		else if (r > 0)
+			c->overflow = 1;
+		if (r == 0 || (r < 0 && errno != EINTR))
+			close_fd(&c->out);
+	}
+	if (p[2].revents) {
+		r = read(c->err, c->errbuf + c->errlen, sizeof c->errbuf - 1 - c->errlen);
+		if (r > 0) {
+			c->errlen += (size_t)r;
+			forward_stderr(c, 0);
+		} else if (r == 0 || errno != EINTR) {
+			forward_stderr(c, 1);
+			close_fd(&c->err);
+		}
+	}
+}
+
 /*
  * Feeds the body and collects stdout and stderr at once, so that a handler
- * that writes before it has read everything cannot deadlock us.
+ * that writes before it has read everything cannot deadlock us.  The -T
+ * limit holds whatever the handler does with its descriptors, and once it
+ * has exited, its background children (which may hold the pipes open) are
+ * not waited for: what it wrote within EXIT_GRACE_MS is its answer.
  * Returns the wait status, or -1 on timeout (the handler is killed).
  */
+#define EXIT_GRACE_MS 100
 static int
 run_handler(struct child *c, const struct request *rq, int timeout_s)
 {
 	size_t off = 0;
-	int64_t end = mono_ms() + (int64_t)timeout_s * 1000;
+	int64_t end = mono_ms() + (int64_t)timeout_s * 1000, exited_at = 0, now;
 	struct pollfd p[3];
-	int status, n, i;
-	ssize_t r;
+	int status = 0, n;
 
-	if (rq->body_len == 0) {
-		close(c->in);
-		c->in = -1;
-	}
-	c->buf = malloc(MAX_OUT + 1);
-	while (c->in >= 0 || c->out >= 0 || c->err >= 0) {
+	if (rq->body_len == 0)
+		close_fd(&c->in);
+	if ((c->buf = malloc(MAX_OUT + 1)) == NULL)
+		return kill_handler(c);
+	for (;;) {
+		now = mono_ms();
+		if (!exited_at && waitpid(c->pid, &status, WNOHANG) == c->pid)
+			exited_at = now;
+		if (exited_at && (c->out < 0 || now - exited_at >= EXIT_GRACE_MS))
+			break;
+		if (now >= end)
+			return kill_handler(c);
 		p[0] = (struct pollfd){ .fd = c->in, .events = POLLOUT };
 		p[1] = (struct pollfd){ .fd = c->out, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = c->err, .events = POLLIN };
-		n = (int)(end - mono_ms());
-		if (n <= 0 || (n = poll(p, 3, n)) == 0) {
-			kill(-c->pid, SIGKILL);
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &status, 0);
-			return -1;
-		}
-		if (n < 0)
-			continue;
-		if (p[0].revents) {
-			r = write(c->in, rq->body + off, rq->body_len - off);
-			if (r > 0)
-				off += (size_t)r;
-			if (r < 0 && errno != EAGAIN && errno != EINTR)
-				off = rq->body_len;	/* the handler stopped reading */
-			if (off == rq->body_len) {
-				close(c->in);
-				c->in = -1;
-			}
-		}
-		if (p[1].revents) {
-			char sink[4096];
-
-			r = c->len < MAX_OUT ? read(c->out, c->buf + c->len, MAX_OUT - c->len) :
-			    read(c->out, sink, sizeof sink);
-			if (r > 0 && c->len < MAX_OUT)
-				c->len += (size_t)r;
-			if (r == 0 || (r < 0 && errno != EINTR)) {
-				close(c->out);
-				c->out = -1;
-			}
-		}
-		if (p[2].revents) {
-			r = read(c->err, c->errbuf + c->errlen, sizeof c->errbuf - 1 - c->errlen);
-			if (r > 0) {
-				c->errlen += (size_t)r;
-				forward_stderr(c, 0);
-			} else if (r == 0 || errno != EINTR) {
-				forward_stderr(c, 1);
-				close(c->err);
-				c->err = -1;
-			}
-		}
-		for (i = 0; i < 3; i++)
-			p[i].revents = 0;
+		n = (int)(end - now);
+		if ((n = poll(p, 3, n < 20 ? n : 20)) > 0)
+			pump(c, rq, &off, p);
 	}
-	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
-		;
+	forward_stderr(c, 1);
+	close_fd(&c->in);
+	close_fd(&c->out);
+	close_fd(&c->err);
 	return status;
 }
 
@@ -593,19 +638,46 @@ http_status(int code)
  * "Content-Type: text/xml") ended by a blank line.  Returns where the body
  * starts: past the headers, or the start of the output when there are none.
  */
+/*
+ * Whether out starts with a CGI header block: "Name: value" lines up to an
+ * empty line, one of them Status or Content-Type.  Plain output that only
+ * looks like a header ("Note: booked") is a body.
+ */
+static int
+has_cgi_headers(const char *out)
+{
+	const char *line = out, *nl, *colon;
+	size_t n;
+	int cgi = 0;
+
+	for (; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		n = (size_t)(nl - line) - (nl > line && nl[-1] == '\r');
+		if (n == 0)
+			return cgi;
+		if ((colon = memchr(line, ':', n)) == NULL || colon == line)
+			return 0;
+		for (const char *v = line; v < colon; v++)
+			if (!isalnum((unsigned char)*v) && *v != '-')
+				return 0;
+		cgi |= (colon - line == 6 && strncasecmp(line, "Status", 6) == 0) ||
+		    (colon - line == 12 && strncasecmp(line, "Content-Type", 12) == 0);
+	}
+	return 0;
+}
+
+/*
+ * A handler's output may start with CGI header lines ("Status: 202",
+ * "Content-Type: text/xml") ended by a blank line.  Returns where the body
+ * starts: past the headers, or the start of the output when there are none.
+ */
 static char *
 cgi_headers(char *out, char *extra, size_t cap, int *code, int *typed)
 {
 	char *p = out, *line, *colon, *v;
 	size_t elen = 0;
-	size_t first = strcspn(out, ":\n");
 
-	if (out[first] != ':' || first == 0 || (!strstr(out, "\n\n") &&
-	    !strstr(out, "\r\n\r\n")))
+	if (!has_cgi_headers(out))
 		return out;
-	for (v = out; v < out + first; v++)
-		if (!isalnum((unsigned char)*v) && *v != '-')
-			return out;
 	while ((line = next_line(&p)) != NULL && *line) {
 		if ((colon = strchr(line, ':')) == NULL)
 			continue;
@@ -642,6 +714,31 @@ cgi_reply(struct child *c)
 	if (respond(code, extra, body, c->len - (size_t)(body - c->buf)))
 		return -1;
 	return code;
+}
+
+/*
+ * After an error answer with request bytes unread: stop writing, and read
+ * what the client still sends (a while, a bounded amount), so that closing
+ * the socket does not reset the connection before the client has read its
+ * 413 or 400.
+ */
+static void
+linger(void)
+{
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	int64_t end = mono_ms() + 1000;
+	size_t total = 0;
+	char sink[16384];
+	ssize_t r;
+
+	fflush(stdout);
+	shutdown(1, SHUT_WR);
+	while (total < 8 * MAX_OUT && mono_ms() < end &&
+	    poll(&p, 1, (int)(end - mono_ms())) > 0) {
+		if ((r = read(0, sink, sizeof sink)) <= 0)
+			break;
+		total += (size_t)r;
+	}
 }
 
 static int
@@ -730,6 +827,8 @@ main(int argc, char *argv[])
 			close(2);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* inherited SIG_IGN would make waitpid fail: every status must be seen */
+	signal(SIGCHLD, SIG_DFL);
 	deadline_ms = started + t_read * 1000;
 
 	code = serve(&rq, routes, nroutes, (size_t)max_body, &hit);
@@ -741,6 +840,7 @@ main(int argc, char *argv[])
 			    rq.target ? rq.target : "-", code, reason(code));
 		if (respond(code, code == 405 ? "Allow: POST\r\n" : NULL, NULL, 0))
 			return EXIT_IOERR;
+		linger();
 		return 0;
 	}
 	if (spawn(&c, &rq, hit) != 0) {
@@ -751,6 +851,10 @@ main(int argc, char *argv[])
 	if (status == -1) {
 		logmsg("%s: %s ran over %lds: killed", rq.target, hit->handler, t_run);
 		code = respond(503, "Retry-After: 60\r\n", NULL, 0) ? -1 : 503;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && c.overflow) {
+		logmsg("%s: %s wrote more than %d bytes: not sent", rq.target, hit->handler,
+		    MAX_OUT);
+		code = respond(500, NULL, NULL, 0) ? -1 : 500;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		code = cgi_reply(&c);
 	else {

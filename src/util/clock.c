@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "calsms.h"
@@ -195,19 +194,31 @@ duration_parse(const char *s, int64_t *seconds)
 	return 0;
 }
 
+/*
+ * A real IANA zone name: letters, digits and "_+-/", a TZif file under the
+ * zoneinfo directory; not its tables (zone.tab) nor the leap-second
+ * "right/" copies, whose clocks differ from UTC's by the leap seconds.
+ */
 static int
 zone_known(const char *zone)
 {
 	const char *dir = getenv("TZDIR");
-	char path[512];
-	struct stat st;
+	char path[512], magic[4];
+	FILE *f;
+	int ok;
 
-	if (zone == NULL || *zone == '\0' || zone[0] == '/' ||
-	    strstr(zone, "..") != NULL || strlen(zone) > 100)
+	if (zone == NULL || *zone == '\0' || zone[0] == '/' || strlen(zone) > 100 ||
+	    strstr(zone, "..") != NULL || strncmp(zone, "right/", 6) == 0 ||
+	    strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_+-/") != strlen(zone))
 		return 0;
 	snprintf(path, sizeof path, "%s/%s",
 	    dir && *dir ? dir : "/usr/share/zoneinfo", zone);
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if ((f = fopen(path, "rb")) == NULL)
+		return 0;
+	ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
+	fclose(f);
+	return ok;
 }
 
 static char *

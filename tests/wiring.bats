@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# The production wiring as shipped: make install, examples/inetd.conf and
+# examples/calsms-sender.service, with only their paths moved under a
+# test root, a key file, and the Twilio mock for the provider.
+load helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	R=$T/root
+	export CALSMS_NOW=1764000000
+}
+
+teardown() {
+	for p in "$T"/*.pid; do
+		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
+	done
+}
+
+# moves the shipped paths under the test root
+relocate() {
+	sed -e "s|/usr/local|$R/usr/local|g" -e "s|/var/lib/calsms|$T/state|g" \
+		-e "s|/etc/calsms|$T/etc|g" "$@"
+}
+
+@test "wiring: inetd.conf's line stores a signed booking, the sender unit's pipeline texts it" {
+	[ "$(id -u)" = 0 ] || skip "inetd needs root for its user field"
+	command -v inetd >/dev/null || skip "inetd is not installed"
+	make -s --no-print-directory -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$R" PREFIX=/usr/local >/dev/null
+	mkdir -p "$T/etc" "$T/state"
+	printf '%s\n' "$KEY" >"$T/etc/calendly.key"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	# the shipped line, run as root here: a calsms user is the operator's to make
+	grep -v '^#' "$BATS_TEST_DIRNAME/../examples/inetd.conf" | relocate |
+		sed -e "s|^8080 |127.0.0.1:$port |" -e 's| nowait calsms | nowait root |' \
+		-e "s|PATH=|CALSMS_NOW=$CALSMS_NOW PATH=|" >"$T/inetd.conf"
+	unset CALSMS_DB
+	env -i PATH=/usr/sbin:/usr/bin:/bin inetd -i "$T/inetd.conf" 2>"$T/inetd.err" &
+	echo $! >"$T/inetd.pid"
+	for _ in $(seq 50); do
+		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && break
+		sleep 0.1
+	done
+	"$R/usr/local/bin/conv-store" -d "$T/state" init
+	run curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+		-H "Calendly-Webhook-Signature: $(cat "$FIX/calendly/invitee-created.sig")" \
+		--data-binary @"$FIX/calendly/invitee-created.json" "http://127.0.0.1:$port/calendly"
+	assert_success
+	assert_output 200
+	run "$R/usr/local/bin/conv-store" -d "$T/state" list
+	assert_success
+	[ "$(jq -r .status <<<"$output")" = pending ]
+	# the sender unit's pipeline, with its environment and a mock Twilio
+	echo '{"mode": "ok"}' >"$T/control"
+	MOCK_LIFETIME=60 python3 "$BATS_TEST_DIRNAME/mock-provider.py" "$T/port" "$T/log" "$T/control" &
+	echo $! >"$T/mock.pid"
+	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	printf 'SMS_PROVIDER=twilio\nTWILIO_ACCOUNT_SID=AC123\nTWILIO_AUTH_TOKEN=secret-token\nTWILIO_FROM=+15005550006\nTWILIO_API_URL=http://127.0.0.1:%s\n' \
+		"$(cat "$T/port")" >"$T/etc/sms.env"
+	unit=$(relocate "$BATS_TEST_DIRNAME/../examples/calsms-sender.service")
+	cmd=$(sed -n "s/^ExecStart=\/bin\/bash -o pipefail -c '\(.*\)'$/\1/p" <<<"$unit")
+	[ -n "$cmd" ]
+	envs=$(sed -n 's/^Environment=//p' <<<"$unit")
+	envfile=$(sed -n 's/^EnvironmentFile=//p' <<<"$unit")
+	# -w runs for ever: the test stops it once the text is recorded
+	( set -a; . "$envfile"; eval "export $envs"; exec timeout 20 bash -o pipefail -c "$cmd" ) 2>"$T/sender.err" &
+	echo $! >"$T/sender.pid"
+	for _ in $(seq 100); do
+		"$R/usr/local/bin/conv-store" -d "$T/state" list -s awaiting_reply | grep -q . && break
+		sleep 0.1
+	done
+	run "$R/usr/local/bin/conv-store" -d "$T/state" list
+	jq -e '.status == "awaiting_reply" and .messages[0].provider == "twilio"
+		and (.messages[0].provider_id | startswith("SM"))' <<<"$output"
+	[ "$(wc -l <"$T/log")" -eq 1 ]
+	jq -e '.form.To == "+14045550134"' "$T/log"
+}
+
+@test "wiring: the sender unit without a provider stops at once (78) and is not restarted" {
+	grep -q '^RestartPreventExitStatus=.*78' "$BATS_TEST_DIRNAME/../examples/calsms-sender.service"
+	store
+	run --separate-stderr bash -o pipefail -c 'follow-up-due | sms-send -T "$0" | conv-store record' \
+		"$BATS_TEST_DIRNAME/../examples/templates"
+	assert_failure 78
+	[[ "$stderr" == *"no provider"* ]]
+}
+
+@test "wiring: every shipped example uses one store, /var/lib/calsms, whoever runs it" {
+	ex=$BATS_TEST_DIRNAME/../examples
+	grep -q 'CALSMS_DB=/var/lib/calsms' "$ex/inetd.conf"
+	grep -q '^Environment=CALSMS_DB=/var/lib/calsms' "$ex/calsms-sender.service"
+	grep -q '^StateDirectory=calsms' "$ex/calsms-sender.service"
+	unset CALSMS_DB
+	[ ! -e /var/lib/calsms/data.mdb ] || skip "this machine has a store in /var/lib/calsms"
+	for home in /nonexistent "$T"; do
+		run --separate-stderr env HOME="$home" XDG_STATE_HOME="$T/xdg" conv-store list
+		assert_failure 66
+		[[ "$stderr" == *"/var/lib/calsms: no store there"* ]]
+	done
+}
