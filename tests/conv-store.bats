@@ -376,3 +376,16 @@ teardown() {
 	run -0 conv-store -h
 	assert_output --partial "usage: conv-store"
 }
+
+@test "usage, -h and the man page's SYNOPSIS list the same commands, alike" {
+	run conv-store -h
+	assert_success
+	[ "${#lines[@]}" -ge 13 ]
+	usage=$(sed 's/^usage: //; s/^ *//' <<<"$output")
+	run bash -c "mandoc -Tascii -Owidth=400 '$BATS_TEST_DIRNAME/../man/conv-store.1' | sed 's/.\x08//g' |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;\$d' | sed 's/^ *//' | grep ."
+	assert_success
+	[ "$output" = "$usage" ] || { diff <(echo "$output") <(echo "$usage") >&2; false; }
+	run -64 conv-store nosuchcommand
+	assert_output --partial "usage: conv-store [-d dir] init"
+}
