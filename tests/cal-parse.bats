@@ -322,7 +322,7 @@ EOF_
 	CALSMS_COUNTRY=GB HTTP_CALENDLY_WEBHOOK_SIGNATURE=$(sign "$B") CALENDLY_SIGNING_KEY=$KEY \
 		run "$BATS_TEST_DIRNAME/../examples/on-booking" <"$B"
 	assert_success
-	run conv-store list -p +442079460018
+	run -0 conv-store list -p +442079460018
 	[ "${#lines[@]}" -eq 1 ]
 }
 

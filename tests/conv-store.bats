@@ -25,13 +25,12 @@ teardown() {
 	run conv-store add <"$A"
 	assert_success
 	assert_output ""
-	run follow-up-due
+	run -0 follow-up-due
 	assert_output ""
 }
 
 @test "add: the same delivery 20 times, also from 8 processes at once, is one conversation and one confirm" {
 	bin=$(command -v conv-store)
-	for i in $(seq 20); do cat $FIX/calendly/invitee-created.json; done >/dev/null
 	cal-parse -n $FIX/calendly/invitee-created.json >"$A"
 	for i in $(seq 20); do cat "$A"; done >"$BATS_TEST_TMPDIR/20.jsonl"
 	for p in $(seq 8); do
@@ -40,20 +39,20 @@ teardown() {
 	"$bin" add <"$BATS_TEST_TMPDIR/20.jsonl" >"$BATS_TEST_TMPDIR/out.0"
 	wait
 	[ "$(cat "$BATS_TEST_TMPDIR"/out.* | grep -c '"due":"confirm"')" -eq 1 ]
-	run conv-store list
+	run -0 conv-store list
 	[ "${#lines[@]}" -eq 1 ]
-	run follow-up-due
+	run -0 follow-up-due
 	assert_output ""
 }
 
 @test "add -q prints nothing; follow-up-due hands the confirmation out once" {
 	appt A1 +14045550101 $START >"$A"
-	run conv-store add -q <"$A"
+	run -0 conv-store add -q <"$A"
 	assert_output ""
-	run follow-up-due
+	run -0 follow-up-due
 	[ "${#lines[@]}" -eq 1 ]
 	jq -e '.id == "A1" and .due == "confirm"' <<<"$output"
-	run follow-up-due
+	run -0 follow-up-due
 	assert_output ""
 }
 
@@ -61,49 +60,43 @@ teardown() {
 	{ appt N1 null $START; appt O1 +14045550102 $START; } >"$A"
 	store
 	conv-store optout +14045550102 >/dev/null
-	run conv-store add <"$A"
+	run -0 conv-store add <"$A"
 	assert_output ""
-	run conv-store get N1
-	jq -e '.status == "no_phone" and .phone == null' <<<"$output"
-	run conv-store get O1
-	jq -e '.status == "opted_out"' <<<"$output"
-	run follow-up-due
+	conv_is N1 '.status == "no_phone" and .phone == null'
+	conv_is O1 '.status == "opted_out"'
+	run -0 follow-up-due
 	assert_output ""
 }
 
 @test "add: an appointment that already started is stored, never texted" {
 	appt P1 +14045550103 2025-11-24T15:00:00Z | conv-store add >"$BATS_TEST_TMPDIR/out"
 	[ ! -s "$BATS_TEST_TMPDIR/out" ]
-	run conv-store get P1
-	jq -e '.status == "pending" and .skip == "started"' <<<"$output"
-	run follow-up-due
+	conv_is P1 '.status == "pending" and .skip == "started"'
+	run -0 follow-up-due
 	assert_output ""
 }
 
 @test "cancel before the confirmation: canceled, nothing due" {
 	appt A1 +14045550101 $START | conv-store add -q
 	appt A1 +14045550101 $START '.type = "cancel" | .reason = "sick"' | conv-store add
-	run conv-store get A1
-	jq -e '.status == "canceled" and .canceled.reason == "sick"' <<<"$output"
-	run follow-up-due
+	conv_is A1 '.status == "canceled" and .canceled.reason == "sick"'
+	run -0 follow-up-due
 	assert_output ""
 }
 
 @test "cancel after the confirmation: no follow-up at T+30m" {
 	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
 	at 600 conv-store add < <(appt A1 +14045550101 $START '.type = "cancel"')
-	run at 1800 follow-up-due
+	run -0 at 1800 follow-up-due
 	assert_output ""
-	run conv-store get A1
-	jq -e '.status == "canceled" and (.messages | length) == 1' <<<"$output"
+	conv_is A1 '.status == "canceled" and (.messages | length) == 1'
 }
 
 @test "a cancel that arrives before its booking keeps the booking from texting" {
 	appt A1 +14045550101 $START '.type = "cancel"' | conv-store add
-	run conv-store add < <(appt A1 +14045550101 $START)
+	run -0 conv-store add < <(appt A1 +14045550101 $START)
 	assert_output ""
-	run conv-store get A1
-	jq -e '.status == "canceled"' <<<"$output"
+	conv_is A1 '.status == "canceled"'
 }
 
 @test "reschedule, canceled half first: old canceled, one confirmation for the new slot" {
@@ -113,39 +106,36 @@ teardown() {
 	[ "${#lines[@]}" -eq 1 ]
 	jq -e '.id == "INV0000000000005" and .due == "confirm"' <<<"$output"
 	sent <<<"$output" | conv-store record >/dev/null
-	run conv-store get INV0000000000001
-	jq -e '.status == "canceled" and .canceled.new_id == "INV0000000000005"' <<<"$output"
-	run bash -c "{ cal-parse -n $C/reschedule-created.json; cal-parse -n $C/reschedule-canceled.json; } | conv-store add"
+	conv_is INV0000000000001 '.status == "canceled" and .canceled.new_id == "INV0000000000005"'
+	run -0 bash -c "{ cal-parse -n $C/reschedule-created.json; cal-parse -n $C/reschedule-canceled.json; } | conv-store add"
 	assert_output ""
 	# the follow-up goes to the new booking only
-	run at 1800 follow-up-due
+	run -0 at 1800 follow-up-due
 	[ "$(jq -r '.id + " " + .due' <<<"$output")" = "INV0000000000005 followup" ]
 }
 
 @test "reschedule, created half first: the same end state" {
 	C=$FIX/calendly
 	cal-parse -n $C/invitee-created.json | conv-store add -q
-	run bash -c "cal-parse -n $C/reschedule-created.json | conv-store add"
+	run -0 bash -c "cal-parse -n $C/reschedule-created.json | conv-store add"
 	[ "${#lines[@]}" -eq 1 ]
 	jq -e '.id == "INV0000000000005" and .due == "confirm"' <<<"$output"
-	run conv-store get INV0000000000001
-	jq -e '.status == "canceled" and .rescheduled_to == "INV0000000000005"' <<<"$output"
-	run bash -c "cal-parse -n $C/reschedule-canceled.json | conv-store add"
+	conv_is INV0000000000001 '.status == "canceled" and .rescheduled_to == "INV0000000000005"'
+	run -0 bash -c "cal-parse -n $C/reschedule-canceled.json | conv-store add"
 	assert_output ""
-	run conv-store get INV0000000000001
-	jq -e '.status == "canceled"' <<<"$output"
+	conv_is INV0000000000001 '.status == "canceled"'
 	# the old booking's queued confirmation is never handed out
-	run follow-up-due
+	run -0 follow-up-due
 	assert_output ""
 }
 
 @test "record: sent moves the status and appends once; a repeat changes nothing" {
 	appt A1 +14045550101 $START | conv-store add | sent >"$BATS_TEST_TMPDIR/r"
-	run conv-store record <"$BATS_TEST_TMPDIR/r"
+	run -0 conv-store record <"$BATS_TEST_TMPDIR/r"
 	jq -e '.status == "awaiting_reply" and .claim == null and (.messages | length) == 1
 		and .messages[0].kind == "confirm" and .messages[0].provider_id == "SM-A1-confirm"
 		and .messages[0].status == "sent"' <<<"$output"
-	run conv-store record <"$BATS_TEST_TMPDIR/r"
+	run -0 conv-store record <"$BATS_TEST_TMPDIR/r"
 	jq -e '(.messages | length) == 1' <<<"$output"
 }
 
@@ -153,13 +143,11 @@ teardown() {
 	{ appt A1 +14045550101 $START; appt A2 +14045550102 $START; } | conv-store add >"$BATS_TEST_TMPDIR/due"
 	jq -c 'select(.id == "A1")' "$BATS_TEST_TMPDIR/due" | sent failed true | conv-store record >/dev/null
 	jq -c 'select(.id == "A2")' "$BATS_TEST_TMPDIR/due" | sent failed false | conv-store record >/dev/null
-	run conv-store get A1
-	jq -e '.status == "failed" and .messages[0].error.permanent == true' <<<"$output"
-	run conv-store get A2
-	jq -e '.status == "pending" and .claim == null and .retry_at == "2025-11-24T16:01:00Z"' <<<"$output"
-	run at 59 follow-up-due
+	conv_is A1 '.status == "failed" and .messages[0].error.permanent == true'
+	conv_is A2 '.status == "pending" and .claim == null and .retry_at == "2025-11-24T16:01:00Z"'
+	run -0 at 59 follow-up-due
 	assert_output ""
-	run at 60 follow-up-due
+	run -0 at 60 follow-up-due
 	jq -e '.id == "A2" and .due == "confirm"' <<<"$output"
 }
 
@@ -167,28 +155,26 @@ teardown() {
 	appt A1 +14045550101 $START | conv-store add |
 		jq -c '. + {sms: {status: "failed", provider: "twilio", error: {code: "21610", message: "unsubscribed", permanent: true}}}' |
 		conv-store record >/dev/null
-	run conv-store get A1
-	jq -e '.status == "opted_out"' <<<"$output"
-	run conv-store add < <(appt A2 +14045550101 2025-11-28T15:00:00Z)
+	conv_is A1 '.status == "opted_out"'
+	run -0 conv-store add < <(appt A2 +14045550101 2025-11-28T15:00:00Z)
 	assert_output ""
-	run conv-store stats
+	run -0 conv-store stats
 	jq -e '.opt_outs == 1 and .status.opted_out == 2' <<<"$output"
 }
 
 @test "record: a skipped line (template error) releases the claim" {
 	appt A1 +14045550101 $START | conv-store add | jq -c '. + {sms: {status: "skipped", error: {code: "template", message: "bad", permanent: false}}}' |
 		conv-store record >/dev/null
-	run conv-store get A1
-	jq -e '.status == "pending" and .claim == null' <<<"$output"
+	conv_is A1 '.status == "pending" and .claim == null'
 }
 
 @test "reply: attaches to the newest live conversation; a redelivery is kept once" {
 	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
 	r='{"type":"reply","from":"+14045550101","to":"+15550000000","body":"Yes!","intent":"confirm","provider":"twilio","provider_id":"SM1","received_at":"2025-11-24T16:05:00Z"}'
-	run conv-store reply <<<"$r"
+	run -0 conv-store reply <<<"$r"
 	jq -e '.id == "A1" and .status == "replied" and .replies[0].body == "Yes!"
 		and .replies[0].intent == "confirm" and .replies[0].at == "2025-11-24T16:05:00Z"' <<<"$output"
-	run conv-store reply <<<"$r"
+	run -0 conv-store reply <<<"$r"
 	jq -e '(.replies | length) == 1' <<<"$output"
 }
 
@@ -197,26 +183,25 @@ teardown() {
 	run conv-store reply <<<'{"type":"reply","from":"+14045559999","body":"who is this","intent":"other","provider_id":"SM9","received_at":"2025-11-24T16:05:00Z"}'
 	assert_success
 	jq -e '.orphan.from == "+14045559999"' <<<"$output"
-	run conv-store list --orphans
+	run -0 conv-store list --orphans
 	jq -e '.orphan.body == "who is this"' <<<"$output"
-	run conv-store stats
+	run -0 conv-store stats
 	jq -e '.orphan_replies == 1' <<<"$output"
 }
 
 @test "STOP: opt-out list, every live conversation opted_out, a new booking is not texted; START lifts it" {
 	{ appt A1 +14045550101 $START; appt A2 +14045550101 2025-11-27T15:00:00Z; } | conv-store add -q
-	run conv-store reply <<<'{"type":"reply","from":"+14045550101","body":"STOP","intent":"stop","provider_id":"SM2"}'
+	run -0 conv-store reply <<<'{"type":"reply","from":"+14045550101","body":"STOP","intent":"stop","provider_id":"SM2"}'
 	jq -e '.status == "opted_out"' <<<"$output"
-	run conv-store list -s opted_out
+	run -0 conv-store list -s opted_out
 	[ "${#lines[@]}" -eq 2 ]
-	run conv-store add < <(appt A3 +14045550101 2025-11-28T15:00:00Z)
+	run -0 conv-store add < <(appt A3 +14045550101 2025-11-28T15:00:00Z)
 	assert_output ""
-	run conv-store get A3
-	jq -e '.status == "opted_out"' <<<"$output"
-	run at 7200 follow-up-due -r 48h
+	conv_is A3 '.status == "opted_out"'
+	run -0 at 7200 follow-up-due -r 48h
 	assert_output ""
 	conv-store reply <<<'{"type":"reply","from":"+14045550101","body":"START","intent":"start","provider_id":"SM3"}' >/dev/null
-	run conv-store add < <(appt A4 +14045550101 2025-11-29T15:00:00Z)
+	run -0 conv-store add < <(appt A4 +14045550101 2025-11-29T15:00:00Z)
 	jq -e '.id == "A4" and .due == "confirm"' <<<"$output"
 }
 
@@ -224,48 +209,47 @@ teardown() {
 	appt A1 +14045550101 $START | conv-store add -q
 	at 60 conv-store add -q < <(appt A2 +14045550101 $START)
 	at 120 conv-store add -q < <(appt B1 +442079460018 $START)
-	run conv-store get A1
-	jq -e '.id == "A1"' <<<"$output"
-	run conv-store get +14045550101
+	conv_is A1 '.id == "A1"'
+	run -0 conv-store get +14045550101
 	[ "${#lines[@]}" -eq 2 ]
 	[ "$(jq -r .id <<<"${lines[0]}")" = A2 ]
-	run conv-store get "(404) 555-0101"
+	run -0 conv-store get "(404) 555-0101"
 	[ "${#lines[@]}" -eq 2 ]
 	run --separate-stderr conv-store get NOPE
 	assert_failure 1
 	assert_equal "$stderr" "conv-store: NOPE: no such conversation"
-	run conv-store list
+	run -0 conv-store list
 	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "B1 A2 A1 " ]
-	run conv-store list -p +442079460018
+	run -0 conv-store list -p +442079460018
 	[ "$(jq -r .id <<<"$output")" = B1 ]
 	conv-store cancel A1 >/dev/null
-	run conv-store list -p +14045550101 -s pending
+	run -0 conv-store list -p +14045550101 -s pending
 	[ "$(jq -r .id <<<"$output")" = A2 ]
-	run conv-store list -s canceled
+	run -0 conv-store list -s canceled
 	[ "$(jq -r .id <<<"$output")" = A1 ]
-	run conv-store list -s pending --since 2025-11-24T16:01:00Z
+	run -0 conv-store list -s pending --since 2025-11-24T16:01:00Z
 	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "B1 A2 " ]
-	run conv-store list --since 2025-11-24T16:00:30Z --until 2025-11-24T16:01:30Z
+	run -0 conv-store list --since 2025-11-24T16:00:30Z --until 2025-11-24T16:01:30Z
 	[ "$(jq -r .id <<<"$output")" = A2 ]
-	run conv-store list --until 2025-11-24T16:01:00Z
+	run -0 conv-store list --until 2025-11-24T16:01:00Z
 	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "A2 A1 " ]
-	run conv-store list -n 1
+	run -0 conv-store list -n 1
 	[ "$(jq -r .id <<<"$output")" = B1 ]
 	run -64 conv-store list --since yesterday
 }
 
 @test "cancel, optout and optin by hand" {
 	appt A1 +14045550101 $START | conv-store add -q
-	run conv-store cancel A1
+	run -0 conv-store cancel A1
 	jq -e '.status == "canceled" and .canceled.reason == "canceled by operator"' <<<"$output"
 	run -1 conv-store cancel NOPE
-	run conv-store optout "+1 404 555 0102"
+	run -0 conv-store optout "+1 404 555 0102"
 	assert_output '{"phone":"+14045550102","opted_out":true}'
-	run conv-store stats
+	run -0 conv-store stats
 	jq -e '.opt_outs == 1' <<<"$output"
-	run conv-store optin +14045550102
+	run -0 conv-store optin +14045550102
 	assert_output '{"phone":"+14045550102","opted_out":false}'
-	run conv-store stats
+	run -0 conv-store stats
 	jq -e '.opt_outs == 0' <<<"$output"
 	run -65 conv-store optout not-a-number
 }
@@ -273,7 +257,7 @@ teardown() {
 @test "purge removes what expired, through the expiry index" {
 	appt A1 +14045550101 2025-11-25T15:00:00Z | conv-store add -q -e 1
 	appt A2 +14045550102 2025-11-25T15:00:00Z | conv-store add -q
-	run at $((2 * 86400)) conv-store purge
+	run -0 at $((2 * 86400)) conv-store purge
 	assert_output '{"purged":"A1"}'
 	run -1 conv-store get A1
 	run conv-store get A2
@@ -294,9 +278,9 @@ teardown() {
 	CALSMS_DB=$BATS_TEST_TMPDIR/db2 conv-store dump >"$BATS_TEST_TMPDIR/d2"
 	cmp "$BATS_TEST_TMPDIR/d1" "$BATS_TEST_TMPDIR/d2"
 	# the indexes came back too
-	run env CALSMS_DB=$BATS_TEST_TMPDIR/db2 conv-store list -s awaiting_reply
+	run -0 env CALSMS_DB=$BATS_TEST_TMPDIR/db2 conv-store list -s awaiting_reply
 	[ "${#lines[@]}" -eq 2 ]
-	run env CALSMS_DB=$BATS_TEST_TMPDIR/db2 CALSMS_NOW=$((1764000000 + 1800)) follow-up-due
+	run -0 env CALSMS_DB=$BATS_TEST_TMPDIR/db2 CALSMS_NOW=$((1764000000 + 1800)) follow-up-due
 	[ "${#lines[@]}" -eq 2 ]
 }
 
@@ -305,7 +289,7 @@ teardown() {
 		conv-store add | sent | conv-store record >/dev/null
 	conv-store reply <<<'{"from":"+14045550101","body":"yes","intent":"confirm","provider_id":"SM1"}' >/dev/null
 	at 1800 follow-up-due | sent | conv-store record >/dev/null
-	run conv-store stats
+	run -0 conv-store stats
 	jq -e '.conversations == 3 and .status.replied == 1 and .status.followed_up == 1
 		and .status.no_phone == 1 and .messages_sent == 3 and .segments == 3
 		and .confirmations == 2 and .followups == 1 and .reply_rate == 0.5
@@ -320,7 +304,7 @@ teardown() {
 	[[ "$stderr" == *"stdin:2: "* ]]
 	[[ "$stderr" == *"stdin:3: not an appointment"* ]]
 	[[ "$stderr" == *"stdin:4: not an appointment"* ]]
-	run conv-store list
+	run -0 conv-store list
 	[ "${#lines[@]}" -eq 2 ]
 	run -65 conv-store record <<<'{"id":"A1"}'
 	run -65 conv-store record <<<'{"id":"NOPE","due":"confirm","sms":{"status":"sent"}}'
@@ -348,7 +332,7 @@ teardown() {
 	echo "records after kill: $n" >&3
 	[ "$n" -gt 0 ]
 	[ "$(jq -s 'map(select(.status == "pending" and .claim == null and (.id | startswith("X")))) | length' "$BATS_TEST_TMPDIR/d")" -eq "$n" ]
-	run conv-store list -s pending -n 5
+	run -0 conv-store list -s pending -n 5
 	[ "${#lines[@]}" -eq "$(( n < 5 ? n : 5 ))" ]
 	# and the store still takes writes
 	conv-store load <"$A"

@@ -92,7 +92,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	# into an empty store, a plain restore
 	run env CALSMS_DB="$T/fresh" conv-store load <"$T/old"
 	assert_success
-	run env CALSMS_DB="$T/fresh" conv-store get A1
+	run -0 env CALSMS_DB="$T/fresh" conv-store get A1
 	jq -e '.status == "pending" and .claim == null' <<<"$output"
 }
 
@@ -134,22 +134,22 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	run conv-store list
 	assert_success
 	[ "${#lines[@]}" -eq 5001 ]
-	run conv-store list -n 10
+	run -0 conv-store list -n 10
 	[ "${#lines[@]}" -eq 10 ]
-	run conv-store list -s canceled,pending -n 6000
+	run -0 conv-store list -s canceled,pending -n 6000
 	[ "${#lines[@]}" -eq 5001 ]
-	run conv-store list -s canceled -s pending
+	run -0 conv-store list -s canceled -s pending
 	[ "${#lines[@]}" -eq 5001 ]
-	run conv-store list -s canceled
+	run -0 conv-store list -s canceled
 	[ "$(jq -r .id <<<"$output")" = I7 ]
 	run --separate-stderr conv-store list -s cancelled
 	assert_failure 64
 	[[ "$stderr" == *"no such status: cancelled"* ]]
-	run conv-store list --since 2025-11-25
+	run -0 conv-store list --since 2025-11-25
 	[ "$(jq -r .id <<<"$output")" = LATE ]
-	run conv-store list --starts-after 2025-11-30 --starts-before 2025-12-02
+	run -0 conv-store list --starts-after 2025-11-30 --starts-before 2025-12-02
 	[ "$(jq -r .id <<<"$output")" = LATE ]
-	run conv-store list --starts-before 2025-11-30 -n 3
+	run -0 conv-store list --starts-before 2025-11-30 -n 3
 	[ "${#lines[@]}" -eq 3 ]
 	run -64 conv-store list --since yesterday
 }
@@ -157,8 +157,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 @test "add: a reschedule's new half before the old booking: the old one is never texted" {
 	appt NEW +14045550101 2025-11-26T15:00:00Z '.old_id = "OLD" | .rescheduled = false' | conv-store add -q
 	appt OLD +14045550101 $START | conv-store add -q
-	run conv-store get OLD
-	jq -e '.status == "canceled" and .rescheduled_to == "NEW"' <<<"$output"
+	conv_is OLD '.status == "canceled" and .rescheduled_to == "NEW"'
 	run follow-up-due
 	assert_success
 	[ "${#lines[@]}" -eq 1 ]
@@ -169,8 +168,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	store
 	conv-store optout +14045550101 >/dev/null
 	appt A1 "(404) 555-0101" $START | conv-store add -q
-	run conv-store get A1
-	jq -e '.phone == "+14045550101" and .status == "opted_out"' <<<"$output"
+	conv_is A1 '.phone == "+14045550101" and .status == "opted_out"'
 	run --separate-stderr conv-store add < <(appt A2 "12" $START; appt A3 +14045550103 $START)
 	assert_failure 65
 	[[ "$stderr" == *"A2: phone is not a usable number; skipped"* ]]
@@ -184,7 +182,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	assert_failure 65
 	assert_output ""
 	[[ "$stderr" == *"A1: a booking without a start_time; skipped"* ]]
-	run follow-up-due
+	run -0 follow-up-due
 	assert_output ""
 }
 
@@ -193,7 +191,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	run conv-store reply <<<'{"type":"reply","from":"+14045550101","body":" Stop ","provider_id":"SM5"}'
 	assert_success
 	jq -e '.status == "opted_out" and .replies[0].intent == "stop"' <<<"$output"
-	run conv-store list -s opted_out
+	run -0 conv-store list -s opted_out
 	[ "$(jq -r .id <<<"$output")" = A1 ]
 }
 
@@ -244,12 +242,12 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	run follow-up-due -s 0.05 -l 10m
 	assert_success
 	[ "${#lines[@]}" -eq 15 ]
-	run follow-up-due -s 0.05 -l 10m
+	run -0 follow-up-due -s 0.05 -l 10m
 	assert_output ""
 	sent <<<"$(conv-store list | jq -c 'select(.claim) | . + {due: "confirm"}' | head -5)" | conv-store record >/dev/null
-	run follow-up-due -s 0.05 -l 10m
+	run -0 follow-up-due -s 0.05 -l 10m
 	[ "${#lines[@]}" -eq 5 ]
-	run follow-up-due -s 0
+	run -0 follow-up-due -s 0
 	[ "${#lines[@]}" -eq 30 ]
 }
 
@@ -261,9 +259,8 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 			at $((m * 60)) conv-store record >/dev/null || true
 	done
 	[ "$(requests)" -eq 1 ]
-	run conv-store get A1
-	jq -e '.status == "uncertain" and .claim.kind == "confirm" and .messages[0].status == "unknown"' <<<"$output"
-	run conv-store list -s uncertain
+	conv_is A1 '.status == "uncertain" and .claim.kind == "confirm" and .messages[0].status == "unknown"'
+	run -0 conv-store list -s uncertain
 	[ "$(jq -r .id <<<"$output")" = A1 ]
 }
 
@@ -273,15 +270,15 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	run --separate-stderr bash -o pipefail -c 'follow-up-due | sms-send -p twilio -T "$TPL" | conv-store record'
 	assert_failure 78
 	[[ "$stderr" == *"twilio refused our request (20404"* ]]
-	run conv-store list -s failed
+	run -0 conv-store list -s failed
 	assert_output ""
-	run conv-store list -s pending
+	run -0 conv-store list -s pending
 	[ "${#lines[@]}" -eq 3 ]
 	jq -se 'all(.claim == null and .retry_at != null)' <<<"$output"
 	echo '{"mode": "ok"}' >"$T/control"
 	run at 3600 sh -c 'follow-up-due | sms-send -p twilio -T "$TPL" | conv-store record'
 	assert_success
-	run conv-store list -s awaiting_reply
+	run -0 conv-store list -s awaiting_reply
 	[ "${#lines[@]}" -eq 3 ]
 	[ "$(requests)" -eq 4 ]
 }
@@ -292,6 +289,5 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	run conv-store stats
 	assert_success
 	jq -e '.messages_sent == 1 and .dry_run == 1 and .confirmations == 1' <<<"$output"
-	run conv-store get A1
-	jq -e '.messages[0].dry_run == true and .status == "awaiting_reply"' <<<"$output"
+	conv_is A1 '.messages[0].dry_run == true and .status == "awaiting_reply"'
 }

@@ -21,34 +21,33 @@ book() {
 
 @test "the seed story: confirm at T, nothing at T+29m59s, the follow-up at T+30m, nothing more at T+2h" {
 	appt A1 +14045550101 $START | conv-store add -q
-	run follow-up-due
+	run -0 follow-up-due
 	[ "$(jq -r .due <<<"$output")" = confirm ]
 	sent <<<"$output" | conv-store record >/dev/null
-	run at 1799 follow-up-due
+	run -0 at 1799 follow-up-due
 	assert_output ""
-	run at 1800 follow-up-due
+	run -0 at 1800 follow-up-due
 	[ "${#lines[@]}" -eq 1 ]
 	jq -e '.id == "A1" and .due == "followup" and .status == "awaiting_reply"' <<<"$output"
 	at 1800 sent <<<"$output" | at 1800 conv-store record >/dev/null
-	run conv-store get A1
-	jq -e '.status == "followed_up" and ([.messages[].kind] == ["confirm", "followup"])' <<<"$output"
-	run at 7200 follow-up-due
+	conv_is A1 '.status == "followed_up" and ([.messages[].kind] == ["confirm", "followup"])'
+	run -0 at 7200 follow-up-due
 	assert_output ""
 }
 
 @test "a reply at T+10m means no follow-up" {
 	book A1 +14045550101 $START
 	at 600 conv-store reply <<<'{"from":"+14045550101","body":"YES","intent":"confirm","provider_id":"SM1"}' >/dev/null
-	run at 1800 follow-up-due
+	run -0 at 1800 follow-up-due
 	assert_output ""
-	run at 7200 follow-up-due
+	run -0 at 7200 follow-up-due
 	assert_output ""
 }
 
 @test "a cancel at T+10m means no follow-up" {
 	book A1 +14045550101 $START
 	appt A1 +14045550101 $START '.type = "cancel"' | at 600 conv-store add
-	run at 1800 follow-up-due -r 24h
+	run -0 at 1800 follow-up-due -r 24h
 	assert_output ""
 }
 
@@ -56,47 +55,44 @@ book() {
 	book A1 +14045550101 $START
 	at 60 conv-store reply <<<'{"from":"+14045550101","body":"stop","intent":"stop","provider_id":"SM1"}' >/dev/null
 	for t in 1800 7200 80000; do
-		run at $t follow-up-due -r 24h
+		run -0 at $t follow-up-due -r 24h
 		assert_output ""
 	done
 }
 
 @test "-a sets the follow-up delay; an appointment that has started gets none" {
 	book A1 +14045550101 $START
-	run at 5399 follow-up-due -a 90m
+	run -0 at 5399 follow-up-due -a 90m
 	assert_output ""
-	run at 5400 follow-up-due -a 90m
+	run -0 at 5400 follow-up-due -a 90m
 	jq -e '.due == "followup"' <<<"$output"
 	book B1 +14045550102 2025-11-24T16:20:00Z
-	run at 1800 follow-up-due
+	run -0 at 1800 follow-up-due
 	assert_output ""
-	run conv-store get B1
-	jq -e '.status == "awaiting_reply" and .skip == "started"' <<<"$output"
+	conv_is B1 '.status == "awaiting_reply" and .skip == "started"'
 }
 
 @test "reminders: once, DURATION before the start, whether or not they replied" {
 	book A1 +14045550101 2025-11-26T16:00:00Z	# 48 h after T
 	at 600 conv-store reply <<<'{"from":"+14045550101","body":"see you","intent":"confirm","provider_id":"SM1"}' >/dev/null
-	run at $((24 * 3600 - 1)) follow-up-due -r 24h
+	run -0 at $((24 * 3600 - 1)) follow-up-due -r 24h
 	assert_output ""
-	run at $((24 * 3600)) follow-up-due -r 24h
+	run -0 at $((24 * 3600)) follow-up-due -r 24h
 	[ "${#lines[@]}" -eq 1 ]
 	jq -e '.id == "A1" and .due == "reminder" and .status == "replied"' <<<"$output"
 	at $((24 * 3600)) sent <<<"$output" | conv-store record >/dev/null
-	run at $((24 * 3600 + 60)) follow-up-due -r 24h
+	run -0 at $((24 * 3600 + 60)) follow-up-due -r 24h
 	assert_output ""
-	run conv-store get A1
-	jq -e '.status == "replied" and .reminder == "sent"' <<<"$output"
+	conv_is A1 '.status == "replied" and .reminder == "sent"'
 }
 
 @test "no reminder when the confirmation itself went out inside the window; none without -r" {
 	book A1 +14045550101 $START	# 23 h ahead, confirmation at T
-	run at 60 follow-up-due -r 24h -a 1d
+	run -0 at 60 follow-up-due -r 24h -a 1d
 	assert_output ""
-	run conv-store get A1
-	jq -e '.reminder == "skipped"' <<<"$output"
+	conv_is A1 '.reminder == "skipped"'
 	book B1 +14045550102 2025-11-27T16:00:00Z
-	run at $((2 * 86400)) follow-up-due -a 10d
+	run -0 at $((2 * 86400)) follow-up-due -a 10d
 	assert_output ""
 }
 
@@ -104,7 +100,7 @@ book() {
 	# T+20h = 12:00 UTC: 07:00 in New York (quiet), 12:00 in London (not)
 	book NY +14045550101 2025-11-26T20:00:00Z
 	book LN +447700900123 2025-11-26T20:00:00Z '.timezone = "Europe/London"'
-	run at $((20 * 3600)) follow-up-due -Q 21:00-08:00
+	run -0 at $((20 * 3600)) follow-up-due -Q 21:00-08:00
 	[ "$(jq -r .id <<<"$output")" = LN ]
 	run --separate-stderr at $((21 * 3600 - 1)) follow-up-due -Q 21:00-08:00
 	assert_output ""
@@ -115,13 +111,12 @@ book() {
 @test "a reminder held by quiet hours past the start is dropped, not sent late" {
 	# starts 07:30 New York time on Nov 26; reminder 2 h before is 05:30, quiet until 08:00
 	book A1 +14045550101 2025-11-26T12:30:00Z '.end_time = "2025-11-26T13:00:00Z"'
-	run at $((42 * 3600 + 1800)) follow-up-due -a 10d -r 2h -Q 21:00-08:00
+	run -0 at $((42 * 3600 + 1800)) follow-up-due -a 10d -r 2h -Q 21:00-08:00
 	assert_output ""
-	run conv-store get A1
-	jq -e '.reminder == "skipped"' <<<"$output"
+	conv_is A1 '.reminder == "skipped"'
 	# the same reminder outside quiet hours is sent
 	book B1 +14045550102 2025-11-26T12:30:00Z '.timezone = "Europe/London"'
-	run at $((42 * 3600 + 1800)) follow-up-due -a 10d -r 2h -Q 21:00-08:00
+	run -0 at $((42 * 3600 + 1800)) follow-up-due -a 10d -r 2h -Q 21:00-08:00
 	[ "$(jq -r '.id + " " + .due' <<<"$output")" = "B1 reminder" ]
 }
 
@@ -131,37 +126,39 @@ book() {
 	conv-store cancel C1 >/dev/null
 	conv-store optout +14045550102 >/dev/null
 	follow-up-due | sent failed true | conv-store record >/dev/null
-	run follow-up-due
+	run -0 follow-up-due
 	assert_output ""
-	run conv-store list -s failed
+	run -0 conv-store list -s failed
 	[ "$(jq -r .id <<<"$output")" = F1 ]
 	for t in 1800 7200 80000; do
-		run at $t follow-up-due -r 24h
+		run -0 at $t follow-up-due -r 24h
 		assert_output ""
 	done
 }
 
 @test "a claim never recorded within the lease becomes uncertain, is never resent, and resolve settles it" {
 	appt A1 +14045550101 $START | conv-store add -q
-	run follow-up-due
+	run -0 follow-up-due
 	jq -e '.due == "confirm"' <<<"$output"
 	run --separate-stderr at 599 follow-up-due
 	assert_output ""
 	run --separate-stderr at 600 follow-up-due
 	assert_output ""
 	assert_equal "$stderr" "follow-up-due: A1: claim not recorded within the lease: uncertain"
-	run conv-store list -s uncertain
+	run -0 conv-store list -s uncertain
 	[ "$(jq -r .id <<<"$output")" = A1 ]
-	run conv-store stats
+	run -0 conv-store stats
 	jq -e '.status.uncertain == 1' <<<"$output"
-	run at 7200 follow-up-due
+	run -0 at 7200 follow-up-due
 	assert_output ""
-	run at 7200 conv-store resolve A1 unsent
+	run -0 at 7200 conv-store resolve A1 unsent
 	jq -e '.status == "pending" and .claim == null' <<<"$output"
-	run at 7200 follow-up-due -l 5m
+	run -0 at 7200 follow-up-due -l 5m
 	jq -e '.due == "confirm"' <<<"$output"
-	run at 7800 follow-up-due -l 5m
-	run conv-store resolve A1 sent
+	run -0 --separate-stderr at 7800 follow-up-due -l 5m
+	assert_output ""
+	[[ "$stderr" == *"A1: claim not recorded within the lease: uncertain"* ]]
+	run -0 conv-store resolve A1 sent
 	jq -e '.status == "awaiting_reply" and .messages[0].provider == "operator"' <<<"$output"
 	run -65 conv-store resolve A1 sent
 	run -1 conv-store resolve NOPE sent
@@ -169,9 +166,9 @@ book() {
 
 @test "-n limits the items of one run" {
 	for i in 1 2 3 4 5; do appt A$i +1404555010$i $START; done | conv-store add -q
-	run follow-up-due -n 2
+	run -0 follow-up-due -n 2
 	[ "${#lines[@]}" -eq 2 ]
-	run follow-up-due
+	run -0 follow-up-due
 	[ "${#lines[@]}" -eq 3 ]
 }
 
@@ -203,8 +200,10 @@ book() {
 		kill -0 "$(cat "$BATS_TEST_TMPDIR/w.pid")" 2>/dev/null || break
 		sleep 0.1
 	done
-	! kill -0 "$(cat "$BATS_TEST_TMPDIR/w.pid")" 2>/dev/null
-	run wait "$(cat "$BATS_TEST_TMPDIR/w.pid")"
+	if kill -0 "$(cat "$BATS_TEST_TMPDIR/w.pid")" 2>/dev/null; then
+		fail "follow-up-due -w still runs after SIGTERM"
+	fi
+	run -0 wait "$(cat "$BATS_TEST_TMPDIR/w.pid")"
 }
 
 @test "-w wakes for a follow-up at its due time, not by polling the clock" {
@@ -236,10 +235,8 @@ book() {
 	run --separate-stderr at 7200 follow-up-due
 	assert_output ""
 	assert_equal "$stderr" ""
-	run conv-store get A1
-	jq -e '.status == "canceled"' <<<"$output"
+	conv_is A1 '.status == "canceled"'
 	# the late result is still recorded, and changes nothing else
 	sent <"$BATS_TEST_TMPDIR/claimed" | at 7300 conv-store record >/dev/null
-	run conv-store get A1
-	jq -e '.status == "canceled" and .claim == null and (.messages | length) == 1' <<<"$output"
+	conv_is A1 '.status == "canceled" and .claim == null and (.messages | length) == 1'
 }

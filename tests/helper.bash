@@ -57,3 +57,10 @@ at() {
 	shift
 	CALSMS_NOW=$t AT=$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ) "$@"
 }
+
+# conv_is ID JQ: conversation ID is stored, and JQ holds for it
+conv_is() {
+	run -0 conv-store get "$1"
+	[ -n "$output" ] || fail "conv-store get $1 printed nothing"
+	jq -e "$2" <<<"$output" >/dev/null || fail "conversation $1 is not $2: $output"
+}

@@ -45,7 +45,7 @@ wait_port() {
 	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
 	assert_output --partial $'Connection: close\r'
 	assert_equal "$(cat "$T/body")" '{"a": "b"}'
-	run cat "$T/env"
+	run -0 cat "$T/env"
 	assert_line "CONTENT_LENGTH=11"
 	assert_line "CONTENT_TYPE=application/json"
 	assert_line "GATEWAY_INTERFACE=CGI/1.1"
@@ -74,7 +74,7 @@ wait_port() {
 @test "a handler killed by a signal is a 500" {
 	printf '#!/bin/sh\nkill -9 $$\n' >"$T/k"
 	chmod +x "$T/k"
-	run bash -c "printf 'POST /k HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n' | http-hook -q /k=$T/k 2>/dev/null"
+	run -0 bash -c "printf 'POST /k HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n' | http-hook -q /k=$T/k 2>/dev/null"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 500 Internal Server Error"
 }
 
@@ -93,7 +93,7 @@ wait_port() {
 @test "plain handler output is the body; JSON gets application/json" {
 	printf '#!/bin/sh\ncat >/dev/null\necho "{\\"ok\\":true}"\n' >"$T/j"
 	chmod +x "$T/j"
-	run bash -c "printf 'POST /j HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n' | http-hook -q /j=$T/j"
+	run -0 bash -c "printf 'POST /j HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n' | http-hook -q /j=$T/j"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
 	assert_output --partial $'Content-Type: application/json\r'
 	[[ "$output" == *$'\r\n\r\n{"ok":true}' ]]
@@ -134,25 +134,25 @@ wait_port() {
 
 @test "431 for a head larger than 16 KiB" {
 	big=$(head -c 20000 /dev/zero | tr '\0' a)
-	run req "POST /hook HTTP/1.1\r\nHost: a\r\nX-Big: $big\r\n\r\n"
+	run -0 req "POST /hook HTTP/1.1\r\nHost: a\r\nX-Big: $big\r\n\r\n"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 431 Request Header Fields Too Large"
 	hdrs=$(for i in $(seq 120); do printf 'X-H%d: v\\r\\n' "$i"; done)
-	run req "POST /hook HTTP/1.1\r\nHost: a\r\n${hdrs}Content-Length: 0\r\n\r\n"
+	run -0 req "POST /hook HTTP/1.1\r\nHost: a\r\n${hdrs}Content-Length: 0\r\n\r\n"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 431 Request Header Fields Too Large"
 }
 
 @test "408 for a client that stops sending; the handler never runs" {
-	run bash -c "(printf 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc'; sleep 4) | http-hook -q -t 1 /hook=$T/h"
+	run -0 bash -c "(printf 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc'; sleep 4) | http-hook -q -t 1 /hook=$T/h"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 408 Request Timeout"
 	[ ! -e "$T/env" ]
-	run bash -c "(printf 'POST /hook HTTP/1.1\r\n'; sleep 4) | http-hook -q -t 1 /hook=$T/h"
+	run -0 bash -c "(printf 'POST /hook HTTP/1.1\r\n'; sleep 4) | http-hook -q -t 1 /hook=$T/h"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 408 Request Timeout"
 }
 
 @test "a handler that runs too long is killed with its children: 503" {
 	printf '#!/bin/sh\nsleep 30 &\necho $! >"%s/child"\nwait\n' "$T" >"$T/slow"
 	chmod +x "$T/slow"
-	run bash -c "printf 'POST /s HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n' | http-hook -q -T 1 /s=$T/slow 2>/dev/null"
+	run -0 bash -c "printf 'POST /s HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n' | http-hook -q -T 1 /s=$T/slow 2>/dev/null"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 503 Service Unavailable"
 	sleep 0.2
 	# gone, or a zombie waiting for a reaper: not running either way
@@ -163,17 +163,17 @@ wait_port() {
 @test "Proxy and underscore headers never reach the handler; old HTTP_ variables are cleared" {
 	HTTP_STALE=1 run req 'POST /hook HTTP/1.1\r\nHost: a\r\nProxy: http://evil\r\nX_Under: 1\r\nContent-Length: 0\r\n\r\n'
 	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
-	run cat "$T/env"
+	run -0 cat "$T/env"
 	refute_line --partial "HTTP_PROXY"
 	refute_line --partial "HTTP_X_UNDER"
 	refute_line --partial "HTTP_STALE"
 }
 
 @test "Expect: 100-continue gets an interim 100 before the answer" {
-	run req 'POST /hook HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n'
+	run -0 req 'POST /hook HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n'
 	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
 	printf 'sleep 0.3; printf abc' >"$T/later"
-	run bash -c "(printf 'POST /hook HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n'; sh $T/later) | http-hook -q /hook=$T/h 2>/dev/null"
+	run -0 bash -c "(printf 'POST /hook HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n'; sh $T/later) | http-hook -q /hook=$T/h 2>/dev/null"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 100 Continue"
 	assert_output --partial "HTTP/1.1 200 OK"
 	assert_equal "$(cat "$T/body")" "abc"
@@ -206,16 +206,16 @@ SH
 	socat TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork EXEC:"http-hook -q /calendly=$T/on-booking" 2>"$T/socat.err" &
 	echo $! >"$T/socat.pid"
 	wait_port "$port"
-	run curl -sS -o "$T/resp" -w '%{http_code}' -H "Calendly-Webhook-Signature: $(cat "$FIX/calendly/invitee-created.sig")" \
+	run -0 curl -sS -o "$T/resp" -w '%{http_code}' -H "Calendly-Webhook-Signature: $(cat "$FIX/calendly/invitee-created.sig")" \
 		-H 'Content-Type: application/json' --data-binary @"$FIX/calendly/invitee-created.json" "http://127.0.0.1:$port/calendly"
 	assert_output 200
-	run jq -r .phone "$T/appointments"
+	run -0 jq -r .phone "$T/appointments"
 	assert_output "+14045550134"
-	run curl -sS -o "$T/resp" -w '%{http_code}' -H "Calendly-Webhook-Signature: t=1764000000,v1=$(printf '0%.0s' {1..64})" \
+	run -0 curl -sS -o "$T/resp" -w '%{http_code}' -H "Calendly-Webhook-Signature: t=1764000000,v1=$(printf '0%.0s' {1..64})" \
 		--data-binary @"$FIX/calendly/invitee-created.json" "http://127.0.0.1:$port/calendly"
 	assert_output 401
 	[ "$(wc -l <"$T/appointments")" -eq 1 ]
-	run curl -sS -o /dev/null -w '%{http_code}' --data-binary x "http://127.0.0.1:$port/nope"
+	run -0 curl -sS -o /dev/null -w '%{http_code}' --data-binary x "http://127.0.0.1:$port/nope"
 	assert_output 404
 }
 
@@ -232,7 +232,7 @@ SH
 	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
 	refute_output --partial "handler: ran"
 	assert_equal "$(cat "$T/body")" "from inetd"
-	run cat "$T/env"
+	run -0 cat "$T/env"
 	assert_line "REMOTE_ADDR=127.0.0.1"
 }
 
@@ -249,7 +249,7 @@ handler() {
 	run bash -c "printf '$rq' | perl -e '\$SIG{CHLD} = \"IGNORE\"; exec @ARGV' http-hook -q /h=$T/fail"
 	assert_success
 	assert_equal "$(status_line "$output")" "HTTP/1.1 503 Service Unavailable"
-	run bash -c "printf '$rq' | perl -e '\$SIG{CHLD} = \"IGNORE\"; exec @ARGV' http-hook -q /h=$T/pass"
+	run -0 bash -c "printf '$rq' | perl -e '\$SIG{CHLD} = \"IGNORE\"; exec @ARGV' http-hook -q /h=$T/pass"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
 	assert_output --partial "stored"
 }
@@ -280,14 +280,14 @@ handler() {
 }
 
 @test "a bare CR in a header value is refused (400), and never reaches a handler" {
-	run req 'POST /hook HTTP/1.1\r\nHost: x\r\nX-A: one\rtwo\r\nContent-Length: 0\r\n\r\n'
+	run -0 req 'POST /hook HTTP/1.1\r\nHost: x\r\nX-A: one\rtwo\r\nContent-Length: 0\r\n\r\n'
 	assert_equal "$(status_line "$output")" "HTTP/1.1 400 Bad Request"
 	[ ! -e "$T/env" ]
 }
 
 @test "handler output: plain text that looks like a header is a body; over 1 MiB is a 500" {
 	handler note 'cat >/dev/null; printf "Note: booked\n\nsee you\n"'
-	run bash -c "printf 'POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n' | http-hook -q /h=$T/note"
+	run -0 bash -c "printf 'POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n' | http-hook -q /h=$T/note"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
 	assert_output --partial "Note: booked"
 	handler big 'cat >/dev/null; head -c 1100000 /dev/zero | tr "\0" x'
@@ -302,7 +302,7 @@ handler() {
 	wait_port "$port"
 	head -c 200000 /dev/zero | tr '\0' a >"$T/big"
 	for i in $(seq 20); do
-		run curl -sS -o /dev/null -w '%{http_code}' -H 'Expect:' --data-binary @"$T/big" "http://127.0.0.1:$port/hook"
+		run -0 curl -sS -o /dev/null -w '%{http_code}' -H 'Expect:' --data-binary @"$T/big" "http://127.0.0.1:$port/hook"
 		assert_output 413
 	done
 }

@@ -112,7 +112,7 @@ no_secrets() {
 		and .sms.attempts == 1' <<<"$output"
 	[ "$(requests)" -eq 1 ]
 	mode '{"mode": "400", "code": "OptedOut"}'
-	run sms-send -p sns < <(line)
+	run -0 sms-send -p sns < <(line)
 	jq -e '.sms.error.code == "OptedOut" and .sms.error.permanent == true' <<<"$output"
 }
 
@@ -184,7 +184,7 @@ no_secrets() {
 	run --separate-stderr sms-send -p twilio < <(line)
 	assert_success
 	jq -e '.sms.status == "sent" and .sms.attempts == 2' <<<"$output"
-	run jq -s '.[1].t - .[0].t' "$T/log"
+	run -0 jq -s '.[1].t - .[0].t' "$T/log"
 	python3 -c 'import sys; assert float(sys.argv[1]) >= 1.8, sys.argv[1]' "$output"
 }
 
@@ -201,7 +201,7 @@ no_secrets() {
 	run --separate-stderr sms-send -p twilio -r 5 -j 6 <"$T/in"
 	assert_success
 	[ "${#lines[@]}" -eq 6 ]
-	run jq -s '(.[-1].t - .[0].t)' "$T/log"
+	run -0 jq -s '(.[-1].t - .[0].t)' "$T/log"
 	# 6 messages at 5/s: at least 5 gaps of 0.2 s (generous tolerance)
 	python3 -c 'import sys; assert float(sys.argv[1]) >= 0.8, sys.argv[1]' "$output"
 }
@@ -213,12 +213,12 @@ no_secrets() {
 	assert_success
 	[ "$(jq -r .id <<<"$output" | sort | tr '\n' ' ')" = "A1 A10 A2 A3 A4 A5 A6 A7 A8 A9 " ]
 	# the mock saw requests overlap
-	run jq -s 'map(.inflight) | max' "$T/log"
+	run -0 jq -s 'map(.inflight) | max' "$T/log"
 	[ "$output" -ge 2 ]
 	# and one at a time with -j 1
 	rm "$T/log"
 	sms-send -p twilio -r 0 -j 1 <"$T/in" >/dev/null 2>&1
-	run jq -s 'map(.inflight) | max' "$T/log"
+	run -0 jq -s 'map(.inflight) | max' "$T/log"
 	[ "$output" -eq 1 ]
 }
 

@@ -68,7 +68,7 @@ relocate() {
 		"$R/usr/local/bin/conv-store" -d "$T/state" list -s awaiting_reply | grep -q . && break
 		sleep 0.1
 	done
-	run "$R/usr/local/bin/conv-store" -d "$T/state" list
+	run -0 "$R/usr/local/bin/conv-store" -d "$T/state" list
 	jq -e '.status == "awaiting_reply" and .messages[0].provider == "twilio"
 		and (.messages[0].provider_id | startswith("SM"))' <<<"$output"
 	[ "$(wc -l <"$T/log")" -eq 1 ]
