@@ -291,3 +291,18 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	jq -e '.messages_sent == 1 and .dry_run == 1 and .confirmations == 1' <<<"$output"
 	conv_is A1 '.messages[0].dry_run == true and .status == "awaiting_reply"'
 }
+
+@test "JSON numbers out of range are written as JSON (no inf), like jq writes them" {
+	echo '{"phone": "+14045550101", "body": "hi", "a": 1e999, "b": -1e999, "c": 1e300, "d": 12345678901234567890}' >"$T/in"
+	run -0 --separate-stderr sms-send -p log <"$T/in"
+	[ -n "$output" ]
+	jq -e '.a == 1.7976931348623157e+308 and .b == -1.7976931348623157e+308 and .c == 1e300
+		and .d == 12345678901234567000 and .sms.status == "sent"' <<<"$output"
+}
+
+@test "sms-send leaves its caller's standard input as it found it (blocking)" {
+	line='{"phone": "+14045550101", "body": "hi"}'
+	run -0 bash -c 'echo "$0" | { sms-send -p log >/dev/null 2>&1
+		python3 -c "import fcntl, os; print(bool(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK))"; }' "$line"
+	assert_output False
+}

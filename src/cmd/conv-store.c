@@ -558,9 +558,9 @@ print_raw(const MDB_val *v, const char *wrap)
 static int
 print_id(struct store *st, MDB_txn *txn, const char *id)
 {
-	MDB_val k = { strlen(id), (void *)id }, v;
+	MDB_val v;
 
-	return mdb_get(txn, st->conv, &k, &v) == 0 ? print_raw(&v, NULL) == 0 : 0;
+	return store_raw(st, txn, id, &v) == 0 ? print_raw(&v, NULL) == 0 : 0;
 }
 
 static int
@@ -610,7 +610,6 @@ cmd_get(struct store *st, int argc, char **argv)
 struct listing {
 	struct store *st;
 	MDB_txn *txn;
-	size_t plen;	/* the index prefix's length */
 	const char *statuses[16];
 	int nstatus, by_index;
 	int64_t since, until, start_from, start_to;
@@ -642,12 +641,10 @@ wanted(struct listing *l, const MDB_val *v)
 
 /* One index key, newest first: prints its conversation if it is wanted. */
 static int
-list_key(const MDB_val *k, void *ctx)
+list_key(const char *id, int64_t created, void *ctx)
 {
 	struct listing *l = ctx;
-	int64_t created = (int64_t)(UINT64_MAX - (uint64_t)key_time(k, l->plen));
-	char id[256];
-	MDB_val key, v;
+	MDB_val v;
 
 	if (l->max && l->printed >= l->max)
 		return 1;
@@ -655,10 +652,7 @@ list_key(const MDB_val *k, void *ctx)
 		return 0;
 	if (l->since && created < l->since)
 		return 1;	/* newest first: the rest are older still */
-	key_id(k, l->plen + 8, id, sizeof id);
-	key.mv_size = strlen(id);
-	key.mv_data = id;
-	if (mdb_get(l->txn, l->st->conv, &key, &v) != 0 || !wanted(l, &v))
+	if (store_raw(l->st, l->txn, id, &v) != 0 || !wanted(l, &v))
 		return 0;
 	l->printed++;
 	if (print_raw(&v, NULL) != 0) {
@@ -750,7 +744,6 @@ cmd_list(struct store *st, int argc, char **argv)
 {
 	struct listing l = { .st = st };
 	const char *phone_arg = NULL;
-	unsigned char prefix[64];
 	char phone[17];
 	int orphans = 0, rc;
 
@@ -765,15 +758,10 @@ cmd_list(struct store *st, int argc, char **argv)
 	if (orphans)
 		rc = store_each(st, l.txn, st->orphan, print_record, "orphan");
 	else {
-		prefix[0] = IX_CREATED;
-		l.plen = 1;
-		if (phone_arg || l.nstatus == 1) {
-			prefix[0] = phone_arg ? IX_PHONE : IX_STATUS;
-			l.by_index = !phone_arg;
-			l.plen = (size_t)snprintf((char *)prefix + 1, sizeof prefix - 1, "%s",
-			    phone_arg ? phone : l.statuses[0]) + 2;
-		}
-		rc = store_scan(st, l.txn, prefix, l.plen, list_key, &l);
+		l.by_index = !phone_arg && l.nstatus == 1;
+		rc = store_walk(st, l.txn, phone_arg ? IX_PHONE : l.by_index ? IX_STATUS :
+		    IX_CREATED, phone_arg ? phone : l.by_index ? l.statuses[0] : NULL,
+		    list_key, &l);
 		if (rc == 0)
 			rc = l.rc;
 	}
@@ -914,14 +902,12 @@ struct purge {
 };
 
 static int
-expired(const MDB_val *k, void *ctx)
+expired(const char *id, int64_t t, void *ctx)
 {
 	struct purge *p = ctx;
-	char id[256];
 
-	if (key_time(k, 1) > p->now || jv_array_length(jv_copy(p->ids)) == 1000)
+	if (t > p->now || jv_array_length(jv_copy(p->ids)) == 1000)
 		return 1;
-	key_id(k, 9, id, sizeof id);
 	p->ids = jv_array_append(p->ids, jv_string(id));
 	return 0;
 }
@@ -930,12 +916,11 @@ static int
 apply_purge(struct store *st, MDB_txn *txn, void *ctx)
 {
 	struct purge *p = ctx;
-	char prefix = IX_EXPIRY;
 	int i, n, rc;
 
 	jv_free(p->ids);
 	p->ids = jv_array();
-	if ((rc = store_scan(st, txn, &prefix, 1, expired, p)) != 0)
+	if ((rc = store_walk(st, txn, IX_EXPIRY, NULL, expired, p)) != 0)
 		return rc;
 	n = jv_array_length(jv_copy(p->ids));
 	for (i = 0; i < n; i++) {

@@ -599,19 +599,63 @@ store_update(struct store *st, MDB_txn *txn, const char *id, store_change_fn fn,
 	return store_put(st, txn, old, next);
 }
 
-struct idscan {
-	jv ids;
+struct walk {
+	store_key_fn fn;
+	void *ctx;
 	size_t plen;
+	int inverted;
 };
 
 static int
-gather_id(const MDB_val *k, void *ctx)
+walk_key(const MDB_val *k, void *ctx)
 {
-	struct idscan *s = ctx;
+	struct walk *w = ctx;
+	uint64_t t = (uint64_t)key_time(k, w->plen);
 	char id[256];
 
-	key_id(k, s->plen + 8, id, sizeof id);
-	s->ids = jv_array_append(s->ids, jv_string(id));
+	key_id(k, w->plen + 8, id, sizeof id);
+	return w->fn(id, (int64_t)(w->inverted ? UINT64_MAX - t : t), w->ctx);
+}
+
+/*
+ * Calls fn with the id and time of each key under one index prefix (kind,
+ * and text for 'p' and 's'), in the index's order: newest first for the
+ * created, phone and status indexes, soonest first for the others.  fn
+ * returns 0 to go on, 1 to stop, or an error.
+ */
+int
+store_walk(struct store *st, MDB_txn *txn, int kind, const char *text,
+    store_key_fn fn, void *ctx)
+{
+	unsigned char prefix[MAX_KEY];
+	size_t tl = text ? strlen(text) + 1 : 0;
+	struct walk w = { fn, ctx, 1 + tl,
+	    kind == IX_CREATED || kind == IX_PHONE || kind == IX_STATUS };
+	int rc;
+
+	if (w.plen > sizeof prefix)
+		return 0;
+	prefix[0] = (unsigned char)kind;
+	if (text)
+		memcpy(prefix + 1, text, tl);
+	rc = store_scan(st, txn, prefix, w.plen, walk_key, &w);
+	return rc == 1 ? 0 : rc;
+}
+
+/* The stored record of id, as it is (compact JSON); MDB_NOTFOUND if none. */
+int
+store_raw(struct store *st, MDB_txn *txn, const char *id, MDB_val *v)
+{
+	MDB_val k = { strlen(id), (void *)id };
+
+	return mdb_get(txn, st->conv, &k, v);
+}
+
+static int
+gather_id(const char *id, int64_t t, void *ctx)
+{
+	(void)t;
+	*(jv *)ctx = jv_array_append(*(jv *)ctx, jv_string(id));
 	return 0;
 }
 
@@ -625,21 +669,12 @@ int
 store_convs(struct store *st, MDB_txn *txn, int kind, const char *text,
     store_conv_fn fn, void *ctx)
 {
-	unsigned char prefix[MAX_KEY];
-	struct idscan s = { jv_array(), 1 };
-	size_t tl = text ? strlen(text) + 1 : 0;
-	int i, n, rc = 0;
+	jv ids = jv_array();
+	int i, n, rc = store_walk(st, txn, kind, text, gather_id, &ids);
 
-	if (1 + tl <= sizeof prefix) {
-		prefix[0] = (unsigned char)kind;
-		if (text)
-			memcpy(prefix + 1, text, tl);
-		s.plen = 1 + tl;
-		rc = store_scan(st, txn, prefix, s.plen, gather_id, &s);
-	}
-	n = jv_array_length(jv_copy(s.ids));
+	n = jv_array_length(jv_copy(ids));
 	for (i = 0; i < n && rc == 0; i++) {
-		jv id = jv_array_get(jv_copy(s.ids), i), c = store_get(st, txn, jv_string_value(id));
+		jv id = jv_array_get(jv_copy(ids), i), c = store_get(st, txn, jv_string_value(id));
 
 		jv_free(id);
 		if (jv_is_valid(c))
@@ -647,7 +682,7 @@ store_convs(struct store *st, MDB_txn *txn, int kind, const char *text,
 		else
 			jv_free(c);
 	}
-	jv_free(s.ids);
+	jv_free(ids);
 	return rc == 1 ? 0 : rc;
 }
 

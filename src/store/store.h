@@ -51,6 +51,10 @@ void item_fail(struct item *it, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int store_update(struct store *st, MDB_txn *txn, const char *id,
     store_change_fn fn, void *ctx, jv *out);
+typedef int (*store_key_fn)(const char *id, int64_t t, void *ctx);
+int store_walk(struct store *st, MDB_txn *txn, int kind, const char *text,
+    store_key_fn fn, void *ctx);
+int store_raw(struct store *st, MDB_txn *txn, const char *id, MDB_val *v);
 typedef int (*store_conv_fn)(struct store *st, MDB_txn *txn, jv conv, void *ctx);
 int store_convs(struct store *st, MDB_txn *txn, int kind, const char *text,
     store_conv_fn fn, void *ctx);

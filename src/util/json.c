@@ -1,5 +1,6 @@
 /* json.c: read a stream of JSON values as jq does; write one per line. */
 #include <errno.h>
+#include <float.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -221,7 +222,13 @@ dump_number(struct strbuf *b, double x)
 		sb_puts(b, "null");
 		return;
 	}
-	if (x == (double)(long long)x && x < 1e17 && x > -1e17) {
+	/* JSON has no infinity: jq writes the largest double instead */
+	if (x > DBL_MAX)
+		x = DBL_MAX;
+	else if (x < -DBL_MAX)
+		x = -DBL_MAX;
+	/* the range first: converting a double outside long long's is undefined */
+	if (x < 1e17 && x > -1e17 && x == (double)(long long)x) {
 		snprintf(buf, sizeof buf, "%lld", (long long)x);
 		sb_puts(b, buf);
 		return;
