@@ -306,7 +306,11 @@ main(int argc, char *argv[])
 	while ((c = getopt(argc, argv, "hk:nq:s:t:")) != -1) {
 		switch (c) {
 		case 'h': usage(0); break;
-		case 'k': free(key); key = read_secret(optarg); break;
+		case 'k':
+			free(key);
+			if ((rc = read_secret(optarg, &key)) != 0)
+				return rc;
+			break;
 		case 'n': noverify = 1; break;
 		case 'q': pattern = optarg; break;
 		case 's': header = optarg; break;
@@ -324,7 +328,8 @@ main(int argc, char *argv[])
 	if (key == NULL && getenv("CALENDLY_SIGNING_KEY") && *getenv("CALENDLY_SIGNING_KEY"))
 		key = strdup(getenv("CALENDLY_SIGNING_KEY"));
 	if (key == NULL && getenv("CALENDLY_KEY_FILE") && *getenv("CALENDLY_KEY_FILE"))
-		key = read_secret(getenv("CALENDLY_KEY_FILE"));
+		if ((rc = read_secret(getenv("CALENDLY_KEY_FILE"), &key)) != 0)
+			return rc;
 	if (key && noverify)
 		die(EXIT_USAGE, "-n with a signing key configured: a webhook that can be "
 		    "verified must be (drop -n, or the key)");

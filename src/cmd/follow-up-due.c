@@ -266,7 +266,7 @@ release_txn(struct store *st, MDB_txn *txn, void *ctx)
 	return 0;
 }
 
-/* Prints a pass's items; -1 when stdout is gone (their claims released). */
+/* Prints a pass's items; 0, or the exit status when stdout is gone (its claims released). */
 static int
 print_items(struct store *st, struct pass *p)
 {
@@ -288,11 +288,12 @@ print_items(struct store *st, struct pass *p)
 	if (i == n)
 		return 0;
 	left = jv_array_slice(jv_copy(p->out), i, n);
-	if ((rc = store_write(st, release_txn, &left)) != 0)
-		exit(store_fatal(rc, "release"));
-	note("output closed: %d claims released", n - i);
+	rc = store_write(st, release_txn, &left);
 	jv_free(left);
-	return -1;
+	if (rc != 0)
+		return store_fatal(rc, "release");
+	note("output closed: %d claims released", n - i);
+	return EXIT_IOERR;
 }
 
 static uint64_t
@@ -331,8 +332,10 @@ run(struct store *st, const struct opts *o)
 	int rc, status = 0;
 	uint64_t seen;
 
-	if (p == NULL)
-		die(EXIT_SOFTWARE, "out of memory");
+	if (p == NULL) {
+		note("out of memory");
+		return EXIT_SOFTWARE;
+	}
 	p->o = o;
 	p->left = o->max > 0 ? o->max : LONG_MAX;
 	p->out = jv_array();
@@ -344,10 +347,8 @@ run(struct store *st, const struct opts *o)
 			break;
 		}
 		seen = last_txn(st);
-		if (print_items(st, p) != 0) {
-			status = EXIT_IOERR;
+		if ((status = print_items(st, p)) != 0)
 			break;
-		}
 		if (!o->watch || p->left <= 0)
 			break;
 		if (wait_for_work(st, seen, p->next) != 0)
@@ -375,14 +376,13 @@ parse_quiet(const char *s, struct opts *o)
 	return 0;
 }
 
-static int64_t
-duration(int c, const char *s)
+static int
+duration(int c, const char *s, int64_t *d)
 {
-	int64_t d;
-
-	if (duration_parse(s, &d) != 0 || d <= 0)
-		die(EXIT_USAGE, "-%c: not a duration (90s, 30m, 2h, 1d): %s", c, s);
-	return d;
+	if (duration_parse(s, d) == 0 && *d > 0)
+		return 0;
+	note("-%c: not a duration (90s, 30m, 2h, 1d): %s", c, s);
+	return -1;
 }
 
 int
@@ -399,10 +399,16 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt(argc, argv, "a:d:hl:n:Q:r:s:w")) != -1) {
 		switch (c) {
-		case 'a': o.after = duration(c, optarg); break;
+		case 'a':
+			if (duration(c, optarg, &o.after) != 0)
+				usage(EXIT_USAGE);
+			break;
 		case 'd': dir = optarg; break;
 		case 'h': usage(0); break;
-		case 'l': o.lease = duration(c, optarg); break;
+		case 'l':
+			if (duration(c, optarg, &o.lease) != 0)
+				usage(EXIT_USAGE);
+			break;
 		case 'n':
 			o.max = strtol(optarg, &end, 10);
 			if (*end || o.max <= 0)
@@ -412,7 +418,10 @@ main(int argc, char *argv[])
 			if (parse_quiet(optarg, &o) != 0)
 				die(EXIT_USAGE, "-Q: not hh:mm-hh:mm: %s", optarg);
 			break;
-		case 'r': o.due.remind = duration(c, optarg); break;
+		case 'r':
+			if (duration(c, optarg, &o.due.remind) != 0)
+				usage(EXIT_USAGE);
+			break;
 		case 's':
 			o.rate = strtod(optarg, &end);
 			if (*end || end == optarg || o.rate < 0)

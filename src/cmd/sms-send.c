@@ -724,7 +724,7 @@ main(int argc, char *argv[])
 {
 	const char *pname = NULL;
 	double rate = -1;
-	int c;
+	int c, i;
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -735,7 +735,10 @@ main(int argc, char *argv[])
 	while ((c = getopt(argc, argv, "c:C:hj:L:m:p:r:R:t:T:W:")) != -1) {
 		switch (c) {
 		case 'c': setenv("TWILIO_STATUS_CALLBACK", optarg, 1); break;
-		case 'C': conf_load(optarg); break;
+		case 'C':
+			if ((i = conf_load(optarg)) != 0)
+				return i;
+			break;
 		case 'h': usage(0); break;
 		case 'j': S.inflight_max = (int)number(c, optarg, NULL); break;
 		case 'L':

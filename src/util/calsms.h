@@ -85,7 +85,7 @@ void sb_form(struct strbuf *b, const char *name, const char *value);
 void sb_free(struct strbuf *b);
 
 /* conf.c: settings from -C FILE or the environment */
-void conf_load(const char *path);
+int conf_load(const char *path);
 const char *conf_get(const char *name);
 
 /* json.c, needing strbuf */
@@ -93,6 +93,6 @@ void json_dump(jv v, struct strbuf *b);
 
 /* file.c: whole files and secrets */
 char *read_all(FILE *f, size_t max, size_t *len, int *too_big);
-char *read_secret(const char *path);
+int read_secret(const char *path, char **out);
 
 #endif

@@ -14,15 +14,17 @@
 static char *keys[MAX_CONF], *values[MAX_CONF];
 static int nconf;
 
-void
+int
 conf_load(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char line[4096], *eq, *v, *end;
 	size_t n;
 
-	if (f == NULL)
-		die(EXIT_NOINPUT, "%s: %s", path, strerror(errno));
+	if (f == NULL) {
+		note("%s: %s", path, strerror(errno));
+		return EXIT_NOINPUT;
+	}
 	while (fgets(line, sizeof line, f) && nconf < MAX_CONF) {
 		line[strcspn(line, "\r\n")] = '\0';
 		v = line + strspn(line, " \t");
@@ -43,6 +45,7 @@ conf_load(const char *path)
 		values[nconf++] = strdup(eq);
 	}
 	fclose(f);
+	return 0;
 }
 
 /* The setting, or NULL when it is unset or empty. */

@@ -53,27 +53,40 @@ read_all(FILE *f, size_t max, size_t *len, int *too_big)
 }
 
 /* A secret from a file: its first line, trailing whitespace removed. */
-char *
-read_secret(const char *path)
+/*
+ * The first line of a key file, without trailing blanks, into *out.
+ * Returns 0, or the exit status: 66 unreadable, 78 empty.
+ */
+int
+read_secret(const char *path, char **out)
 {
 	FILE *f = fopen(path, "r");
 	char *buf, *nl;
 	size_t len;
 	int big;
 
-	if (f == NULL)
-		die(EXIT_NOINPUT, "%s: %s", path, strerror(errno));
+	*out = NULL;
+	if (f == NULL) {
+		note("%s: %s", path, strerror(errno));
+		return EXIT_NOINPUT;
+	}
 	buf = read_all(f, 65536, &len, &big);
 	fclose(f);
-	if (buf == NULL)
-		die(EXIT_NOINPUT, "%s: %s", path, big ? "too large for a key" : "read error");
+	if (buf == NULL) {
+		note("%s: %s", path, big ? "too large for a key" : "read error");
+		return EXIT_NOINPUT;
+	}
 	if ((nl = strchr(buf, '\n')) != NULL)
 		*nl = '\0';
 	len = strlen(buf);
 	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t' ||
 	    buf[len - 1] == '\r'))
 		buf[--len] = '\0';
-	if (len == 0)
-		die(EXIT_CONFIG, "%s: empty key file", path);
-	return buf;
+	if (len == 0) {
+		free(buf);
+		note("%s: empty key file", path);
+		return EXIT_CONFIG;
+	}
+	*out = buf;
+	return 0;
 }
