@@ -57,6 +57,10 @@ reads() {	# reads LABEL COUNT: point reads on a store of COUNT
 	set -- "$1" $("$PTIME" "$RUNS" /dev/null sqlite3 "$B/s$1.sqlite" "SELECT data FROM conv WHERE status = 'awaiting_reply' ORDER BY created DESC")
 	row "list -s awaiting_reply (100), median ms ($1)" "$g" "sqlite3 same, median ms" "$2"
 	row "get, peak RSS KiB ($1 convs)" "$grss" "sqlite3, peak RSS KiB" "$srss"
+	# list streams every conversation, no cap
+	t=$(secs); n=$(conv-store -d "$B/s$1" list | wc -l); l=$(elapsed "$t")
+	t=$(secs); sqlite3 "$B/s$1.sqlite" "SELECT data FROM conv ORDER BY created DESC" >/dev/null; sl=$(elapsed "$t")
+	row "list, all $n, records/s ($1 convs)" "$(rate "$n" "$l")" "sqlite3 all, ordered, rows/s" "$(rate "$1" "$sl")"
 	rm -f "$B/s$1.sqlite"
 }
 reads small 10000

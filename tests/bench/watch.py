@@ -31,7 +31,8 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-w = subprocess.Popen(["follow-up-due", "-w", "-a", "2s", "-d", store], stdout=subprocess.PIPE, env=env, text=True)
+subprocess.run(["conv-store", "-d", store, "init"], check=True)
+w = subprocess.Popen(["follow-up-due", "-w", "-s", "0", "-a", "2s", "-d", store], stdout=subprocess.PIPE, env=env, text=True)
 seen = {}
 
 
