@@ -306,3 +306,16 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 		python3 -c "import fcntl, os; print(bool(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK))"; }' "$line"
 	assert_output False
 }
+
+@test "add: a cancel is never refused for its phone; a usable one is stored as E.164" {
+	store
+	run -0 conv-store add < <(appt C1 "(404) 555-0101" $START '.type = "cancel"'; appt C2 "12" $START '.type = "cancel"')
+	conv_is C1 '.status == "canceled" and .phone == "+14045550101"'
+	conv_is C2 '.status == "canceled" and .phone == null'
+}
+
+@test "sms-send: a lease no longer than the request time limit is a usage error" {
+	run --separate-stderr sms-send -p log -L 30s -W 30 </dev/null
+	assert_failure 64
+	[[ "$stderr" == *"-L 30s must be longer than -W 30s"* ]]
+}

@@ -122,8 +122,15 @@ apply_add(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 		item_fail(it, EXIT_DATA, "not an appointment (needs type booking|cancel and an id); skipped");
 		return 0;
 	}
-	if (strcmp(type, "cancel") == 0)
+	if (strcmp(type, "cancel") == 0) {
+		/* a cancel is never refused: a phone it cannot use is dropped */
+		if (json_kind(it->in, "phone") != JV_KIND_NULL && normalise_phone(it) != 0) {
+			it->in = jv_object_set(it->in, jv_string("phone"), jv_null());
+			it->status = 0;
+			it->err[0] = '\0';
+		}
 		return add_cancel(st, txn, it, id, now);
+	}
 	if (rfc3339_parse(json_str(it->in, "start_time"), &start) != 0) {
 		item_fail(it, EXIT_DATA, "%s: a booking without a start_time; skipped", id);
 		return 0;

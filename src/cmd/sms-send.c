@@ -758,6 +758,11 @@ main(int argc, char *argv[])
 	if (optind != argc || (S.template_file && S.template_dir) ||
 	    S.inflight_max < 1 || S.attempts < 1 || S.timeout < 1)
 		usage(EXIT_USAGE);
+	if (S.lease <= S.timeout) {
+		note("-L %llds must be longer than -W %ds: no line could be sent",
+		    (long long)S.lease, S.timeout);
+		usage(EXIT_USAGE);
+	}
 	if (pname == NULL)
 		pname = conf_get("SMS_PROVIDER");
 	if (pname == NULL || *pname == '\0') {
