@@ -610,7 +610,7 @@ cmd_get(struct store *st, int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		if ((rc = get_one(st, txn, argv[i])) > status)
 			status = rc;
-	mdb_txn_abort(txn);
+	store_read_end(txn);
 	return status;
 }
 
@@ -772,7 +772,7 @@ cmd_list(struct store *st, int argc, char **argv)
 		if (rc == 0)
 			rc = l.rc;
 	}
-	mdb_txn_abort(l.txn);
+	store_read_end(l.txn);
 	return rc == EIO ? EXIT_IOERR : lmdb_status(rc, "list");
 }
 
@@ -789,7 +789,7 @@ cmd_dump(struct store *st, int argc, char **argv)
 	if ((rc = store_each(st, txn, st->conv, print_record, NULL)) == 0 &&
 	    (rc = store_each(st, txn, st->optout, print_record, "optout")) == 0)
 		rc = store_each(st, txn, st->orphan, print_record, "orphan");
-	mdb_txn_abort(txn);
+	store_read_end(txn);
 	return rc == EIO ? EXIT_IOERR : lmdb_status(rc, "dump");
 }
 
@@ -868,7 +868,7 @@ cmd_stats(struct store *st, int argc, char **argv)
 {
 	struct stats s = { .counts = jv_object() };
 	MDB_txn *txn;
-	MDB_stat ms, mo;
+	size_t optouts, orphans;
 	jv out = jv_object();
 	int i, rc;
 
@@ -882,9 +882,8 @@ cmd_stats(struct store *st, int argc, char **argv)
 		jv_free(out);
 		return store_fatal(rc, "stats");
 	}
-	mdb_stat(txn, st->optout, &ms);
-	mdb_stat(txn, st->orphan, &mo);
-	mdb_txn_abort(txn);
+	store_sizes(st, txn, &optouts, &orphans);
+	store_read_end(txn);
 	out = number(out, "conversations", s.convs);
 	out = jv_object_set(out, jv_string("status"), s.counts);
 	out = number(out, "messages_sent", s.messages);
@@ -895,8 +894,8 @@ cmd_stats(struct store *st, int argc, char **argv)
 	out = number(out, "reminders", s.reminders);
 	out = number(out, "reply_rate", rate(s.replied, s.confirms));
 	out = number(out, "followup_rate", rate(s.followups, s.confirms));
-	out = number(out, "opt_outs", (double)ms.ms_entries);
-	out = number(out, "orphan_replies", (double)mo.ms_entries);
+	out = number(out, "opt_outs", (double)optouts);
+	out = number(out, "orphan_replies", (double)orphans);
 	json_print(out);
 	return 0;
 }

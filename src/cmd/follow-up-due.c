@@ -41,8 +41,7 @@ struct pass {
 	char ids[BATCH][208];
 	int nids;
 	int64_t limit, offset;
-	unsigned char last[512];
-	size_t lastlen;
+	struct store_cursor cursor;
 };
 
 static volatile sig_atomic_t stop;
@@ -72,20 +71,17 @@ soonest(struct pass *p, int64_t t)
 
 /* Collects ids whose key time is within the limit; notes the first beyond. */
 static int
-collect(const MDB_val *k, void *ctx)
+collect(const char *id, int64_t t, void *ctx)
 {
 	struct pass *p = ctx;
-	int64_t t = key_time(k, 1);
 
 	if (t > p->limit) {
 		soonest(p, t + p->offset);
 		return 1;
 	}
-	if (p->nids == BATCH || p->nids >= p->budget || k->mv_size >= sizeof p->last)
+	if (p->nids == BATCH || p->nids >= p->budget)
 		return 1;
-	key_id(k, 9, p->ids[p->nids++], sizeof p->ids[0]);
-	memcpy(p->last, k->mv_data, k->mv_size);
-	p->lastlen = k->mv_size;
+	snprintf(p->ids[p->nids++], sizeof p->ids[0], "%s", id);
 	return 0;
 }
 
@@ -94,19 +90,12 @@ static int
 scan(struct store *st, MDB_txn *txn, struct pass *p, int kind, int64_t limit,
     int64_t offset, int more)
 {
-	unsigned char start[513];
-	size_t len = 1;
-
-	start[0] = (unsigned char)kind;
-	if (more) {
-		memcpy(start, p->last, p->lastlen);
-		start[p->lastlen] = 0;	/* the first key after the last */
-		len = p->lastlen + 1;
-	}
+	if (!more)
+		p->cursor.len = 0;
 	p->nids = 0;
 	p->limit = limit;
 	p->offset = offset;
-	return store_scan_from(st, txn, start, len, 1, collect, p);
+	return store_walk_from(st, txn, kind, &p->cursor, collect, p);
 }
 
 static int
@@ -185,9 +174,10 @@ claim_kind(struct store *st, MDB_txn *txn, struct pass *p, int kind,
 }
 
 static int
-count_key(const MDB_val *k, void *ctx)
+count_key(const char *id, int64_t t, void *ctx)
 {
-	(void)k;
+	(void)id;
+	(void)t;
 	++*(long *)ctx;
 	return 0;
 }
@@ -200,7 +190,6 @@ count_key(const MDB_val *k, void *ctx)
 static int
 room(struct store *st, MDB_txn *txn, const struct opts *o, long *left)
 {
-	char prefix = IX_LEASE;
 	double cap = o->rate * (double)o->lease / 2;
 	long claimed = 0;
 	int rc;
@@ -208,7 +197,7 @@ room(struct store *st, MDB_txn *txn, const struct opts *o, long *left)
 	*left = LONG_MAX;
 	if (o->rate <= 0)
 		return 0;
-	if ((rc = store_scan(st, txn, &prefix, 1, count_key, &claimed)) != 0)
+	if ((rc = store_walk(st, txn, IX_LEASE, NULL, count_key, &claimed)) != 0)
 		return rc;
 	*left = (cap < 1 ? 1 : (long)cap) - claimed;
 	return 0;
@@ -296,14 +285,6 @@ print_items(struct store *st, struct pass *p)
 	return EXIT_IOERR;
 }
 
-static uint64_t
-last_txn(struct store *st)
-{
-	MDB_envinfo info;
-
-	mdb_env_info(st->env, &info);
-	return (uint64_t)info.me_last_txnid;
-}
 
 /* Sleeps until due, until the store changes, a signal, or stdout closes. */
 static int
@@ -313,7 +294,7 @@ wait_for_work(struct store *st, uint64_t seen, int64_t next)
 	int64_t left;
 
 	while (!stop) {
-		if (last_txn(st) != seen)
+		if (store_version(st) != seen)
 			return 0;
 		left = next ? next * 1000 - clock_now_ms() : POLL_MS;
 		if (left <= 0 && !clock_is_fixed())
@@ -346,7 +327,7 @@ run(struct store *st, const struct opts *o)
 			status = store_fatal(rc, "claim");
 			break;
 		}
-		seen = last_txn(st);
+		seen = store_version(st);
 		if ((status = print_items(st, p)) != 0)
 			break;
 		if (!o->watch || p->left <= 0)

@@ -44,6 +44,8 @@
 
 #define MAP_START ((size_t)1 << 30)
 #define MAX_KEY 480
+typedef int (*store_scan_fn)(const MDB_val *key, void *ctx);
+
 #define GROUP_MAX 1000
 #define GROUP_MS 10
 
@@ -262,6 +264,25 @@ store_read_begin(struct store *st, MDB_txn **txn)
 	return txn_begin(st, MDB_RDONLY, txn);
 }
 
+void
+store_read_end(MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+}
+
+/* How many numbers are opted out, and how many orphan replies are kept. */
+void
+store_sizes(struct store *st, MDB_txn *txn, size_t *optouts, size_t *orphans)
+{
+	MDB_stat ms;
+
+	*optouts = *orphans = 0;
+	if (mdb_stat(txn, st->optout, &ms) == 0)
+		*optouts = ms.ms_entries;
+	if (mdb_stat(txn, st->orphan, &ms) == 0)
+		*orphans = ms.ms_entries;
+}
+
 jv
 store_get(struct store *st, MDB_txn *txn, const char *id)
 {
@@ -281,7 +302,7 @@ be64(unsigned char *p, uint64_t v)
 		p[i] = (unsigned char)v;
 }
 
-int64_t
+static int64_t
 key_time(const MDB_val *key, size_t at)
 {
 	const unsigned char *p = (const unsigned char *)key->mv_data + at;
@@ -296,7 +317,7 @@ key_time(const MDB_val *key, size_t at)
 }
 
 /* The id at the end of an index key, after skip bytes. */
-void
+static void
 key_id(const MDB_val *key, size_t skip, char *id, size_t n)
 {
 	size_t len = key->mv_size > skip ? key->mv_size - skip : 0;
@@ -449,7 +470,7 @@ store_del(struct store *st, MDB_txn *txn, jv old)
  * Calls fn for each index key from start on, in order, while its first
  * plen bytes are start's; fn returns non-zero to stop (negative: -error).
  */
-int
+static int
 store_scan_from(struct store *st, MDB_txn *txn, const void *start, size_t len,
     size_t plen, store_scan_fn fn, void *ctx)
 {
@@ -472,7 +493,7 @@ store_scan_from(struct store *st, MDB_txn *txn, const void *start, size_t len,
 }
 
 /* Every index key that starts with prefix, in order. */
-int
+static int
 store_scan(struct store *st, MDB_txn *txn, const void *prefix, size_t plen,
     store_scan_fn fn, void *ctx)
 {
@@ -640,6 +661,64 @@ store_walk(struct store *st, MDB_txn *txn, int kind, const char *text,
 		memcpy(prefix + 1, text, tl);
 	rc = store_scan(st, txn, prefix, w.plen, walk_key, &w);
 	return rc == 1 ? 0 : rc;
+}
+
+struct walk_on {
+	store_key_fn fn;
+	void *ctx;
+	struct store_cursor *cur;
+};
+
+static int
+walk_on_key(const MDB_val *k, void *ctx)
+{
+	struct walk_on *w = ctx;
+	char id[256];
+	int r;
+
+	if (k->mv_size > sizeof w->cur->key)
+		return 0;	/* cannot be a key store_put wrote */
+	key_id(k, 9, id, sizeof id);
+	if ((r = w->fn(id, key_time(k, 1), w->ctx)) == 0) {
+		memcpy(w->cur->key, k->mv_data, k->mv_size);
+		w->cur->len = k->mv_size;
+	}
+	return r;
+}
+
+/*
+ * store_walk for a time index (confirm, followup, reminder, lease,
+ * expiry), resuming after the last key fn accepted (returned 0 for), as
+ * cur remembers it; a zeroed cursor starts at the beginning.  Lets a
+ * caller take a batch, change what it took, and go on.
+ */
+int
+store_walk_from(struct store *st, MDB_txn *txn, int kind, struct store_cursor *cur,
+    store_key_fn fn, void *ctx)
+{
+	unsigned char start[MAX_KEY + 1];
+	struct walk_on w = { fn, ctx, cur };
+	size_t len = 1;
+	int rc;
+
+	start[0] = (unsigned char)kind;
+	if (cur->len > 0) {
+		memcpy(start, cur->key, cur->len);
+		start[cur->len] = 0;	/* the first key after the last */
+		len = cur->len + 1;
+	}
+	rc = store_scan_from(st, txn, start, len, 1, walk_on_key, &w);
+	return rc == 1 ? 0 : rc;
+}
+
+/* Changes whenever any process commits to the store: -w's cheap check. */
+uint64_t
+store_version(struct store *st)
+{
+	MDB_envinfo info;
+
+	mdb_env_info(st->env, &info);
+	return (uint64_t)info.me_last_txnid;
 }
 
 /* The stored record of id, as it is (compact JSON); MDB_NOTFOUND if none. */

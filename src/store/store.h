@@ -26,7 +26,6 @@ enum {
 };
 
 typedef int (*store_write_fn)(struct store *st, MDB_txn *txn, void *ctx);
-typedef int (*store_scan_fn)(const MDB_val *key, void *ctx);
 
 /* store.c */
 /* one line of a stream, applied in its group's write transaction */
@@ -55,21 +54,24 @@ typedef int (*store_key_fn)(const char *id, int64_t t, void *ctx);
 int store_walk(struct store *st, MDB_txn *txn, int kind, const char *text,
     store_key_fn fn, void *ctx);
 int store_raw(struct store *st, MDB_txn *txn, const char *id, MDB_val *v);
+struct store_cursor {
+	unsigned char key[480];
+	size_t len;
+};
+int store_walk_from(struct store *st, MDB_txn *txn, int kind, struct store_cursor *cur,
+    store_key_fn fn, void *ctx);
+uint64_t store_version(struct store *st);
 typedef int (*store_conv_fn)(struct store *st, MDB_txn *txn, jv conv, void *ctx);
 int store_convs(struct store *st, MDB_txn *txn, int kind, const char *text,
     store_conv_fn fn, void *ctx);
 void store_close(struct store *st);
 int store_write(struct store *st, store_write_fn fn, void *ctx);
 int store_read_begin(struct store *st, MDB_txn **txn);
+void store_read_end(MDB_txn *txn);
+void store_sizes(struct store *st, MDB_txn *txn, size_t *optouts, size_t *orphans);
 jv store_get(struct store *st, MDB_txn *txn, const char *id);
 int store_put(struct store *st, MDB_txn *txn, jv old, jv conv);
 int store_del(struct store *st, MDB_txn *txn, jv old);
-int store_scan(struct store *st, MDB_txn *txn, const void *prefix,
-    size_t plen, store_scan_fn fn, void *ctx);
-int store_scan_from(struct store *st, MDB_txn *txn, const void *start,
-    size_t len, size_t plen, store_scan_fn fn, void *ctx);
-void key_id(const MDB_val *key, size_t skip, char *id, size_t n);
-int64_t key_time(const MDB_val *key, size_t at);
 int optout_has(struct store *st, MDB_txn *txn, const char *phone);
 int optout_set(struct store *st, MDB_txn *txn, const char *phone, int on, int64_t now);
 int optout_put(struct store *st, MDB_txn *txn, jv rec);
