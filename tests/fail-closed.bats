@@ -319,3 +319,13 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	assert_failure 64
 	[[ "$stderr" == *"-L 30s must be longer than -W 30s"* ]]
 }
+
+@test "reply: STOP in the text opts out even when the caller said intent other; a sentence that only mentions stop does not" {
+	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
+	run -0 conv-store reply <<<'{"type":"reply","from":"+14045550101","body":"dont stop the appointment","provider_id":"SM6"}'
+	jq -e '.status == "replied" and .replies[0].intent == "other"' <<<"$output"
+	run -0 conv-store reply <<<'{"type":"reply","from":"+14045550101","body":"please stop texting me","intent":"other","provider_id":"SM7"}'
+	jq -e '.status == "opted_out" and .replies[1].intent == "stop"' <<<"$output"
+	run -0 conv-store list -s opted_out
+	[ "$(jq -r .id <<<"$output")" = A1 ]
+}

@@ -307,9 +307,10 @@ apply_reply(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 	(void)ctx;
 	if (type && strcmp(type, "receipt") == 0)
 		return apply_receipt(st, txn, it);
-	if (json_str(it->in, "intent") == NULL)
-		it->in = jv_object_set(it->in, jv_string("intent"),
-		    jv_string(reply_intent(json_str(it->in, "body"))));
+	/* a STOP in the text is a STOP, whatever intent the caller gave */
+	intent = reply_intent(json_str(it->in, "body"));
+	if (json_str(it->in, "intent") == NULL || strcmp(intent, "stop") == 0)
+		it->in = jv_object_set(it->in, jv_string("intent"), jv_string(intent));
 	intent = json_str(it->in, "intent");
 	if (from == NULL || phone_e164(from, default_country(), phone) != 0) {
 		item_fail(it, EXIT_DATA, "not a reply (needs from, a phone number); skipped");

@@ -303,16 +303,39 @@ details(void)
 	c = due(claimed(conv_in("pending"), "confirm", "pending"), "confirm", 0, T0);
 	check(!jv_is_valid(c), "a claimed conversation is never claimed again", NULL);
 	jv_free(c);
-	/* the keyword table */
-	check(strcmp(reply_intent("  Stop "), "stop") == 0, "STOP with spaces is stop", NULL);
-	check(strcmp(reply_intent("stop please"), "other") == 0,
-	    "STOP inside a sentence is not an opt-out", NULL);
-	check(strcmp(reply_intent("Yes, see you then!"), "confirm") == 0, "Yes, ... confirms", NULL);
-	check(strcmp(reply_intent("no"), "decline") == 0, "no declines", NULL);
-	check(strcmp(reply_intent("HELP"), "help") == 0, "HELP is help", NULL);
-	check(strcmp(reply_intent("unstop"), "start") == 0, "UNSTOP is start", NULL);
-	check(strcmp(reply_intent("what time?"), "other") == 0, "a question is other", NULL);
-	check(strcmp(reply_intent(""), "other") == 0, "an empty text is other", NULL);
+	/* the keyword table, and the line drawn for STOP */
+	{
+		static const char *cases[][2] = {
+			{ "  Stop ", "stop" }, { "STOP.", "stop" }, { "stopall", "stop" },
+			{ "Unsubscribe", "stop" }, { "cancel", "stop" }, { "END", "stop" },
+			{ "quit", "stop" }, { "revoke", "stop" }, { "optout", "stop" },
+			{ "opt-out", "stop" }, { "opt out", "stop" }, { "remove", "stop" },
+			{ "ARRET", "stop" }, { "arr\xc3\xaat", "stop" }, { "td", "stop" },
+			{ "stop please", "stop" }, { "Please stop texting me!", "stop" },
+			{ "STOP sending me messages", "stop" }, { "remove me from this list", "stop" },
+			{ "don't stop the appointment", "other" }, { "cancel my appointment", "other" },
+			{ "do not stop", "other" }, { "I want to stop by earlier", "other" },
+			{ "START", "start" }, { "unstop", "start" },
+			{ "HELP", "help" }, { "info", "help" }, { "help me find the office", "other" },
+			{ "Yes, see you then!", "confirm" }, { "y", "confirm" }, { "OK", "confirm" },
+			{ "Confirm", "confirm" }, { "Yes, I'll be there", "confirm" },
+			{ "I\xe2\x80\x99ll be there", "confirm" }, { "\xf0\x9f\x91\x8d", "confirm" },
+			{ "no problem, see you", "confirm" },
+			{ "no", "decline" }, { "N", "decline" }, { "Nope.", "decline" },
+			{ "Sorry, I can't make it", "decline" }, { "cannot make it today", "decline" },
+			{ "what time?", "other" }, { "", "other" }, { "yesterday was fine", "other" },
+			{ NULL, NULL }
+		};
+		char what[160];
+		int i;
+
+		for (i = 0; cases[i][0]; i++) {
+			const char *got = reply_intent(cases[i][0]);
+
+			snprintf(what, sizeof what, "intent of \"%s\" is %s", cases[i][0], cases[i][1]);
+			check(strcmp(got, cases[i][1]) == 0, what, got);
+		}
+	}
 }
 
 int
