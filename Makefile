@@ -22,8 +22,8 @@ OBJ = $(O)/build/obj
 BIN = $(O)/bin
 UNIT = $(O)/build/unit
 
-PROGRAMS = cal-parse conv-store follow-up-due http-hook sms-send
-UTIL = clock conf file hmac json log phone strbuf
+PROGRAMS = cal-parse conv-store follow-up-due http-hook sms-parse sms-send
+UTIL = clock conf file form hmac json log phone strbuf
 STORE = rules store
 SMS = provider twilio sns eum logsms aws sigv4 segments
 
@@ -32,6 +32,7 @@ cal-parse_PARTS = util
 conv-store_PARTS = store util
 follow-up-due_PARTS = store util
 http-hook_PARTS = util
+sms-parse_PARTS = store util
 sms-send_PARTS = sms util
 
 # cal-parse runs once per webhook: libcrypto linked in statically saves the
@@ -40,6 +41,7 @@ cal-parse_LIBS = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
 conv-store_LIBS = -llmdb -ljq -lcrypto -lm
 follow-up-due_LIBS = -llmdb -ljq -lcrypto -lm
 http-hook_LIBS = -ljq -lcrypto -lm
+sms-parse_LIBS = -ljq -lcrypto -lm
 sms-send_LIBS = -lcurl -ljq -lcrypto -lm
 
 PROGS := $(PROGRAMS:%=$(BIN)/%)
@@ -135,7 +137,7 @@ install: all
 		$(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(SHAREDIR)/templates \
 		$(DESTDIR)$(PREFIX)/libexec/calsms
 	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	cp examples/on-booking $(DESTDIR)$(PREFIX)/libexec/calsms/
+	cp examples/on-booking examples/on-sms $(DESTDIR)$(PREFIX)/libexec/calsms/
 	for m in $(MANS); do \
 		s=$${m##*.}; cp $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
 	for t in examples/templates/*.jq; do \

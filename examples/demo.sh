@@ -13,6 +13,7 @@ trap 'kill $socat 2>/dev/null; rm -rf "$work"' EXIT
 socat=
 printf '%s\n' "$KEY" >"$work/calendly.key"
 export CALSMS_DB="$work/db" CALENDLY_KEY_FILE="$work/calendly.key" SMS_PROVIDER=log
+export TWILIO_AUTH_TOKEN=demo-auth-token
 
 say() { printf '\n== %s\n' "$*"; }
 at() { t=$((T + $1)); shift; CALSMS_NOW=$t "$@"; }
@@ -23,17 +24,30 @@ post() {	# post FILE [SIGNATURE]: a webhook through http-hook, prints the status
 		-H "Calendly-Webhook-Signature: ${2:-$(cat "${1%.json}.sig")}" \
 		--data-binary @"$1" "http://127.0.0.1:$port/calendly"
 }
+text() {	# text FROM BODY SID: a customer's SMS, as Twilio posts it, signed; prints the status
+	python3 -c 'import sys, hmac, hashlib, base64, urllib.parse
+pairs = [("MessageSid", sys.argv[3]), ("AccountSid", "ACdemo"), ("From", sys.argv[1]),
+         ("To", "+15005550006"), ("Body", sys.argv[2]), ("NumMedia", "0")]
+body = urllib.parse.urlencode(pairs)
+s = sys.argv[4] + "".join(k + v for k, v in sorted(pairs))
+sig = base64.b64encode(hmac.new(sys.argv[5].encode(), s.encode(), hashlib.sha1).digest()).decode()
+open(sys.argv[6], "w").write(body)
+print(sig)' "$1" "$2" "$3" "$SMS_PARSE_URL" "$TWILIO_AUTH_TOKEN" "$work/sms.form" >"$work/sms.sig"
+	curl -s -o /dev/null -w '%{http_code}' -H "X-Twilio-Signature: $(cat "$work/sms.sig")" \
+		--data-binary @"$work/sms.form" "$SMS_PARSE_URL"
+}
 sign() {	# sign FILE TIME: a fresh Calendly-Webhook-Signature
 	python3 -c 'import hmac, hashlib, sys
 b = open(sys.argv[1], "rb").read()
 print("t=%s,v1=%s" % (sys.argv[2], hmac.new(sys.argv[3].encode(), sys.argv[2].encode() + b"." + b, hashlib.sha256).hexdigest()))' "$1" "$2" "$KEY"
 }
 
-say "The listener: socat starts one http-hook per connection; /calendly runs examples/on-booking"
+say "The listener: socat starts one http-hook per connection; /calendly runs examples/on-booking, /twilio examples/on-sms"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-echo "  socat TCP-LISTEN:$port,fork EXEC:\"http-hook /calendly=examples/on-booking\""
+export SMS_PARSE_URL=http://127.0.0.1:$port/twilio
+echo "  socat TCP-LISTEN:$port,fork EXEC:\"http-hook /calendly=examples/on-booking /twilio=examples/on-sms\""
 CALSMS_NOW=$T socat TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork \
-	EXEC:"http-hook -q /calendly=$PWD/examples/on-booking" 2>"$work/hook.log" &
+	EXEC:"http-hook -q /calendly=$PWD/examples/on-booking /twilio=$PWD/examples/on-sms" 2>"$work/hook.log" &
 socat=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do
 	python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && break
@@ -56,9 +70,11 @@ echo "  (and run again, it sends nothing twice:)"
 at 0 sender
 show
 
-say "T+10m: Grace replies YES"
-echo '{"type":"reply","from":"+12125550199","to":"+15005550006","body":"YES","intent":"confirm","provider":"twilio","provider_id":"SMdemo1","received_at":"2025-11-24T16:10:00Z"}' |
-	at 600 conv-store reply | jq -r '"  \(.id) is now \(.status)"'
+say "T+10m: Grace replies YES: Twilio posts it, signed, to /twilio; sms-parse verifies it"
+echo "  POST /twilio \"YES\" -> HTTP $(text +12125550199 YES SMdemo1)"
+echo "  POST /twilio forged -> HTTP $(curl -s -o /dev/null -w '%{http_code}' -H 'X-Twilio-Signature: Zm9yZ2Vk' \
+	--data-binary 'MessageSid=SMx&From=%2B14045550134&Body=YES' "$SMS_PARSE_URL")"
+conv-store get +12125550199 | jq -r '"  \(.id) is now \(.status)"'
 
 say "T+29m59s: nothing is due yet"
 at 1799 sender
@@ -72,6 +88,10 @@ len=$(wc -c <$F/invitee-canceled.json)
 { printf 'POST /calendly HTTP/1.1\r\nHost: demo\r\nContent-Type: application/json\r\n'
   printf 'Calendly-Webhook-Signature: %s\r\nContent-Length: %s\r\n\r\n' "$sig" "$len"
   cat $F/invitee-canceled.json; } | at 2400 http-hook -q /calendly=examples/on-booking | head -n 1
+
+say "T+50m: Grace texts STOP: opted out, and on the opt-out list"
+echo "  POST /twilio \"STOP\" -> HTTP $(text +12125550199 STOP SMdemo2)"
+conv-store get +12125550199 | jq -r '"  \(.id) is now \(.status)"'
 
 say "T+2h: nothing more is ever sent; the conversations and the stats"
 at 7200 sender

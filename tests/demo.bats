@@ -11,6 +11,11 @@ load helper
 	assert_line "  sent followup to INV0000000000001: followed_up"
 	refute_line "  sent followup to INV0000000000002: followed_up"
 	assert_line "  INV0000000000001  +14045550134  canceled  messages: 2  replies: 0"
-	assert_line "  INV0000000000002  +12125550199  replied  messages: 1  replies: 1"
+	assert_line '  POST /twilio "YES" -> HTTP 200'
+	assert_line "  POST /twilio forged -> HTTP 401"
+	assert_line "  INV0000000000002 is now replied"
+	assert_line '  POST /twilio "STOP" -> HTTP 200'
+	assert_line "  INV0000000000002 is now opted_out"
+	assert_line "  INV0000000000002  +12125550199  opted_out  messages: 1  replies: 2"
 	[ "$(grep -c '^  sent ' <<<"$output")" -eq 3 ]
 }

@@ -290,9 +290,11 @@ apply_receipt(struct store *st, MDB_txn *txn, struct item *it)
 	/* receipts are rare: a walk of the conversations, newest first, finds them */
 	if ((rc = store_convs(st, txn, IX_CREATED, NULL, receipt_one, it)) != 0)
 		return rc;
-	if (!jv_is_valid(it->out))
-		item_fail(it, EXIT_DATA, "receipt for %.64s: no such message; skipped", pid);
-	return 0;
+	if (jv_is_valid(it->out))
+		return 0;
+	/* a receipt for a message not (yet) known is kept, as replies are */
+	it->out = jv_object_set(jv_object(), jv_string("orphan"), jv_copy(it->in));
+	return orphan_put(st, txn, jv_copy(it->in));
 }
 
 static int
@@ -797,6 +799,7 @@ cmd_dump(struct store *st, int argc, char **argv)
 struct stats {
 	jv counts;
 	long messages, dry_run, segments, confirms, followups, reminders, replied, convs;
+	long undelivered;
 };
 
 static void
@@ -807,6 +810,9 @@ count_message(struct stats *s, jv m)
 
 	if (status == NULL || strcmp(status, "sent") != 0)
 		return;
+	if (json_str(m, "delivery") && (strcmp(json_str(m, "delivery"), "undelivered") == 0 ||
+	    strcmp(json_str(m, "delivery"), "failed") == 0))
+		s->undelivered++;	/* sent, but the carrier says it never arrived */
 	if (json_kind(m, "dry_run") == JV_KIND_TRUE) {
 		s->dry_run++;	/* the log provider: nobody was texted */
 		return;
@@ -893,6 +899,7 @@ cmd_stats(struct store *st, int argc, char **argv)
 	out = number(out, "confirmations", s.confirms);
 	out = number(out, "followups", s.followups);
 	out = number(out, "reminders", s.reminders);
+	out = number(out, "undelivered", s.undelivered);
 	out = number(out, "reply_rate", rate(s.replied, s.confirms));
 	out = number(out, "followup_rate", rate(s.followups, s.confirms));
 	out = number(out, "opt_outs", (double)optouts);

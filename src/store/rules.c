@@ -60,6 +60,7 @@ const struct transition rule_table[] = {
 	{ "reply", "canceled", "canceled" },
 	{ "reply STOP", "awaiting_reply", "opted_out" },
 	{ "reply START", "opted_out", "opted_out" },
+	{ "reply HELP", "awaiting_reply", "awaiting_reply" },
 	{ "opt-out", "pending", "opted_out" },
 	{ "opt-out", "replied", "opted_out" },
 	{ "opt-out", "canceled", "canceled" },
@@ -504,7 +505,8 @@ rule_reply(jv conv, jv line, int64_t now)
 	if (pid && conv_find(conv, "replies", "provider_id", pid, NULL) >= 0)
 		return conv;	/* a redelivery */
 	conv = conv_append(conv, "replies", reply_of(line, now));
-	if (!conv_live(status) || strcmp(intent, "start") == 0)
+	/* START changes nothing here; HELP asks a question, it is no answer */
+	if (!conv_live(status) || strcmp(intent, "start") == 0 || strcmp(intent, "help") == 0)
 		return touch(conv, now);
 	if (strcmp(intent, "stop") == 0)
 		return set_status(conv, "opted_out", now);

@@ -65,9 +65,13 @@ const char *default_country(void);
 /* hmac.c: HMAC-SHA256, SHA-256 and hex over OpenSSL */
 void hmac_sha256(const void *key, size_t keylen, const void *msg,
     size_t len, unsigned char out[32]);
+void hmac_sha1(const void *key, size_t keylen, const void *msg,
+    size_t len, unsigned char out[20]);
+void base64_encode(const unsigned char *in, size_t n, char *out);
 void sha256(const void *msg, size_t len, unsigned char out[32]);
 void hex_encode(const unsigned char *in, size_t n, char *out);
 int hex_decode(const char *in, size_t hexlen, unsigned char *out);
+int hex_digit(char c);
 int ct_equal(const void *a, const void *b, size_t n);
 
 /* segments.c: SMS encoding and parts */
@@ -90,6 +94,10 @@ const char *conf_get(const char *name);
 
 /* json.c, needing strbuf */
 void json_dump(jv v, struct strbuf *b);
+
+/* form.c: application/x-www-form-urlencoded */
+int form_decode(const char *body, size_t len, jv *pairs);
+const char *form_get(jv pairs, const char *name);
 
 /* file.c: whole files and secrets */
 char *read_all(FILE *f, size_t max, size_t *len, int *too_big);

@@ -182,8 +182,9 @@ play(const char *event, const char *from)
 		return rule_resolve(claimed(c, "confirm", "pending"), "unsent", T0);
 	if (IS("resolve"))
 		return rule_resolve(c, "sent", T0);
-	if (IS("reply") || IS("reply STOP") || IS("reply START")) {
-		r = reply_line(IS("reply") ? "Yes, see you" : IS("reply STOP") ? "stop" : "START", "R1");
+	if (IS("reply") || IS("reply STOP") || IS("reply START") || IS("reply HELP")) {
+		r = reply_line(IS("reply") ? "Yes, see you" : IS("reply STOP") ? "stop" :
+		    IS("reply HELP") ? "HELP" : "START", "R1");
 		c = rule_reply(c, r, T0);
 		jv_free(r);
 		return c;
