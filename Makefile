@@ -25,14 +25,14 @@ UNIT = $(O)/build/unit
 PROGRAMS = cal-parse conv-store follow-up-due http-hook sms-parse sms-send
 UTIL = clock conf file form hmac json log phone strbuf
 STORE = rules store
-SMS = provider twilio sns eum logsms aws sigv4 segments
+SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify
 
 # what each program links, after its own main
 cal-parse_PARTS = util
 conv-store_PARTS = store util
 follow-up-due_PARTS = store util
 http-hook_PARTS = util
-sms-parse_PARTS = store util
+sms-parse_PARTS = store sms util
 sms-send_PARTS = sms util
 
 # cal-parse runs once per webhook: libcrypto linked in statically saves the
@@ -41,7 +41,7 @@ cal-parse_LIBS = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
 conv-store_LIBS = -llmdb -ljq -lcrypto -lm
 follow-up-due_LIBS = -llmdb -ljq -lcrypto -lm
 http-hook_LIBS = -ljq -lcrypto -lm
-sms-parse_LIBS = -ljq -lcrypto -lm
+sms-parse_LIBS = -lcurl -ljq -lcrypto -lm
 sms-send_LIBS = -lcurl -ljq -lcrypto -lm
 
 PROGS := $(PROGRAMS:%=$(BIN)/%)
@@ -56,7 +56,7 @@ SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 DEPS_BUILD = gcc make libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev \
 	liblmdb-dev tzdata
 DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
-	python3 jq curl perl procps sqlite3 ca-certificates
+	python3 jq curl perl procps sqlite3 ca-certificates openssl
 
 .PHONY: all units deps clean install check test test-asan lint demo bench
 .SECONDARY:
@@ -137,7 +137,7 @@ install: all
 		$(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(SHAREDIR)/templates \
 		$(DESTDIR)$(PREFIX)/libexec/calsms
 	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	cp examples/on-booking examples/on-sms $(DESTDIR)$(PREFIX)/libexec/calsms/
+	cp examples/on-booking examples/on-sms examples/on-sms-aws $(DESTDIR)$(PREFIX)/libexec/calsms/
 	for m in $(MANS); do \
 		s=$${m##*.}; cp $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
 	for t in examples/templates/*.jq; do \

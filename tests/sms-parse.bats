@@ -174,3 +174,153 @@ print(base64.b64encode(hmac.new(sys.argv[2].encode(), sys.argv[1].encode(), hash
 	run -0 sms-parse -h
 	assert_output --partial "usage: sms-parse"
 }
+
+# ---- Amazon SNS ----
+
+TOPIC=arn:aws:sns:us-east-1:123456789012:calsms-sms
+
+# a CA-less certificate served from a loopback host the test switch allows
+sns_setup() {
+	mkdir -p "$T/www/certs" "$T/cache"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/www/certs/sns.pem" \
+		-days 2 -subj /CN=sns.test >/dev/null 2>&1
+	CPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$CPORT" >/dev/null 2>"$T/www.log" &
+	echo $! >"$T/www.pid"
+	for _ in $(seq 50); do
+		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$CPORT" 2>/dev/null && break
+		sleep 0.1
+	done
+	export SMS_PARSE_TEST_HOST=127.0.0.1:$CPORT SNS_TOPIC_ARN=$TOPIC SMS_PARSE_CACHE=$T/cache
+	CERT=http://127.0.0.1:$CPORT/certs/sns.pem
+}
+
+teardown() {
+	for p in "$T"/*.pid; do
+		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
+	done
+}
+
+# snsmsg TYPE MESSAGE [VERSION [TOPIC [CERTURL [SUBSCRIBEURL]]]]: a signed SNS message
+snsmsg() {
+	python3 - "$@" "$T/key.pem" <<'PY'
+import base64, json, subprocess, sys
+a = sys.argv[1:]
+key = a[-1]
+typ, message = a[0], a[1]
+ver = a[2] if len(a) > 3 and a[2] else "1"
+topic = a[3] if len(a) > 4 and a[3] else "arn:aws:sns:us-east-1:123456789012:calsms-sms"
+cert = a[4] if len(a) > 5 and a[4] else None
+m = {"Type": typ, "MessageId": "mid-1", "TopicArn": topic, "Message": message,
+     "Timestamp": "2025-11-24T16:05:00.000Z", "SignatureVersion": ver, "SigningCertURL": cert}
+keys = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+if typ != "Notification":
+    m["Token"] = "tok"
+    m["SubscribeURL"] = a[5] if len(a) > 6 else ""
+    keys = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+text = "".join("%s\n%s\n" % (k, m[k]) for k in keys if k in m)
+sig = subprocess.run(["openssl", "dgst", "-sha1" if ver == "1" else "-sha256", "-sign", key],
+                     input=text.encode(), capture_output=True, check=True).stdout
+m["Signature"] = base64.b64encode(sig).decode()
+print(json.dumps(m))
+PY
+}
+
+# sns BODYFILE: the message through http-hook and examples/on-sms-aws
+sns() {
+	{
+		printf 'POST /aws HTTP/1.1\r\nHost: hooks.example.com\r\nContent-Type: text/plain; charset=UTF-8\r\n'
+		printf 'x-amz-sns-message-type: %s\r\n' "$(jq -r .Type "$1")"
+		printf 'Content-Length: %d\r\n\r\n' "$(wc -c <"$1")"
+		cat "$1"
+	} | http-hook -q /aws="$BATS_TEST_DIRNAME/../examples/on-sms-aws"
+}
+
+inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
+	jq -nc --arg b "$1" '{originationNumber: "+14045550101", destinationNumber: "+15005550006",
+		messageKeyword: "KEYWORD_123", messageBody: $b, inboundMessageId: "in-1",
+		previousPublishedMessageId: "SMc1"}'
+}
+
+@test "sns: a signed inbound SMS (SignatureVersion 1 and 2) through http-hook is a reply in the store" {
+	sns_setup
+	confirmed
+	snsmsg Notification "$(inbound_sms "Yes, I'll be there")" 1 "" "$CERT" >"$T/m"
+	run -0 --separate-stderr sns "$T/m"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	conv_is A1 '.status == "replied" and .replies[0].intent == "confirm" and .replies[0].provider_id == "in-1"'
+	run -0 at 1800 follow-up-due
+	assert_output ""
+	snsmsg Notification "$(inbound_sms "STOP" | jq -c '.inboundMessageId = "in-2"')" 2 "" "$CERT" >"$T/m2"
+	run -0 sms-parse -p sns -a "$TOPIC" -c "$T/cache" "$T/m2"
+	jq -e '.type == "reply" and .intent == "stop" and .from == "+14045550101" and .provider == "sns"' <<<"$output"
+}
+
+@test "sns: a delivery event is a receipt on the message it names" {
+	sns_setup
+	confirmed
+	ev=$(jq -nc '{eventType: "TEXT_CARRIER_UNREACHABLE", eventVersion: "1.0", eventTimestamp: 1764000060000,
+		messageId: "SMc1", messageStatus: "CARRIER_UNREACHABLE", messageStatusDescription: "unreachable"}')
+	snsmsg Notification "$ev" 2 "" "$CERT" >"$T/m"
+	run -0 sms-parse -p sns -a "$TOPIC" "$T/m"
+	jq -e '.type == "receipt" and .provider_id == "SMc1" and .status == "undelivered"
+		and .error.code == "TEXT_CARRIER_UNREACHABLE" and .at == "2025-11-24T16:01:00Z"' <<<"$output"
+	run -0 --separate-stderr sns "$T/m"
+	conv_is A1 '.messages[0].delivery == "undelivered"'
+}
+
+@test "sns: a subscription is confirmed by visiting its SubscribeURL; one on another host is refused" {
+	sns_setup
+	store
+	echo '<ConfirmSubscriptionResponse/>' >"$T/www/confirm-me"
+	snsmsg SubscriptionConfirmation "You have chosen to subscribe" 1 "" "$CERT" \
+		"http://127.0.0.1:$CPORT/confirm-me" >"$T/m"
+	run -0 --separate-stderr sms-parse -p sns -a "$TOPIC" "$T/m"
+	assert_output ""
+	grep -q 'GET /confirm-me' "$T/www.log"
+	snsmsg SubscriptionConfirmation "x" 1 "" "$CERT" "https://evil.example.com/confirm" >"$T/m"
+	run --separate-stderr sms-parse -p sns -a "$TOPIC" "$T/m"
+	assert_failure 77
+	! grep -q 'evil' "$T/www.log"
+}
+
+@test "sns: forged, unsigned (raw delivery), other topics, certificates elsewhere: 401, nothing stored" {
+	sns_setup
+	confirmed
+	snsmsg Notification "$(inbound_sms YES)" 1 "" "$CERT" | jq -c '.Message |= sub("YES"; "NO")' >"$T/m"
+	run -0 --separate-stderr sns "$T/m"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 401 Unauthorized"
+	inbound_sms YES >"$T/m"
+	run --separate-stderr sms-parse -p sns -a "$TOPIC" "$T/m"
+	assert_failure 77
+	[[ "$stderr" == *"raw message delivery carries no signature"* ]]
+	snsmsg Notification "$(inbound_sms YES)" 1 arn:aws:sns:us-east-1:123456789012:other "$CERT" >"$T/m"
+	run -77 sms-parse -p sns -a "$TOPIC" "$T/m"
+	for url in https://evil.example.com/cert.pem https://sns.us-east-1.amazonaws.com.evil.example/c.pem \
+	    https://sns.us-east-1.amazonaws.com/cert.txt http://sns.us-east-1.amazonaws.com/cert.pem \
+	    "http://127.0.0.2:$CPORT/certs/sns.pem"; do
+		snsmsg Notification "$(inbound_sms YES)" 1 "" "$url" >"$T/m"
+		run --separate-stderr sms-parse -p sns -a "$TOPIC" "$T/m"
+		assert_failure 77
+		[[ "$stderr" == *"SigningCertURL"* ]]
+	done
+	snsmsg Notification "$(inbound_sms YES)" 3 "" "$CERT" >"$T/m" || true
+	run -77 sms-parse -p sns -a "$TOPIC" "$T/m"
+	printf 'not json' >"$T/m"
+	run -65 sms-parse -p sns -a "$TOPIC" "$T/m"
+	conv_is A1 '.status == "awaiting_reply" and .replies == []'
+	[ "$(grep -c 'GET /certs' "$T/www.log")" -le 1 ]
+	run -64 sms-parse -p sns "$T/m"
+}
+
+@test "sns: the certificate is fetched once and then read from the cache" {
+	sns_setup
+	snsmsg Notification "$(inbound_sms YES)" 1 "" "$CERT" >"$T/m"
+	run -0 sms-parse -p sns -a "$TOPIC" -c "$T/cache" "$T/m"
+	jq -e '.type == "reply"' <<<"$output"
+	rm "$T/www/certs/sns.pem"
+	run -0 sms-parse -p sns -a "$TOPIC" -c "$T/cache" "$T/m"
+	jq -e '.type == "reply"' <<<"$output"
+	[ "$(grep -c 'GET /certs/sns.pem' "$T/www.log")" -eq 1 ]
+	run -75 sms-parse -p sns -a "$TOPIC" -c "$T/elsewhere" "$T/m"
+}

@@ -1,7 +1,9 @@
 /*
  * sms-parse: one inbound SMS provider webhook in, one reply or receipt
  * line out.  Twilio's form posts (inbound messages and status callbacks)
- * are verified with X-Twilio-Signature before anything is read from them.
+ * are verified with X-Twilio-Signature, Amazon SNS notifications (End
+ * User Messaging two-way SMS and its delivery events) with their RSA
+ * signature (sns-verify.c), before anything is read from them.
  *
  * Run as an http-hook handler, it reads the body on stdin and the request
  * from the CGI variables (CONTENT_TYPE, QUERY_STRING,
@@ -17,14 +19,20 @@
 
 #include "calsms.h"
 #include "rules.h"
+#include "sns-verify.h"
+
+#include <curl/curl.h>
 
 #define MAX_BODY (1024 * 1024)
+#define MAX_TOPICS 16
 
 struct request {
 	char *body;
 	size_t len;
 	const char *url, *signature, *token, *content_type;
 	jv params;	/* [name, value] pairs; an empty array for a JSON body */
+	const char *topics[MAX_TOPICS], *cache;	/* sns */
+	int ntopics;
 };
 
 static void
@@ -32,7 +40,9 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: %s -p twilio [-u url] [-s signature] [-C file] [file]\n"
-	    "       %s -p twilio -n [file]\n", progname, progname);
+	    "       %s -p twilio -n [file]\n"
+	    "       %s -p sns -a topic-arn ... [-c cache-dir] [file]\n",
+	    progname, progname, progname);
 	exit(status);
 }
 
@@ -243,6 +253,165 @@ line_of(jv params)
 	return jv_invalid();
 }
 
+/* ---- Amazon SNS: End User Messaging two-way SMS and its events ---- */
+
+static jv
+time_of_ms(jv ms)
+{
+	return jv_get_kind(ms) == JV_KIND_NUMBER ?
+	    rfc3339_jv((int64_t)(jv_number_value(ms) / 1000)) : rfc3339_jv(clock_now());
+}
+
+/* An End User Messaging event's delivery status, as receipts say it. */
+static const char *
+event_status(const char *type)
+{
+	static const char *const failed[] = { "TEXT_BLOCKED", "TEXT_SPAM", "TEXT_INVALID",
+		"TEXT_INVALID_MESSAGE", "TEXT_OPTED_OUT", NULL };
+	int i;
+
+	if (strcmp(type, "TEXT_DELIVERED") == 0)
+		return "delivered";
+	if (strcmp(type, "TEXT_SUCCESSFUL") == 0)
+		return "sent";
+	if (strcmp(type, "TEXT_QUEUED") == 0 || strcmp(type, "TEXT_PENDING") == 0)
+		return "queued";
+	for (i = 0; failed[i]; i++)
+		if (strcmp(type, failed[i]) == 0)
+			return "failed";
+	return "undelivered";	/* unreachable, TTL expired, carrier blocked, unknown */
+}
+
+static jv
+sns_receipt(jv ev)
+{
+	const char *type = json_str(ev, "eventType"), *status = event_status(type);
+	jv r = jv_object(), err = jv_null(), ts = json_get(ev, "eventTimestamp");
+
+	if (strcmp(status, "failed") == 0 || strcmp(status, "undelivered") == 0) {
+		err = jv_object_set(jv_object(), jv_string("code"), jv_string(type));
+		err = jv_object_set(err, jv_string("message"),
+		    str_or_null(json_str(ev, "messageStatusDescription")));
+	}
+	r = jv_object_set(r, jv_string("type"), jv_string("receipt"));
+	r = jv_object_set(r, jv_string("provider"), jv_string("eum"));
+	r = jv_object_set(r, jv_string("provider_id"), str_or_null(json_str(ev, "messageId")));
+	r = jv_object_set(r, jv_string("status"), jv_string(status));
+	r = jv_object_set(r, jv_string("error"), err);
+	return jv_object_set(r, jv_string("at"), time_of_ms(ts));
+}
+
+static jv
+sns_reply(jv in)
+{
+	const char *body = json_str(in, "messageBody");
+	jv r = jv_object();
+
+	r = jv_object_set(r, jv_string("type"), jv_string("reply"));
+	r = jv_object_set(r, jv_string("from"), str_or_null(json_str(in, "originationNumber")));
+	r = jv_object_set(r, jv_string("to"), str_or_null(json_str(in, "destinationNumber")));
+	r = jv_object_set(r, jv_string("body"), str_or_null(body));
+	r = jv_object_set(r, jv_string("intent"), jv_string(reply_intent(body ? body : "")));
+	r = jv_object_set(r, jv_string("provider"), jv_string("sns"));
+	r = jv_object_set(r, jv_string("provider_id"),
+	    str_or_null(json_str(in, "inboundMessageId")));
+	r = jv_object_set(r, jv_string("in_reply_to"),
+	    str_or_null(json_str(in, "previousPublishedMessageId")));
+	return jv_object_set(r, jv_string("received_at"), rfc3339_jv(clock_now()));
+}
+
+/* A verified notification's Message: an inbound SMS, an event, or nothing. */
+static jv
+sns_line(jv msg)
+{
+	const char *text = json_str(msg, "Message"), *type;
+	jv in = text ? jv_parse(text) : jv_invalid(), out = jv_invalid();
+
+	if (jv_get_kind(in) != JV_KIND_OBJECT) {
+		jv_free(in);
+		return out;
+	}
+	type = json_str(in, "eventType");
+	if (json_str(in, "originationNumber") && json_kind(in, "messageBody") == JV_KIND_STRING)
+		out = sns_reply(in);
+	else if (type && strncmp(type, "TEXT_", 5) == 0 && json_str(in, "messageId"))
+		out = sns_receipt(in);
+	jv_free(in);
+	return out;
+}
+
+static int
+topic_ok(const struct request *rq, const char *topic)
+{
+	int i;
+
+	for (i = 0; topic && i < rq->ntopics; i++)
+		if (strcmp(rq->topics[i], topic) == 0)
+			return 1;
+	return 0;
+}
+
+/* A SubscriptionConfirmation for an accepted topic: visit its SubscribeURL. */
+static int
+sns_subscribe(jv msg)
+{
+	const char *url = json_str(msg, "SubscribeURL");
+	struct strbuf b = { 0 };
+	int rc;
+
+	if (url == NULL || !sns_url_ok(url, 0)) {
+		note("SubscribeURL is not on sns.<region>.amazonaws.com: refused");
+		return EXIT_NOPERM;
+	}
+	rc = sns_get(url, &b);
+	sb_free(&b);
+	if (rc != 0)
+		return EXIT_TEMPFAIL;	/* SNS sends it again */
+	note("subscribed to %s", json_str(msg, "TopicArn"));
+	return 0;
+}
+
+static int
+sns_main(struct request *rq)
+{
+	const char *header = getenv("HTTP_X_AMZ_SNS_MESSAGE_TYPE"), *type;
+	jv msg = jv_parse_sized(rq->body, (int)rq->len), line;
+	int status;
+
+	if (jv_get_kind(msg) != JV_KIND_OBJECT) {
+		jv_free(msg);
+		note("body is not a JSON object: not an SNS message");
+		return EXIT_DATA;
+	}
+	type = json_str(msg, "Type");
+	if (type == NULL || json_str(msg, "Signature") == NULL) {
+		note("no Type or Signature (raw message delivery carries no signature): refused");
+		status = EXIT_NOPERM;
+	} else if (header && *header && strcmp(header, type) != 0) {
+		note("x-amz-sns-message-type %.40s is not the message's Type: refused", header);
+		status = EXIT_NOPERM;
+	} else if (!topic_ok(rq, json_str(msg, "TopicArn"))) {
+		note("topic %.200s is not one of -a: refused",
+		    json_str(msg, "TopicArn") ? json_str(msg, "TopicArn") : "(none)");
+		status = EXIT_NOPERM;
+	} else if ((status = sns_verify(msg, rq->cache)) != 0)
+		;
+	else if (strcmp(type, "SubscriptionConfirmation") == 0)
+		status = sns_subscribe(msg);
+	else if (strcmp(type, "Notification") == 0) {
+		line = sns_line(msg);
+		if (jv_is_valid(line))
+			json_print(line);
+		else
+			jv_free(line);
+	} else if (strcmp(type, "UnsubscribeConfirmation") != 0) {
+		note("Type %.40s: not an SNS message", type);
+		status = EXIT_DATA;
+	}
+	jv_free(msg);
+	return status;
+}
+
 /* ---- main ---- */
 
 static int
@@ -259,7 +428,7 @@ read_body(const char *path, struct request *rq)
 	if (f != stdin)
 		fclose(f);
 	if (rq->body == NULL) {
-		note("%s", big ? "body larger than 1 MiB: not a Twilio webhook" : "read error");
+		note("%s", big ? "body larger than 1 MiB: not a provider webhook" : "read error");
 		return big ? EXIT_DATA : EXIT_IOERR;
 	}
 	return 0;
@@ -309,8 +478,14 @@ main(int argc, char *argv[])
 	log_init(argv[0]);
 	rq.signature = getenv("HTTP_X_TWILIO_SIGNATURE");
 	rq.content_type = getenv("CONTENT_TYPE");
-	while ((c = getopt(argc, argv, "C:hnp:s:u:")) != -1) {
+	while ((c = getopt(argc, argv, "a:c:C:hnp:s:u:")) != -1) {
 		switch (c) {
+		case 'a':
+			if (rq.ntopics == MAX_TOPICS)
+				die(EXIT_USAGE, "-a: at most %d topics", MAX_TOPICS);
+			rq.topics[rq.ntopics++] = optarg;
+			break;
+		case 'c': rq.cache = optarg; break;
 		case 'C':
 			if ((status = conf_load(optarg)) != 0)
 				return status;
@@ -325,8 +500,21 @@ main(int argc, char *argv[])
 	}
 	if (argc - optind > 1 || provider == NULL)
 		usage(EXIT_USAGE);
+	if (strcmp(provider, "sns") == 0) {
+		if (rq.ntopics == 0) {
+			note("-p sns needs the topics it accepts: -a topic-arn");
+			usage(EXIT_USAGE);
+		}
+		if ((status = read_body(optind < argc ? argv[optind] : NULL, &rq)) != 0)
+			return status;
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		status = sns_main(&rq);
+		curl_global_cleanup();
+		free(rq.body);
+		return finish_stdout(status);
+	}
 	if (strcmp(provider, "twilio") != 0) {
-		note("unknown provider %s: twilio", provider);
+		note("unknown provider %s: twilio or sns", provider);
 		usage(EXIT_USAGE);
 	}
 	rq.token = conf_get("TWILIO_AUTH_TOKEN");

@@ -68,6 +68,7 @@ void hmac_sha256(const void *key, size_t keylen, const void *msg,
 void hmac_sha1(const void *key, size_t keylen, const void *msg,
     size_t len, unsigned char out[20]);
 void base64_encode(const unsigned char *in, size_t n, char *out);
+int base64_decode(const char *in, unsigned char *out);
 void sha256(const void *msg, size_t len, unsigned char out[32]);
 void hex_encode(const unsigned char *in, size_t n, char *out);
 int hex_decode(const char *in, size_t hexlen, unsigned char *out);

@@ -121,6 +121,50 @@ hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/*
+ * Decodes base64 (with its padding) into out, which must hold 3/4 of its
+ * length; returns the bytes decoded, or -1 for anything else in it.
+ */
+int
+base64_decode(const char *in, unsigned char *out)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), i, o = 0;
+	unsigned v = 0;
+	const char *p;
+	int k;
+
+	if (n == 0 || n % 4)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (in[i] == '=' && i >= n - 2) {
+			if (i == n - 2 && in[n - 1] != '=')
+				return -1;
+			break;
+		}
+		if (in[i] == '\0' || (p = strchr(b64, in[i])) == NULL)
+			return -1;
+		v = v << 6 | (unsigned)(p - b64);
+		if (i % 4 == 3) {
+			out[o++] = (unsigned char)(v >> 16);
+			out[o++] = (unsigned char)(v >> 8);
+			out[o++] = (unsigned char)v;
+			v = 0;
+		}
+	}
+	k = (int)(n - i);	/* padding */
+	if (k == 1) {
+		v <<= 6;
+		out[o++] = (unsigned char)(v >> 16);
+		out[o++] = (unsigned char)(v >> 8);
+	} else if (k == 2) {
+		v <<= 12;
+		out[o++] = (unsigned char)(v >> 16);
+	}
+	return (int)o;
+}
+
 /* The value of one hex digit, or -1. */
 int
 hex_digit(char c)
