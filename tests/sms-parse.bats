@@ -324,3 +324,22 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	[ "$(grep -c 'GET /certs/sns.pem' "$T/www.log")" -eq 1 ]
 	run -75 sms-parse -p sns -a "$TOPIC" -c "$T/elsewhere" "$T/m"
 }
+
+@test "HELP is answered once through the sender (follow-up-due -H, help.jq) and is no answer: the follow-up still goes" {
+	confirmed
+	inbound "HELP" SMh1
+	run -0 post "$T/in"
+	conv_is A1 '.status == "awaiting_reply" and .help == "due" and .replies[0].intent == "help"'
+	run -0 follow-up-due
+	assert_output ""
+	CALSMS_NOW=$((CALSMS_NOW + 60)) run -0 --separate-stderr bash -o pipefail -c 'follow-up-due -H |
+		BUSINESS="Harbour Dental" sms-send -p log -T "$0" | conv-store record' \
+		"$BATS_TEST_DIRNAME/../examples/templates"
+	[ "${#lines[@]}" -eq 1 ]
+	conv_is A1 '.help == "sent" and .messages[1].kind == "help" and .status == "awaiting_reply"
+		and (.messages[1].body | contains("Harbour Dental") and contains("STOP"))'
+	run -0 at 120 follow-up-due -H
+	assert_output ""
+	run -0 at 1800 follow-up-due -H
+	jq -e '.due == "followup"' <<<"$output"
+}

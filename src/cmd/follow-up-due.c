@@ -28,7 +28,7 @@ struct opts {
 	int64_t after, lease;
 	struct due_opts due;
 	double rate;	/* what the sender drains a second */
-	int watch;
+	int watch, help;
 	long max;
 };
 
@@ -50,7 +50,7 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: %s [-w] [-d dir] [-a after] [-r before] [-l lease] [-s rate]\n"
+	    "usage: %s [-wH] [-d dir] [-a after] [-r before] [-l lease] [-s rate]\n"
 	    "       [-Q hh:mm-hh:mm] [-n max]\n", progname);
 	exit(status);
 }
@@ -224,6 +224,8 @@ pass_txn(struct store *st, MDB_txn *txn, void *ctx)
 	    (rc = claim_kind(st, txn, p, IX_FOLLOWUP, "followup",
 	    p->now - p->o->after, p->o->after)) != 0)
 		return rc;
+	if (p->o->help && (rc = claim_kind(st, txn, p, IX_HELP, "help", p->now, 0)) != 0)
+		return rc;
 	if (p->o->due.remind > 0 && (rc = claim_kind(st, txn, p, IX_REMINDER, "reminder",
 	    p->now + p->o->due.remind, -p->o->due.remind)) != 0)
 		return rc;
@@ -378,7 +380,7 @@ main(int argc, char *argv[])
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "a:d:hl:n:Q:r:s:w")) != -1) {
+	while ((c = getopt(argc, argv, "a:d:hHl:n:Q:r:s:w")) != -1) {
 		switch (c) {
 		case 'a':
 			if (duration(c, optarg, &o.after) != 0)
@@ -386,6 +388,7 @@ main(int argc, char *argv[])
 			break;
 		case 'd': dir = optarg; break;
 		case 'h': usage(0); break;
+		case 'H': o.help = 1; break;
 		case 'l':
 			if (duration(c, optarg, &o.lease) != 0)
 				usage(EXIT_USAGE);

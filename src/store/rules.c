@@ -61,6 +61,7 @@ const struct transition rule_table[] = {
 	{ "reply STOP", "awaiting_reply", "opted_out" },
 	{ "reply START", "opted_out", "opted_out" },
 	{ "reply HELP", "awaiting_reply", "awaiting_reply" },
+	{ "sent help", "awaiting_reply", "awaiting_reply" },
 	{ "opt-out", "pending", "opted_out" },
 	{ "opt-out", "replied", "opted_out" },
 	{ "opt-out", "canceled", "canceled" },
@@ -434,12 +435,16 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 			conv = rule_release(conv, 0, now);
 		if (strcmp(kind, "reminder") == 0)
 			conv = set(conv, "reminder", jv_string("sent"));
+		if (strcmp(kind, "help") == 0)
+			conv = set(conv, "help", jv_string("sent"));
 		conv = set_status(conv, after_sent(kind, status, before), now);
 	} else if (strcmp(result, "unknown") == 0) {
 		conv = touch(conv, now);	/* the claim stays: the lease decides */
 	} else if (strcmp(result, "failed") == 0 && json_kind(err, "permanent") == JV_KIND_TRUE) {
 		if (claimed)
 			conv = rule_release(conv, 0, now);
+		if (strcmp(kind, "help") == 0)
+			conv = set(conv, "help", jv_string("failed"));
 		if (unsubscribed_error(err) && conv_str(conv, "phone")) {
 			*unsubscribed = 1;
 			conv = set_status(conv, "opted_out", now);
@@ -505,8 +510,13 @@ rule_reply(jv conv, jv line, int64_t now)
 	if (pid && conv_find(conv, "replies", "provider_id", pid, NULL) >= 0)
 		return conv;	/* a redelivery */
 	conv = conv_append(conv, "replies", reply_of(line, now));
-	/* START changes nothing here; HELP asks a question, it is no answer */
-	if (!conv_live(status) || strcmp(intent, "start") == 0 || strcmp(intent, "help") == 0)
+	/* HELP asks a question, it is no answer: it is answered (a help due) */
+	if (conv_live(status) && strcmp(intent, "help") == 0) {
+		conv = set(conv, "help", jv_string("due"));
+		return touch(set(conv, "help_at", rfc3339_jv(now)), now);
+	}
+	/* START changes nothing here */
+	if (!conv_live(status) || strcmp(intent, "start") == 0)
 		return touch(conv, now);
 	if (strcmp(intent, "stop") == 0)
 		return set_status(conv, "opted_out", now);
@@ -558,14 +568,18 @@ rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
 	}
 	if (opted_out)
 		*next = set_status(conv, "opted_out", now);
-	else if (start > 0 && start <= now)
-		*next = set(conv, reminder ? "reminder" : "skip",
-		    jv_string(reminder ? "skipped" : "started"));
 	else if (retry > now) {
 		*until = retry;
 		jv_free(conv);
 		return DUE_HOLD;
-	} else if (reminder && conv_sent_at(conv, "confirm") >= start - o->remind)
+	} else if (strcmp(kind, "help") == 0) {
+		/* a question is answered at once, quiet hours or not */
+		*next = rule_claim(conv, kind, now);
+		return DUE_CLAIM;
+	} else if (start > 0 && start <= now)
+		*next = set(conv, reminder ? "reminder" : "skip",
+		    jv_string(reminder ? "skipped" : "started"));
+	else if (reminder && conv_sent_at(conv, "confirm") >= start - o->remind)
 		/* the confirmation went out inside the window: it was the reminder */
 		*next = set(conv, "reminder", jv_string("skipped"));
 	else if (strcmp(kind, "confirm") != 0 && in_quiet(conv, o, now, until)) {

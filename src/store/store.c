@@ -17,6 +17,7 @@
  *   'c' be64(due) id                    pending confirmation, not claimed
  *   'f' be64(confirm sent) id           awaiting_reply, no follow-up yet
  *   'r' be64(start) id                  confirmed, reminder not sent, not claimed
+ *   'h' be64(help asked) id             a HELP to answer, not claimed
  *   'l' be64(claimed) id                claimed, outcome not recorded, and
  *                                       still sendable (lease expiry)
  *   'x' be64(expires) id                expiry, for purge
@@ -358,7 +359,7 @@ static void
 index_keys(jv c, struct keys *ks)
 {
 	const char *id = conv_str(c, "id"), *status = conv_str(c, "status"),
-	    *phone = conv_str(c, "phone");
+	    *phone = conv_str(c, "phone"), *help;
 	int64_t created = conv_time(c, "created_at"), t;
 	jv claim = json_get(c, "claim");
 	int claimed = jv_get_kind(claim) == JV_KIND_OBJECT;
@@ -378,6 +379,9 @@ index_keys(jv c, struct keys *ks)
 			add_key(ks, IX_LEASE, NULL, conv_time(claim, "at"), 0, id);
 		goto out;
 	}
+	if (conv_sendable(status) && (t = conv_time(c, "help_at")) > 0 &&
+	    (help = conv_str(c, "help")) && strcmp(help, "due") == 0)
+		add_key(ks, IX_HELP, NULL, t, 0, id);
 	if (conv_str(c, "skip") != NULL)
 		goto out;
 	if (strcmp(status, "pending") == 0 && phone) {

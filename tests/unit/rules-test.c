@@ -162,6 +162,8 @@ play(const char *event, const char *from)
 		return send_result(claimed(c, "confirm", "pending"), "confirm", "sent", NULL, 0);
 	if (IS("sent followup"))
 		return send_result(claimed(c, "followup", from), "followup", "sent", NULL, 0);
+	if (IS("sent help"))
+		return send_result(claimed(c, "help", from), "help", "sent", NULL, 0);
 	if (IS("sent reminder"))
 		return send_result(claimed(c, "reminder", from), "reminder", "sent", NULL, 0);
 	if (IS("failed for good"))
@@ -277,6 +279,18 @@ details(void)
 	c = rule_reply(conv_in("awaiting_reply"), r, T0);
 	c = rule_reply(c, r, T0 + 5);
 	check(conv_count(c, "replies") == 1, "a redelivered reply is kept once", NULL);
+	jv_free(r);
+	jv_free(c);
+	/* HELP is answered: a help due, then sent, and the follow-up still goes */
+	r = reply_line("HELP", "R3");
+	c = rule_reply(conv_in("awaiting_reply"), r, T0);
+	check(strcmp(conv_str(c, "help"), "due") == 0 && strcmp(conv_str(c, "status"),
+	    "awaiting_reply") == 0, "HELP makes a help due and is no answer", NULL);
+	c = due(c, "help", 0, T0 + 1);
+	check(jv_is_valid(c) && json_kind(c, "claim") == JV_KIND_OBJECT, "a help due is claimed", NULL);
+	c = send_result(c, "help", "sent", NULL, 0);
+	check(strcmp(conv_str(c, "help"), "sent") == 0 && json_kind(c, "claim") == JV_KIND_NULL,
+	    "a sent help answer is recorded", NULL);
 	jv_free(r);
 	jv_free(c);
 	/* a reply to a canceled conversation is kept, its status is not changed */
