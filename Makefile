@@ -41,7 +41,8 @@ cal-parse_LIBS = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
 conv-store_LIBS = -llmdb -ljq -lcrypto -lm
 follow-up-due_LIBS = -llmdb -ljq -lcrypto -lm
 http-hook_LIBS = -ljq -lcrypto -lm
-sms-parse_LIBS = -lcurl -ljq -lcrypto -lm
+# sms-parse loads libcurl itself, only when it must fetch (sns-verify.c)
+sms-parse_LIBS = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
 sms-send_LIBS = -lcurl -ljq -lcrypto -lm
 
 PROGS := $(PROGRAMS:%=$(BIN)/%)

@@ -21,8 +21,6 @@
 #include "rules.h"
 #include "sns-verify.h"
 
-#include <curl/curl.h>
-
 #define MAX_BODY (1024 * 1024)
 #define MAX_TOPICS 16
 
@@ -507,9 +505,7 @@ main(int argc, char *argv[])
 		}
 		if ((status = read_body(optind < argc ? argv[optind] : NULL, &rq)) != 0)
 			return status;
-		curl_global_init(CURL_GLOBAL_DEFAULT);
 		status = sns_main(&rq);
-		curl_global_cleanup();
 		free(rq.body);
 		return finish_stdout(status);
 	}
