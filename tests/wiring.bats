@@ -31,7 +31,7 @@ relocate() {
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	# the shipped line, run as root here: a calsms user is the operator's to make
 	grep -v '^#' "$BATS_TEST_DIRNAME/../examples/inetd.conf" | relocate |
-		sed -e "s|^8080 |127.0.0.1:$port |" -e 's| nowait calsms | nowait root |' \
+		sed -e "s|^8080 |127.0.0.1:$port |" -e 's| nowait\(\.[0-9]*\)\{0,1\} calsms | nowait\1 root |' \
 		-e "s|PATH=|CALSMS_NOW=$CALSMS_NOW PATH=|" >"$T/inetd.conf"
 	unset CALSMS_DB
 	env -i PATH=/usr/sbin:/usr/bin:/bin inetd -i "$T/inetd.conf" 2>"$T/inetd.err" &
@@ -96,4 +96,27 @@ relocate() {
 		assert_failure 66
 		[[ "$stderr" == *"/var/lib/calsms: no store there"* ]]
 	done
+}
+
+@test "wiring: TLS in front: socat OPENSSL-LISTEN with the shipped handler, curl checking the certificate" {
+	command -v socat >/dev/null || skip "no socat"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 \
+		-subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	store
+	CALENDLY_SIGNING_KEY=$KEY socat OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,cert="$T/cert.pem",key="$T/key.pem",verify=0 \
+		EXEC:"http-hook -q /calendly=$BATS_TEST_DIRNAME/../examples/on-booking" 2>"$T/socat.err" &
+	echo $! >"$T/socat.pid"
+	for _ in $(seq 50); do
+		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && break
+		sleep 0.1
+	done
+	run -0 curl -sS --cacert "$T/cert.pem" -o /dev/null -w '%{http_code}' \
+		-H "Calendly-Webhook-Signature: $(cat "$FIX/calendly/invitee-created.sig")" \
+		--data-binary @"$FIX/calendly/invitee-created.json" "https://localhost:$port/calendly"
+	assert_output 200
+	conv_is INV0000000000001 '.status == "pending" and .phone == "+14045550134"'
+	# plain http to the TLS port is no request at all
+	run curl -sS -o /dev/null -w '%{http_code}' --data-binary x "http://localhost:$port/calendly"
+	refute_output 200
 }
