@@ -128,6 +128,7 @@ uri_id(jv uri)
 struct phone_found {
 	char e164[17];
 	const char *source;
+	char raw[128];	/* the first text that was not a usable number */
 };
 
 static int
@@ -139,8 +140,11 @@ try_phone(jv v, const char *source, struct phone_found *pf)
 		ok = phone_e164(jv_string_value(v), default_country(), pf->e164) == 0;
 		if (ok)
 			pf->source = source;
-		else if (*jv_string_value(v))
+		else if (*jv_string_value(v)) {
 			note("%s is not a usable phone number; ignored", source);
+			if (pf->raw[0] == '\0')
+				snprintf(pf->raw, sizeof pf->raw, "%s", jv_string_value(v));
+		}
 	}
 	jv_free(v);
 	return ok;
@@ -211,7 +215,7 @@ appointment(jv p, int cancel, regex_t *question)
 {
 	jv a = jv_object(), se = json_get(p, "scheduled_event");
 	jv start, cancellation = json_get(p, "cancellation");
-	struct phone_found pf;
+	struct phone_found pf = { 0 };
 	const char *tz = json_str(p, "timezone");
 	char local[96];
 	int64_t t = 0, t2;
@@ -232,6 +236,10 @@ appointment(jv p, int cancel, regex_t *question)
 		a = jv_object_set(a, jv_string("phone"), jv_null());
 		a = jv_object_set(a, jv_string("phone_source"), jv_null());
 	}
+	/* what the customer typed, when it could not be used: for set-phone */
+	a = jv_object_set(a, jv_string("phone_raw"),
+	    pf.raw[0] && json_kind(a, "phone") == JV_KIND_NULL ?
+	    jv_string(pf.raw) : jv_null());
 	a = jv_object_set(a, jv_string("timezone"), tz ? jv_string(tz) : jv_null());
 	a = jv_object_set(a, jv_string("event_name"), json_str_or_null(json_get(se, "name")));
 	start = time_field(se, "start_time", &t);

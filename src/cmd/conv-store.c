@@ -393,8 +393,9 @@ apply_load(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 struct oneshot {
 	char **args;
 	int nargs, status;
-	const char *how;
+	const char *how;	/* resolve's sent|unsent, note's text, set-phone's number */
 	jv out;
+	int opted_out;	/* set-phone: the new number is on the opt-out list */
 };
 
 static int
@@ -522,7 +523,7 @@ apply_optout(struct store *st, MDB_txn *txn, void *ctx)
 static int
 cmd_cancel(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, argc, 0, NULL, jv_invalid() };
+	struct oneshot o = { argv, argc, 0, NULL, jv_invalid(), 0 };
 
 	return oneshot(st, apply_cancel, &o);
 }
@@ -530,7 +531,7 @@ cmd_cancel(struct store *st, int argc, char **argv)
 static int
 cmd_optout(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, argc, 0, "optout", jv_invalid() };
+	struct oneshot o = { argv, argc, 0, "optout", jv_invalid(), 0 };
 
 	return oneshot(st, apply_optout, &o);
 }
@@ -538,15 +539,94 @@ cmd_optout(struct store *st, int argc, char **argv)
 static int
 cmd_optin(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, argc, 0, "optin", jv_invalid() };
+	struct oneshot o = { argv, argc, 0, "optin", jv_invalid(), 0 };
 
 	return oneshot(st, apply_optout, &o);
+}
+
+static jv
+operator_retry(jv conv, void *ctx)
+{
+	(void)ctx;
+	return rule_retry(conv, clock_now());
+}
+
+static int
+apply_retry(struct store *st, MDB_txn *txn, void *ctx)
+{
+	return each_id(st, txn, ctx, operator_retry);
+}
+
+static int
+cmd_retry(struct store *st, int argc, char **argv)
+{
+	struct oneshot o = { argv, argc, 0, NULL, jv_invalid(), 0 };
+
+	return oneshot(st, apply_retry, &o);
+}
+
+static jv
+operator_note(jv conv, void *ctx)
+{
+	return rule_note(conv, ((struct oneshot *)ctx)->how, clock_now());
+}
+
+static int
+apply_note(struct store *st, MDB_txn *txn, void *ctx)
+{
+	return each_id(st, txn, ctx, operator_note);
+}
+
+static int
+cmd_note(struct store *st, int argc, char **argv)
+{
+	struct oneshot o = { argv, 1, 0, argv[1], jv_invalid(), 0 };
+
+	(void)argc;
+	if (*argv[1] == '\0') {
+		note("note: an empty note");
+		return EXIT_USAGE;
+	}
+	return oneshot(st, apply_note, &o);
+}
+
+static jv
+operator_set_phone(jv conv, void *ctx)
+{
+	struct oneshot *o = ctx;
+
+	return rule_set_phone(conv, o->how, o->opted_out, clock_now());
+}
+
+static int
+apply_set_phone(struct store *st, MDB_txn *txn, void *ctx)
+{
+	struct oneshot *o = ctx;
+
+	o->opted_out = optout_has(st, txn, o->how);
+	return each_id(st, txn, o, operator_set_phone);
+}
+
+static int
+cmd_set_phone(struct store *st, int argc, char **argv)
+{
+	struct oneshot o = { argv, 1, 0, NULL, jv_invalid(), 0 };
+	char phone[17];
+
+	(void)argc;
+	if (phone_e164(argv[1], default_country(), phone) != 0) {
+		note("%s: not a phone number (E.164, or national in %s)", argv[1],
+		    default_country());
+		return EXIT_DATA;
+	}
+	o.how = phone;
+	return oneshot(st, apply_set_phone, &o);
 }
 
 static int
 cmd_resolve(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, 1, 0, argv[1], jv_invalid() };
+	struct oneshot o = { argv, 1, 0, argv[1], jv_invalid(), 0 };
 
 	(void)argc;
 	return oneshot(st, apply_resolve, &o);
@@ -994,6 +1074,9 @@ static const struct command commands[] = {
 	    "[--starts-after time] [--starts-before time] [--orphans]", cmd_list, NULL, 0, -1, 0 },
 	{ "cancel", "id ...", cmd_cancel, NULL, 1, -1, 0 },
 	{ "resolve", "id sent|unsent", cmd_resolve, NULL, 2, 2, 0 },
+	{ "retry", "id ...", cmd_retry, NULL, 1, -1, 0 },
+	{ "set-phone", "id phone", cmd_set_phone, NULL, 2, 2, 0 },
+	{ "note", "id text", cmd_note, NULL, 2, 2, 0 },
 	{ "optout", "phone ...", cmd_optout, NULL, 1, -1, 0 },
 	{ "optin", "phone ...", cmd_optin, NULL, 1, -1, 0 },
 	{ "stats", "", cmd_stats, NULL, 0, 0, 0 },

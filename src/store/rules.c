@@ -71,6 +71,13 @@ const struct transition rule_table[] = {
 	{ "receipt", "awaiting_reply", "awaiting_reply" },
 	{ "receipt for no message of it", "awaiting_reply", "refused" },
 	{ "restore of an older copy", "awaiting_reply", "awaiting_reply" },
+	{ "retry", "failed", "pending" },
+	{ "retry", "uncertain", "pending" },
+	{ "retry", "canceled", "refused" },
+	{ "retry", "replied", "refused" },
+	{ "set-phone", "no_phone", "pending" },
+	{ "set-phone to an opted-out number", "no_phone", "opted_out" },
+	{ "note", "awaiting_reply", "awaiting_reply" },
 	{ NULL, NULL, NULL }
 };
 
@@ -634,6 +641,107 @@ rule_resolve(jv conv, const char *how, int64_t now)
 	conv = set_status(conv, next, now);
 	jv_free(claim);
 	return conv;
+}
+
+/* ---- the operator's hand ---- */
+
+/* An operator's action, kept in the conversation's history. Consumes detail. */
+static jv
+history(jv conv, const char *action, jv detail, int64_t now)
+{
+	jv h = set(set(jv_object(), "action", jv_string(action)), "at", rfc3339_jv(now));
+
+	return touch(conv_append(conv, "history", jv_object_merge(h, detail)), now);
+}
+
+/* The kind of the newest message that failed, or NULL. */
+static const char *
+failed_kind(jv conv)
+{
+	jv msgs = json_get(conv, "messages"), m;
+	int i = conv_count(conv, "messages");
+	const char *kind = NULL;
+
+	while (kind == NULL && --i >= 0) {
+		m = jv_array_get(jv_copy(msgs), i);
+		if (is(m, "status", "failed"))
+			kind = json_str(m, "kind");
+		jv_free(m);
+	}
+	jv_free(msgs);
+	return kind;	/* the conversation holds the string */
+}
+
+/*
+ * Makes a failed or uncertain conversation sendable again for the kind
+ * that did not go; refused for one that is over (canceled, opted out,
+ * replied) or whose appointment has started.
+ */
+jv
+rule_retry(jv conv, int64_t now)
+{
+	const char *status = conv_str(conv, "status"), *kind = NULL;
+	jv claim = json_get(conv, "claim"), next;
+	char why[96];
+
+	if (!is(conv, "status", "failed") && !is(conv, "status", "uncertain")) {
+		snprintf(why, sizeof why, "%s: only a failed or uncertain conversation is retried",
+		    status ? status : "no status");
+		jv_free(claim);
+		return refuse(conv, why);
+	}
+	if (conv_start(conv) > 0 && conv_start(conv) <= now) {
+		jv_free(claim);
+		return refuse(conv, "the appointment has started: nothing to retry");
+	}
+	if (is(conv, "status", "uncertain")) {
+		kind = json_str(claim, "kind");
+		next = set_status(rule_release(jv_copy(conv), 0, now),
+		    json_str(claim, "status") ? json_str(claim, "status") : "pending", now);
+	} else {
+		kind = failed_kind(conv);
+		next = set_status(rule_release(jv_copy(conv), 0, now),
+		    kind && strcmp(kind, "confirm") != 0 && conv_sent_at(conv, "confirm") ?
+		    "awaiting_reply" : "pending", now);
+		if (kind && strcmp(kind, "help") == 0)
+			next = set(next, "help", jv_string("due"));
+	}
+	next = history(next, "retry", set(jv_object(), "kind", kind ? jv_string(kind) : jv_null()), now);
+	jv_free(claim);
+	jv_free(conv);
+	return next;
+}
+
+/*
+ * A corrected number (E.164 already): the old one stays in the history; a
+ * no_phone conversation becomes sendable, or opted out if the new number
+ * is on the list.  Refused while a send is in flight.
+ */
+jv
+rule_set_phone(jv conv, const char *phone, int opted_out, int64_t now)
+{
+	jv detail = set(jv_object(), "old", json_str_or_null(json_get(conv, "phone")));
+	int64_t start = conv_start(conv);
+
+	if (json_kind(conv, "claim") == JV_KIND_OBJECT) {
+		jv_free(detail);
+		return refuse(conv, "a send is in flight: wait for it, or resolve it");
+	}
+	conv = set(conv, "phone", jv_string(phone));
+	if (is(conv, "status", "no_phone")) {
+		conv = set_status(conv, opted_out ? "opted_out" : "pending", now);
+		if (!opted_out && start > 0 && start <= now)
+			conv = set(conv, "skip", jv_string("started"));
+	} else if (opted_out && conv_live(conv_str(conv, "status")))
+		conv = set_status(conv, "opted_out", now);
+	return history(conv, "set-phone", set(detail, "new", jv_string(phone)), now);
+}
+
+/* The front desk's note, kept in the history. */
+jv
+rule_note(jv conv, const char *text, int64_t now)
+{
+	return history(conv, "note", set(jv_object(), "text", jv_string(text)), now);
 }
 
 /* ---- restore ---- */

@@ -59,6 +59,9 @@ enum due_verdict rule_due(jv conv, const char *kind, int opted_out,
 jv rule_lease_lapse(jv conv, int64_t now);
 jv rule_resolve(jv conv, const char *how, int64_t now);
 jv rule_merge(jv stored, jv incoming);
+jv rule_retry(jv conv, int64_t now);
+jv rule_set_phone(jv conv, const char *phone, int opted_out, int64_t now);
+jv rule_note(jv conv, const char *text, int64_t now);
 
 /* reply lines without an intent: the keyword table */
 const char *reply_intent(const char *body);

@@ -207,6 +207,20 @@ play(const char *event, const char *from)
 		jv_free(r);
 		return c;
 	}
+	if (IS("retry") && strcmp(from, "failed") == 0) {
+		jv_free(c);
+		return rule_retry(send_result(claimed(conv_in("pending"), "confirm", "pending"),
+		    "confirm", "failed", "21211", 1), T0);
+	}
+	if (IS("retry") && strcmp(from, "uncertain") == 0)
+		return rule_retry(claimed(c, "confirm", "pending"), T0);
+	if (IS("retry"))
+		return rule_retry(c, T0);
+	if (IS("set-phone") || IS("set-phone to an opted-out number"))
+		return rule_set_phone(with(c, "phone", jv_null()), "+14045550199",
+		    IS("set-phone to an opted-out number"), T0);
+	if (IS("note"))
+		return rule_note(c, "called, will come", T0);
 	if (IS("restore of an older copy"))
 		return rule_merge(c, conv_in("pending"));
 #undef IS

@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# The operator's hand on a conversation: retry, set-phone, note.
+load helper
+
+START=2025-11-25T15:00:00Z
+
+setup() {
+	export CALSMS_NOW=1764000000
+	T=$BATS_TEST_TMPDIR
+}
+
+@test "retry: a failed confirmation is due again, once, with the operator's action in its history" {
+	appt A1 +14045550101 $START | conv-store add | sent failed true | conv-store record >/dev/null
+	conv_is A1 '.status == "failed"'
+	run -0 follow-up-due
+	assert_output ""
+	run -0 at 60 conv-store retry A1
+	jq -e '.status == "pending" and .history[0].action == "retry" and .history[0].kind == "confirm"' <<<"$output"
+	run -0 at 60 follow-up-due
+	[ "${#lines[@]}" -eq 1 ]
+	jq -e '.id == "A1" and .due == "confirm"' <<<"$output"
+	run -0 at 60 follow-up-due
+	assert_output ""
+}
+
+@test "retry: an uncertain send (lease lapsed) is due again; refused for canceled, replied, started, unknown" {
+	appt A1 +14045550101 $START | conv-store add -q
+	run -0 follow-up-due
+	run -0 --separate-stderr at 700 follow-up-due
+	conv_is A1 '.status == "uncertain"'
+	run -0 at 800 conv-store retry A1
+	jq -e '.status == "pending" and .claim == null' <<<"$output"
+	appt C1 +14045550102 $START | conv-store add -q
+	conv-store cancel C1 >/dev/null
+	run --separate-stderr conv-store retry C1
+	assert_failure 65
+	[[ "$stderr" == *"C1: canceled: only a failed or uncertain conversation is retried"* ]]
+	appt S1 +14045550103 $START | conv-store add | sent failed true | conv-store record >/dev/null
+	run --separate-stderr at 90000 conv-store retry S1
+	assert_failure 65
+	[[ "$stderr" == *"the appointment has started"* ]]
+	run --separate-stderr conv-store retry NOPE
+	assert_failure 1
+	[[ "$stderr" == *"NOPE: no such conversation"* ]]
+}
+
+@test "set-phone: a no_phone booking becomes sendable; the raw text, the old number and the opt-out list are kept" {
+	jq -c '.payload.text_reminder_number = "404 555 O134"' "$FIX/calendly/invitee-created.json" >"$T/b.json"
+	env -u CALENDLY_SIGNING_KEY cal-parse -n "$T/b.json" 2>/dev/null | conv-store add -q
+	conv_is INV0000000000001 '.status == "no_phone" and .appointment.phone_raw == "404 555 O134"'
+	run -0 conv-store set-phone INV0000000000001 "(404) 555-0134"
+	jq -e '.status == "pending" and .phone == "+14045550134"
+		and .history[0].action == "set-phone" and .history[0].old == null
+		and .history[0].new == "+14045550134"' <<<"$output"
+	run -0 follow-up-due
+	jq -e '.due == "confirm" and .phone == "+14045550134"' <<<"$output"
+	appt B1 null $START | conv-store add -q
+	conv-store optout +14045550199 >/dev/null
+	run -0 conv-store set-phone B1 +14045550199
+	jq -e '.status == "opted_out"' <<<"$output"
+	run --separate-stderr conv-store set-phone B1 "12"
+	assert_failure 65
+	[[ "$stderr" == *"12: not a phone number"* ]]
+	run -1 conv-store set-phone NOPE +14045550101
+	run --separate-stderr conv-store set-phone INV0000000000001 +14045550135
+	assert_failure 65
+	[[ "$stderr" == *"a send is in flight"* ]]
+}
+
+@test "note: the front desk's note is kept; usage errors" {
+	appt A1 +14045550101 $START | conv-store add -q
+	run -0 conv-store note A1 "called: will be 10 minutes late"
+	jq -e '.history[-1].action == "note" and .history[-1].text == "called: will be 10 minutes late"
+		and .status == "pending"' <<<"$output"
+	run -64 conv-store note A1
+	run -64 conv-store note A1 ""
+	run -64 conv-store set-phone A1
+	run -64 conv-store retry
+	run -1 conv-store note NOPE "x"
+}
