@@ -78,3 +78,19 @@ setup() {
 	run -64 conv-store retry
 	run -1 conv-store note NOPE "x"
 }
+
+@test "export: RFC 4180 CSV, every row, quoted where it must be" {
+	appt A1 +14045550101 $START '.name = "Lovelace, Ada \"the Countess\""' | conv-store add | sent | conv-store record >/dev/null
+	jq -nc '{type: "booking", id: "I\(range(5000))", phone: "+14045550102", start_time: "2025-11-25T15:00:00Z", timezone: "UTC"}' |
+		at 60 conv-store add -q
+	conv-store reply <<<'{"from":"+14045550101","body":"yes, see you","provider_id":"SMr"}' >/dev/null
+	run -0 conv-store export
+	[ "${#lines[@]}" -eq 5002 ]
+	assert_line --index 0 $'id,name,phone,event,start,status,confirmed_at,replied_at,reply\r'
+	assert_line --index 5001 $'A1,"Lovelace, Ada ""the Countess""",+14045550101,Consultation,"Tue Nov 25, 10:00 AM EST",replied,2025-11-24T16:00:00Z,2025-11-24T16:00:00Z,"yes, see you"\r'
+	python3 -c 'import csv, sys; rows = list(csv.reader(open(sys.argv[1], newline=""))); assert len(rows) == 5002 and rows[-1][1] == "Lovelace, Ada \"the Countess\"", rows[-1]' <(conv-store export)
+	run -0 conv-store export --until 2025-11-24T16:00:30Z
+	[ "${#lines[@]}" -eq 2 ]
+	run -64 conv-store export --since yesterday
+	run -66 env CALSMS_DB="$T/nowhere" conv-store export
+}

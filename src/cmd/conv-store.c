@@ -876,6 +876,108 @@ cmd_dump(struct store *st, int argc, char **argv)
 	return rc == EIO ? EXIT_IOERR : lmdb_status(rc, "dump");
 }
 
+/* ---- export: RFC 4180 CSV for spreadsheets ---- */
+
+static void
+csv_field(const char *s, int last)
+{
+	if (s && strpbrk(s, ",\"\r\n")) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	} else if (s)
+		fputs(s, stdout);
+	fputs(last ? "\r\n" : ",", stdout);
+}
+
+static const char *
+first_of(jv conv, const char *list, const char *key, int newest)
+{
+	int n = conv_count(conv, list);
+	jv a, x;
+	const char *v;
+
+	if (n == 0)
+		return NULL;
+	a = json_get(conv, list);
+	x = jv_array_get(a, newest ? n - 1 : 0);
+	v = json_str(x, key);	/* the conversation holds it */
+	jv_free(x);
+	return v;
+}
+
+struct export {
+	struct listing l;
+	long rows;
+};
+
+static int
+export_row(const char *id, int64_t created, void *ctx)
+{
+	struct export *e = ctx;
+	MDB_val v;
+	jv c, a;
+	char sent[32] = "";
+	int64_t t;
+
+	if (e->l.until && created > e->l.until)
+		return 0;
+	if (e->l.since && created < e->l.since)
+		return 1;
+	if (store_raw(e->l.st, e->l.txn, id, &v) != 0)
+		return 0;
+	c = jv_parse_sized(v.mv_data, (int)v.mv_size);
+	a = json_get(c, "appointment");
+	if ((t = conv_sent_at(c, "confirm")) > 0)
+		rfc3339_format(t, sent);
+	csv_field(id, 0);
+	csv_field(json_str(a, "name"), 0);
+	csv_field(conv_str(c, "phone"), 0);
+	csv_field(json_str(a, "event_name"), 0);
+	csv_field(json_str(a, "start_local") ? json_str(a, "start_local") : json_str(a, "start_time"), 0);
+	csv_field(conv_str(c, "status"), 0);
+	csv_field(sent, 0);
+	csv_field(first_of(c, "replies", "at", 0), 0);
+	csv_field(first_of(c, "replies", "body", 1), 1);
+	jv_free(a);
+	jv_free(c);
+	e->rows++;
+	return ferror(stdout) ? EIO : 0;
+}
+
+static int
+cmd_export(struct store *st, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct export e = { .l = { .st = st } };
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		if (c == 'S' && when("since", optarg, &e.l.since) == 0)
+			continue;
+		if (c == 'U' && when("until", optarg, &e.l.until) == 0)
+			continue;
+		usage(EXIT_USAGE);
+	}
+	if (optind != argc)
+		usage(EXIT_USAGE);
+	if ((rc = store_read_begin(st, &e.l.txn)) != 0)
+		return store_fatal(rc, "read");
+	fputs("id,name,phone,event,start,status,confirmed_at,replied_at,reply\r\n", stdout);
+	rc = store_walk(st, e.l.txn, IX_CREATED, NULL, export_row, &e);
+	store_read_end(e.l.txn);
+	return rc == EIO ? EXIT_IOERR : lmdb_status(rc, "export");
+}
+
 struct stats {
 	jv counts;
 	long messages, dry_run, segments, confirms, followups, reminders, replied, convs;
@@ -1080,6 +1182,7 @@ static const struct command commands[] = {
 	{ "optout", "phone ...", cmd_optout, NULL, 1, -1, 0 },
 	{ "optin", "phone ...", cmd_optin, NULL, 1, -1, 0 },
 	{ "stats", "", cmd_stats, NULL, 0, 0, 0 },
+	{ "export", "[--since time] [--until time]", cmd_export, NULL, 0, -1, 0 },
 	{ "dump", "", cmd_dump, NULL, 0, 0, 0 },
 	{ "load", "", NULL, apply_load, 0, 0, STORE_CREATE },
 	{ "purge", "", cmd_purge, NULL, 0, 0, 0 },
@@ -1162,7 +1265,7 @@ main(int argc, char *argv[])
 	if (cmd->stream == apply_add)
 		add_options(argc, argv);
 	n = argc - 1;
-	if (cmd->run != cmd_list && cmd->stream != apply_add &&
+	if (cmd->run != cmd_list && cmd->run != cmd_export && cmd->stream != apply_add &&
 	    (n < cmd->min || (cmd->max >= 0 && n > cmd->max)))
 		usage(EXIT_USAGE);
 	if (cmd->run == cmd_resolve && strcmp(argv[2], "sent") != 0 &&
@@ -1174,7 +1277,7 @@ main(int argc, char *argv[])
 		return status;
 	if (cmd->stream)
 		status = store_stream(st, cmd->stream, NULL);
-	else if (cmd->run == cmd_list)
+	else if (cmd->run == cmd_list || cmd->run == cmd_export)
 		status = cmd->run(st, argc, argv);
 	else
 		status = cmd->run(st, n, argv + 1);
