@@ -94,3 +94,39 @@ setup() {
 	run -64 conv-store export --since yesterday
 	run -66 env CALSMS_DB="$T/nowhere" conv-store export
 }
+
+@test "health: OK, WARNING and CRITICAL in the monitoring-plugins convention, with performance data" {
+	store
+	run -0 conv-store health
+	assert_output "CALSMS OK - failed=0 uncertain=0 oldest_due=0s | failed=0;1;5 uncertain=0;1;1 oldest_due=0s;120;600 last_booking=0s"
+	appt F1 +14045550101 $START | conv-store add | sent failed true | conv-store record >/dev/null
+	run -1 conv-store health
+	[[ "$output" == "CALSMS WARNING - failed=1 uncertain=0 "* ]]
+	run -0 conv-store health -f 2,5
+	# a confirmation waiting 11 minutes: the sender is down
+	appt P1 +14045550102 $START | conv-store add -q
+	run -2 at 660 conv-store health -f 2,5
+	[[ "$output" == "CALSMS CRITICAL - "*"oldest_due=660s, a message due for 660s: is the sender running?"* ]]
+	[[ "$output" == *"| failed=1;2;5 uncertain=0;1;1 oldest_due=660s;120;600 last_booking=660s" ]]
+	run -1 at 130 conv-store health -f 2,5
+	# a follow-up due 30 minutes after the confirmation counts too
+	appt W1 +14045550103 $START | conv-store add | sent | conv-store record >/dev/null
+	conv-store cancel P1 >/dev/null
+	run -0 at 1810 conv-store health -f 2,5
+	run -2 at 2500 conv-store health -f 2,5
+	[[ "$output" == *"oldest_due=700s"* ]]
+}
+
+@test "health: no booking for longer than -q in business hours is CRITICAL; no store is UNKNOWN" {
+	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
+	conv-store reply <<<'{"from":"+14045550101","body":"yes","provider_id":"SMr"}' >/dev/null
+	run -0 at 3000 conv-store health -q 2h
+	run -2 at 7300 conv-store health -q 2h
+	[[ "$output" == *"no booking for longer than -q: is the Calendly webhook disabled? (cal-sync status)"* ]]
+	# 18:01 UTC is outside 09:00-17:00 on this machine's clock (TZ=UTC)
+	TZ=UTC run -0 at 7300 conv-store health -q 2h -b 09:00-17:00
+	TZ=UTC run -2 at 7300 conv-store health -q 2h -b 09:00-19:00
+	run -3 --separate-stderr env CALSMS_DB="$T/nowhere" conv-store health
+	assert_output "CALSMS UNKNOWN - no usable store at $T/nowhere"
+	run -3 conv-store health -f x
+}

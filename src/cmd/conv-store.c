@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -978,6 +979,167 @@ cmd_export(struct store *st, int argc, char **argv)
 	return rc == EIO ? EXIT_IOERR : lmdb_status(rc, "export");
 }
 
+/* ---- health: the monitoring-plugins convention ---- */
+
+enum { OK, WARNING, CRITICAL, UNKNOWN };
+static const char *const state_name[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+struct health {
+	int64_t now, after, oldest, newest;
+	long failed, uncertain;
+	int64_t offset;	/* added to a key's time: when it is due */
+};
+
+/* The time indexes are soonest first: the first key is the oldest due. */
+static int
+first_due(const char *id, int64_t t, void *ctx)
+{
+	struct health *h = ctx;
+	int64_t due = t + h->offset;
+
+	(void)id;
+	if (due <= h->now && (h->oldest == 0 || due < h->oldest))
+		h->oldest = due;
+	return 1;
+}
+
+static int
+newest_booking(const char *id, int64_t created, void *ctx)
+{
+	(void)id;
+	((struct health *)ctx)->newest = created;
+	return 1;
+}
+
+struct limits {
+	long failed[2], uncertain[2];
+	int64_t due[2], quiet;
+	int qfrom, qto, business;
+};
+
+static int
+pair(const char *arg, int durations, long *a, int64_t *d)
+{
+	char x[64], *comma, *end;
+	int i;
+
+	snprintf(x, sizeof x, "%s", arg);
+	if ((comma = strchr(x, ',')) == NULL)
+		return -1;
+	*comma = '\0';
+	for (i = 0; i < 2; i++) {
+		const char *part = i ? comma + 1 : x;
+
+		if (durations && duration_parse(part, &d[i]) != 0)
+			return -1;
+		if (!durations && ((a[i] = strtol(part, &end, 10)) < 0 || *end || end == part))
+			return -1;
+	}
+	return 0;
+}
+
+static int
+in_business_hours(const struct limits *lim, int64_t now)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+	int m;
+
+	if (!lim->business)
+		return 1;
+	localtime_r(&t, &tm);
+	m = tm.tm_hour * 60 + tm.tm_min;
+	return lim->qfrom <= lim->qto ? m >= lim->qfrom && m < lim->qto :
+	    m >= lim->qfrom || m < lim->qto;
+}
+
+static int
+level(long v, const long *lim)
+{
+	return v >= lim[1] ? CRITICAL : v >= lim[0] ? WARNING : OK;
+}
+
+static int
+health_options(int argc, char **argv, struct limits *lim, int64_t *after)
+{
+	int c, h1, m1, h2, m2;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "a:b:d:f:q:u:")) != -1) {
+		switch (c) {
+		case 'a': if (duration_parse(optarg, after)) return -1; break;
+		case 'f': if (pair(optarg, 0, lim->failed, NULL)) return -1; break;
+		case 'u': if (pair(optarg, 0, lim->uncertain, NULL)) return -1; break;
+		case 'd': if (pair(optarg, 1, NULL, lim->due)) return -1; break;
+		case 'q': if (duration_parse(optarg, &lim->quiet)) return -1; break;
+		case 'b':
+			if (sscanf(optarg, "%d:%d-%d:%d", &h1, &m1, &h2, &m2) != 4)
+				return -1;
+			lim->business = 1;
+			lim->qfrom = h1 * 60 + m1;
+			lim->qto = h2 * 60 + m2;
+			break;
+		default: return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
+}
+
+/*
+ * One status line with performance data, exit 0 OK, 1 WARNING, 2
+ * CRITICAL: failed and uncertain conversations, how long the oldest due
+ * message has waited (the sender is down), and how long since the last
+ * booking (the webhook may be disabled).
+ */
+static int
+cmd_health(struct store *st, int argc, char **argv)
+{
+	struct limits lim = { { 1, 5 }, { 1, 1 }, { 120, 600 }, 0, 0, 0, 0 };
+	struct health h = { .now = clock_now(), .after = 1800 };
+	int64_t waited, since;
+	MDB_txn *txn;
+	int state, rc;
+	char why[160] = "";
+
+	if (health_options(argc, argv, &lim, &h.after) != 0) {
+		printf("CALSMS UNKNOWN - usage: health [-f w,c] [-u w,c] [-d w,c] [-a after] "
+		    "[-q quiet] [-b hh:mm-hh:mm]\n");
+		return UNKNOWN;
+	}
+	if ((rc = store_read_begin(st, &txn)) != 0 ||
+	    (rc = store_count(st, txn, IX_STATUS, "failed", &h.failed)) != 0 ||
+	    (rc = store_count(st, txn, IX_STATUS, "uncertain", &h.uncertain)) != 0 ||
+	    (rc = store_walk(st, txn, IX_CONFIRM, NULL, first_due, &h)) != 0 ||
+	    (h.offset = h.after, rc = store_walk(st, txn, IX_FOLLOWUP, NULL, first_due, &h)) != 0 ||
+	    (rc = store_walk(st, txn, IX_CREATED, NULL, newest_booking, &h)) != 0) {
+		printf("CALSMS UNKNOWN - the store cannot be read: %s\n", mdb_strerror(rc));
+		return UNKNOWN;
+	}
+	store_read_end(txn);
+	waited = h.oldest ? h.now - h.oldest : 0;
+	since = h.newest ? h.now - h.newest : -1;
+	state = level(h.failed, lim.failed);
+	if (level(h.uncertain, lim.uncertain) > state)
+		state = level(h.uncertain, lim.uncertain);
+	if ((waited >= lim.due[1] ? CRITICAL : waited >= lim.due[0] ? WARNING : OK) > state) {
+		state = waited >= lim.due[1] ? CRITICAL : WARNING;
+		snprintf(why, sizeof why, ", a message due for %llds: is the sender running?",
+		    (long long)waited);
+	}
+	if (lim.quiet && in_business_hours(&lim, h.now) && (since < 0 || since > lim.quiet)) {
+		state = CRITICAL;
+		snprintf(why, sizeof why, ", no booking for %s: is the Calendly webhook "
+		    "disabled? (cal-sync status)", since < 0 ? "ever" : "longer than -q");
+	}
+	printf("CALSMS %s - failed=%ld uncertain=%ld oldest_due=%llds%s | failed=%ld;%ld;%ld "
+	    "uncertain=%ld;%ld;%ld oldest_due=%llds;%lld;%lld last_booking=%llds\n",
+	    state_name[state], h.failed, h.uncertain, (long long)waited, why,
+	    h.failed, lim.failed[0], lim.failed[1], h.uncertain, lim.uncertain[0],
+	    lim.uncertain[1], (long long)waited, (long long)lim.due[0], (long long)lim.due[1],
+	    (long long)(since < 0 ? 0 : since));
+	return state;
+}
+
 struct stats {
 	jv counts;
 	long messages, dry_run, segments, confirms, followups, reminders, replied, convs;
@@ -1183,6 +1345,8 @@ static const struct command commands[] = {
 	{ "optin", "phone ...", cmd_optin, NULL, 1, -1, 0 },
 	{ "stats", "", cmd_stats, NULL, 0, 0, 0 },
 	{ "export", "[--since time] [--until time]", cmd_export, NULL, 0, -1, 0 },
+	{ "health", "[-f warn,crit] [-u warn,crit] [-d warn,crit] [-a after] [-q quiet] "
+	    "[-b hh:mm-hh:mm]", cmd_health, NULL, 0, -1, 0 },
 	{ "dump", "", cmd_dump, NULL, 0, 0, 0 },
 	{ "load", "", NULL, apply_load, 0, 0, STORE_CREATE },
 	{ "purge", "", cmd_purge, NULL, 0, 0, 0 },
@@ -1265,7 +1429,8 @@ main(int argc, char *argv[])
 	if (cmd->stream == apply_add)
 		add_options(argc, argv);
 	n = argc - 1;
-	if (cmd->run != cmd_list && cmd->run != cmd_export && cmd->stream != apply_add &&
+	if (cmd->run != cmd_list && cmd->run != cmd_export && cmd->run != cmd_health &&
+	    cmd->stream != apply_add &&
 	    (n < cmd->min || (cmd->max >= 0 && n > cmd->max)))
 		usage(EXIT_USAGE);
 	if (cmd->run == cmd_resolve && strcmp(argv[2], "sent") != 0 &&
@@ -1273,11 +1438,16 @@ main(int argc, char *argv[])
 		note("resolve: say sent or unsent, not %s", argv[2]);
 		usage(EXIT_USAGE);
 	}
-	if ((status = store_open(store_dir(dir), cmd->flags, &st)) != 0)
+	if ((status = store_open(store_dir(dir), cmd->flags, &st)) != 0) {
+		if (cmd->run == cmd_health) {	/* a monitor reads the line, not stderr */
+			printf("CALSMS UNKNOWN - no usable store at %s\n", store_dir(dir));
+			return UNKNOWN;
+		}
 		return status;
+	}
 	if (cmd->stream)
 		status = store_stream(st, cmd->stream, NULL);
-	else if (cmd->run == cmd_list || cmd->run == cmd_export)
+	else if (cmd->run == cmd_list || cmd->run == cmd_export || cmd->run == cmd_health)
 		status = cmd->run(st, argc, argv);
 	else
 		status = cmd->run(st, n, argv + 1);

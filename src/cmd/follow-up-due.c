@@ -173,15 +173,6 @@ claim_kind(struct store *st, MDB_txn *txn, struct pass *p, int kind,
 	return 0;
 }
 
-static int
-count_key(const char *id, int64_t t, void *ctx)
-{
-	(void)id;
-	(void)t;
-	++*(long *)ctx;
-	return 0;
-}
-
 /*
  * How many more may be claimed now: no more than the sender drains within
  * half a lease, counting what is claimed already, so a line never waits
@@ -197,7 +188,7 @@ room(struct store *st, MDB_txn *txn, const struct opts *o, long *left)
 	*left = LONG_MAX;
 	if (o->rate <= 0)
 		return 0;
-	if ((rc = store_walk(st, txn, IX_LEASE, NULL, count_key, &claimed)) != 0)
+	if ((rc = store_count(st, txn, IX_LEASE, NULL, &claimed)) != 0)
 		return rc;
 	*left = (cap < 1 ? 1 : (long)cap) - claimed;
 	return 0;

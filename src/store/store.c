@@ -725,6 +725,23 @@ store_version(struct store *st)
 	return (uint64_t)info.me_last_txnid;
 }
 
+static int
+count_key(const char *id, int64_t t, void *ctx)
+{
+	(void)id;
+	(void)t;
+	++*(long *)ctx;
+	return 0;
+}
+
+/* How many keys one index prefix holds, into *n. */
+int
+store_count(struct store *st, MDB_txn *txn, int kind, const char *text, long *n)
+{
+	*n = 0;
+	return store_walk(st, txn, kind, text, count_key, n);
+}
+
 /* The stored record of id, as it is (compact JSON); MDB_NOTFOUND if none. */
 int
 store_raw(struct store *st, MDB_txn *txn, const char *id, MDB_val *v)

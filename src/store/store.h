@@ -54,6 +54,7 @@ typedef int (*store_key_fn)(const char *id, int64_t t, void *ctx);
 int store_walk(struct store *st, MDB_txn *txn, int kind, const char *text,
     store_key_fn fn, void *ctx);
 int store_raw(struct store *st, MDB_txn *txn, const char *id, MDB_val *v);
+int store_count(struct store *st, MDB_txn *txn, int kind, const char *text, long *n);
 struct store_cursor {
 	unsigned char key[480];
 	size_t len;
