@@ -130,3 +130,26 @@ setup() {
 	assert_output "CALSMS UNKNOWN - no usable store at $T/nowhere"
 	run -3 conv-store health -f x
 }
+
+@test "send: the front desk's message goes through the sender once, and is recorded" {
+	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
+	run -0 at 60 conv-store send A1 "We are running 10 minutes late, sorry!"
+	jq -e '.outbox.body == "We are running 10 minutes late, sorry!" and .history[-1].action == "send"' <<<"$output"
+	run --separate-stderr conv-store send A1 "again"
+	assert_failure 65
+	[[ "$stderr" == *"a message is already waiting"* ]]
+	CALSMS_NOW=$((CALSMS_NOW + 90)) run -0 --separate-stderr bash -o pipefail -c \
+		'follow-up-due | sms-send -p log -T "$0" | conv-store record' "$BATS_TEST_DIRNAME/../examples/templates"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"log: to +1******0101: We are running 10 minutes late, sorry!"* ]]
+	conv_is A1 '.outbox == null and .status == "awaiting_reply" and .messages[-1].kind == "manual"
+		and .messages[-1].body == "We are running 10 minutes late, sorry!"'
+	run -0 at 120 follow-up-due
+	assert_output ""
+	conv-store optout +14045550101 >/dev/null
+	run --separate-stderr conv-store send A1 "hello?"
+	assert_failure 65
+	[[ "$stderr" == *"may not be texted"* ]]
+	run -64 conv-store send A1 ""
+	run -1 conv-store send NOPE "x"
+}

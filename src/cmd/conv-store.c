@@ -391,12 +391,16 @@ apply_load(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 
 /* ---- the operator's writes: cancel, optout, optin, resolve ---- */
 
+struct oneshot;
+static int each_id(struct store *st, MDB_txn *txn, struct oneshot *o, store_change_fn fn);
+
 struct oneshot {
 	char **args;
 	int nargs, status;
 	const char *how;	/* resolve's sent|unsent, note's text, set-phone's number */
 	jv out;
 	int opted_out;	/* set-phone: the new number is on the opt-out list */
+	store_change_fn change;	/* what each id gets */
 };
 
 static int
@@ -482,16 +486,27 @@ each_id(struct store *st, MDB_txn *txn, struct oneshot *o, store_change_fn fn)
 	return 0;
 }
 
+/* The operator's command on each id, as o->change says. */
 static int
-apply_cancel(struct store *st, MDB_txn *txn, void *ctx)
+apply_each(struct store *st, MDB_txn *txn, void *ctx)
 {
-	return each_id(st, txn, ctx, operator_cancel);
+	struct oneshot *o = ctx;
+
+	return each_id(st, txn, o, o->change);
 }
 
+/* "id text" commands: the text must say something. */
 static int
-apply_resolve(struct store *st, MDB_txn *txn, void *ctx)
+with_text(struct store *st, int argc, char **argv, store_change_fn fn, const char *what)
 {
-	return each_id(st, txn, ctx, operator_resolve);
+	struct oneshot o = { argv, 1, 0, argv[1], jv_invalid(), 0, fn };
+
+	(void)argc;
+	if (*argv[1] == '\0') {
+		note("an empty %s", what);
+		return EXIT_USAGE;
+	}
+	return oneshot(st, apply_each, &o);
 }
 
 static int
@@ -524,15 +539,15 @@ apply_optout(struct store *st, MDB_txn *txn, void *ctx)
 static int
 cmd_cancel(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, argc, 0, NULL, jv_invalid(), 0 };
+	struct oneshot o = { argv, argc, 0, NULL, jv_invalid(), 0, operator_cancel };
 
-	return oneshot(st, apply_cancel, &o);
+	return oneshot(st, apply_each, &o);
 }
 
 static int
 cmd_optout(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, argc, 0, "optout", jv_invalid(), 0 };
+	struct oneshot o = { argv, argc, 0, "optout", jv_invalid(), 0, NULL };
 
 	return oneshot(st, apply_optout, &o);
 }
@@ -540,9 +555,21 @@ cmd_optout(struct store *st, int argc, char **argv)
 static int
 cmd_optin(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, argc, 0, "optin", jv_invalid(), 0 };
+	struct oneshot o = { argv, argc, 0, "optin", jv_invalid(), 0, NULL };
 
 	return oneshot(st, apply_optout, &o);
+}
+
+static jv
+operator_send(jv conv, void *ctx)
+{
+	return rule_send(conv, ((struct oneshot *)ctx)->how, clock_now());
+}
+
+static int
+cmd_send(struct store *st, int argc, char **argv)
+{
+	return with_text(st, argc, argv, operator_send, "message");
 }
 
 static jv
@@ -553,17 +580,11 @@ operator_retry(jv conv, void *ctx)
 }
 
 static int
-apply_retry(struct store *st, MDB_txn *txn, void *ctx)
-{
-	return each_id(st, txn, ctx, operator_retry);
-}
-
-static int
 cmd_retry(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, argc, 0, NULL, jv_invalid(), 0 };
+	struct oneshot o = { argv, argc, 0, NULL, jv_invalid(), 0, operator_retry };
 
-	return oneshot(st, apply_retry, &o);
+	return oneshot(st, apply_each, &o);
 }
 
 static jv
@@ -573,22 +594,9 @@ operator_note(jv conv, void *ctx)
 }
 
 static int
-apply_note(struct store *st, MDB_txn *txn, void *ctx)
-{
-	return each_id(st, txn, ctx, operator_note);
-}
-
-static int
 cmd_note(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, 1, 0, argv[1], jv_invalid(), 0 };
-
-	(void)argc;
-	if (*argv[1] == '\0') {
-		note("note: an empty note");
-		return EXIT_USAGE;
-	}
-	return oneshot(st, apply_note, &o);
+	return with_text(st, argc, argv, operator_note, "note");
 }
 
 static jv
@@ -611,7 +619,7 @@ apply_set_phone(struct store *st, MDB_txn *txn, void *ctx)
 static int
 cmd_set_phone(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, 1, 0, NULL, jv_invalid(), 0 };
+	struct oneshot o = { argv, 1, 0, NULL, jv_invalid(), 0, NULL };
 	char phone[17];
 
 	(void)argc;
@@ -627,10 +635,11 @@ cmd_set_phone(struct store *st, int argc, char **argv)
 static int
 cmd_resolve(struct store *st, int argc, char **argv)
 {
-	struct oneshot o = { argv, 1, 0, argv[1], jv_invalid(), 0 };
+	struct oneshot o = { argv, 1, 0, argv[1], jv_invalid(), 0, NULL };
 
 	(void)argc;
-	return oneshot(st, apply_resolve, &o);
+	o.change = operator_resolve;
+	return oneshot(st, apply_each, &o);
 }
 
 /* ---- reads: get, list, dump, stats ---- */
@@ -1341,6 +1350,7 @@ static const struct command commands[] = {
 	{ "retry", "id ...", cmd_retry, NULL, 1, -1, 0 },
 	{ "set-phone", "id phone", cmd_set_phone, NULL, 2, 2, 0 },
 	{ "note", "id text", cmd_note, NULL, 2, 2, 0 },
+	{ "send", "id text", cmd_send, NULL, 2, 2, 0 },
 	{ "optout", "phone ...", cmd_optout, NULL, 1, -1, 0 },
 	{ "optin", "phone ...", cmd_optin, NULL, 1, -1, 0 },
 	{ "stats", "", cmd_stats, NULL, 0, 0, 0 },

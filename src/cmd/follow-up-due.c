@@ -122,6 +122,20 @@ expire_leases(struct store *st, MDB_txn *txn, struct pass *p)
 	return 0;
 }
 
+/*
+ * The line for the sender: the conversation and its due; for the front
+ * desk's message, its body as well.
+ */
+static jv
+due_line(jv conv, const char *kind)
+{
+	jv line = jv_object_set(jv_copy(conv), jv_string("due"), jv_string(kind));
+
+	if (strcmp(kind, "manual") == 0)
+		line = jv_object_set(line, jv_string("body"), json_path(conv, "outbox", "body", NULL));
+	return line;
+}
+
 /* Hands one candidate to the rules: claimed, held, or settled for good. */
 static int
 decide(struct store *st, MDB_txn *txn, struct pass *p, const char *kind, jv c)
@@ -137,8 +151,7 @@ decide(struct store *st, MDB_txn *txn, struct pass *p, const char *kind, jv c)
 		jv_free(c);
 		return 0;
 	case DUE_CLAIM:
-		p->out = jv_array_append(p->out,
-		    jv_object_set(jv_copy(next), jv_string("due"), jv_string(kind)));
+		p->out = jv_array_append(p->out, due_line(next, kind));
 		p->budget--;
 		break;
 	case DUE_SETTLE:
@@ -216,6 +229,8 @@ pass_txn(struct store *st, MDB_txn *txn, void *ctx)
 	    p->now - p->o->after, p->o->after)) != 0)
 		return rc;
 	if (p->o->help && (rc = claim_kind(st, txn, p, IX_HELP, "help", p->now, 0)) != 0)
+		return rc;
+	if ((rc = claim_kind(st, txn, p, IX_MANUAL, "manual", p->now, 0)) != 0)
 		return rc;
 	if (p->o->due.remind > 0 && (rc = claim_kind(st, txn, p, IX_REMINDER, "reminder",
 	    p->now + p->o->due.remind, -p->o->due.remind)) != 0)

@@ -209,7 +209,9 @@ render(jv line, char *err, size_t n)
 		snprintf(err, n, "no \"due\" to choose a template in %s", S.template_dir);
 		return NULL;
 	}
-	if ((t = template_named(S.template_file ? "-t" : due)) == NULL) {
+	if ((t = template_named(S.template_file ? "-t" : due)) == NULL && body && *body)
+		return strdup(body);	/* a written message: the front desk's */
+	if (t == NULL) {
 		snprintf(err, n, "%s/%s.jq: no such template", S.template_dir, due);
 		return NULL;
 	}

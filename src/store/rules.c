@@ -78,6 +78,9 @@ const struct transition rule_table[] = {
 	{ "set-phone", "no_phone", "pending" },
 	{ "set-phone to an opted-out number", "no_phone", "opted_out" },
 	{ "note", "awaiting_reply", "awaiting_reply" },
+	{ "send", "replied", "replied" },
+	{ "send", "opted_out", "refused" },
+	{ "sent manual", "replied", "replied" },
 	{ NULL, NULL, NULL }
 };
 
@@ -444,6 +447,8 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 			conv = set(conv, "reminder", jv_string("sent"));
 		if (strcmp(kind, "help") == 0)
 			conv = set(conv, "help", jv_string("sent"));
+		if (strcmp(kind, "manual") == 0)
+			conv = set(conv, "outbox", jv_null());
 		conv = set_status(conv, after_sent(kind, status, before), now);
 	} else if (strcmp(result, "unknown") == 0) {
 		conv = touch(conv, now);	/* the claim stays: the lease decides */
@@ -579,8 +584,8 @@ rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
 		*until = retry;
 		jv_free(conv);
 		return DUE_HOLD;
-	} else if (strcmp(kind, "help") == 0) {
-		/* a question is answered at once, quiet hours or not */
+	} else if (strcmp(kind, "help") == 0 || strcmp(kind, "manual") == 0) {
+		/* a question is answered at once, and the front desk is heard */
 		*next = rule_claim(conv, kind, now);
 		return DUE_CLAIM;
 	} else if (start > 0 && start <= now)
@@ -735,6 +740,26 @@ rule_set_phone(jv conv, const char *phone, int opted_out, int64_t now)
 	} else if (opted_out && conv_live(conv_str(conv, "status")))
 		conv = set_status(conv, "opted_out", now);
 	return history(conv, "set-phone", set(detail, "new", jv_string(phone)), now);
+}
+
+/*
+ * The front desk's own message, to go through the sender as due
+ * "manual" with this body: never from here.  One at a time; refused for a
+ * conversation that may not be texted.
+ */
+jv
+rule_send(jv conv, const char *body, int64_t now)
+{
+	jv box;
+
+	if (!conv_sendable(conv_str(conv, "status")) || conv_str(conv, "phone") == NULL)
+		return refuse(conv, "this conversation may not be texted (opted out, "
+		    "canceled, failed, uncertain, or no phone)");
+	if (json_kind(conv, "outbox") == JV_KIND_OBJECT)
+		return refuse(conv, "a message is already waiting to be sent");
+	box = set(set(jv_object(), "body", jv_string(body)), "at", rfc3339_jv(now));
+	conv = set(conv, "outbox", box);
+	return history(conv, "send", set(jv_object(), "body", jv_string(body)), now);
 }
 
 /* The front desk's note, kept in the history. */

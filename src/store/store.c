@@ -18,6 +18,7 @@
  *   'f' be64(confirm sent) id           awaiting_reply, no follow-up yet
  *   'r' be64(start) id                  confirmed, reminder not sent, not claimed
  *   'h' be64(help asked) id             a HELP to answer, not claimed
+ *   'm' be64(asked) id                  the front desk's message to send, not claimed
  *   'l' be64(claimed) id                claimed, outcome not recorded, and
  *                                       still sendable (lease expiry)
  *   'x' be64(expires) id                expiry, for purge
@@ -361,7 +362,7 @@ index_keys(jv c, struct keys *ks)
 	const char *id = conv_str(c, "id"), *status = conv_str(c, "status"),
 	    *phone = conv_str(c, "phone"), *help;
 	int64_t created = conv_time(c, "created_at"), t;
-	jv claim = json_get(c, "claim");
+	jv claim = json_get(c, "claim"), outbox = jv_invalid();
 	int claimed = jv_get_kind(claim) == JV_KIND_OBJECT;
 
 	ks->n = 0;
@@ -382,6 +383,10 @@ index_keys(jv c, struct keys *ks)
 	if (conv_sendable(status) && (t = conv_time(c, "help_at")) > 0 &&
 	    (help = conv_str(c, "help")) && strcmp(help, "due") == 0)
 		add_key(ks, IX_HELP, NULL, t, 0, id);
+	if (conv_sendable(status) && json_kind(c, "outbox") == JV_KIND_OBJECT &&
+	    (t = conv_time(outbox = json_get(c, "outbox"), "at")) > 0)
+		add_key(ks, IX_MANUAL, NULL, t, 0, id);
+	jv_free(outbox);
 	if (conv_str(c, "skip") != NULL)
 		goto out;
 	if (strcmp(status, "pending") == 0 && phone) {

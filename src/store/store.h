@@ -22,7 +22,8 @@ struct store {
 /* index key prefixes; see the layout at the top of store.c */
 enum {
 	IX_CREATED = 'a', IX_PHONE = 'p', IX_STATUS = 's', IX_CONFIRM = 'c', IX_FOLLOWUP = 'f',
-	IX_REMINDER = 'r', IX_LEASE = 'l', IX_EXPIRY = 'x', IX_HELP = 'h'
+	IX_REMINDER = 'r', IX_LEASE = 'l', IX_EXPIRY = 'x', IX_HELP = 'h',
+	IX_MANUAL = 'm'
 };
 
 typedef int (*store_write_fn)(struct store *st, MDB_txn *txn, void *ctx);

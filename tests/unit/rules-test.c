@@ -219,6 +219,11 @@ play(const char *event, const char *from)
 	if (IS("set-phone") || IS("set-phone to an opted-out number"))
 		return rule_set_phone(with(c, "phone", jv_null()), "+14045550199",
 		    IS("set-phone to an opted-out number"), T0);
+	if (IS("send"))
+		return rule_send(c, "We are running 10 minutes late", T0);
+	if (IS("sent manual"))
+		return send_result(claimed(rule_send(c, "hi", T0), "manual", from), "manual",
+		    "sent", NULL, 0);
 	if (IS("note"))
 		return rule_note(c, "called, will come", T0);
 	if (IS("restore of an older copy"))
