@@ -153,3 +153,28 @@ setup() {
 	run -64 conv-store send A1 ""
 	run -1 conv-store send NOPE "x"
 }
+
+@test "notify-owner: declines, HELP and other replies reach the owner by mail and SMS; YES does not" {
+	mkdir "$T/bin"
+	printf '#!/bin/sh\ncat >>"%s/mail"\n' "$T" >"$T/bin/sendmail"
+	chmod +x "$T/bin/sendmail"
+	for i in 1 2 3 4; do appt A$i +1404555010$i $START; done | conv-store add | sent | conv-store record >/dev/null
+	{
+		echo '{"from":"+14045550101","body":"yes","provider_id":"R1"}'
+		echo '{"from":"+14045550102","body":"Sorry, I cannot make it","provider_id":"R2"}'
+		echo '{"from":"+14045550103","body":"is there parking?","provider_id":"R3"}'
+		echo '{"from":"+14045550104","body":"HELP","provider_id":"R4"}'
+	} >"$T/replies"
+	PATH="$T/bin:$PATH" OWNER_EMAIL=owner@example.com OWNER_PHONE=+14045550999 SMS_PROVIDER=log \
+		run -0 --separate-stderr bash -c 'conv-store reply <"$0" | "$1"' "$T/replies" \
+		"$BATS_TEST_DIRNAME/../examples/notify-owner"
+	[ "${#lines[@]}" -eq 4 ]
+	[ "$(grep -c '^To: owner@example.com' "$T/mail")" -eq 3 ]
+	grep -q 'decline: Sorry, I cannot make it' "$T/mail"
+	grep -q 'other: is there parking?' "$T/mail"
+	grep -q 'help: HELP' "$T/mail"
+	! grep -q 'yes' "$T/mail"
+	! grep -q '4045550102' "$T/mail"
+	grep -q '…0102' "$T/mail"
+	[ "$(grep -c 'log: to +1\*\*\*\*\*\*0999' <<<"$stderr")" -eq 3 ]
+}
