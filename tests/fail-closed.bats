@@ -65,7 +65,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	[ "$(id -u)" = 0 ] || skip "needs root to switch to nobody"
 	command -v setpriv >/dev/null || skip "no setpriv"
 	# a directory nobody can reach, holding a store only root may open
-	d=$(mktemp -d /tmp/calsms-perm.XXXXXX)
+	d=$(mktemp -d --tmpdir=/tmp)
 	chmod 755 "$d"
 	export CALSMS_DB=$d/db
 	appt A1 +14045550101 $START | conv-store add -q
@@ -227,7 +227,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	appt A1 +14045550101 $START | conv-store add -q
 	run sh -c 'conv-store list >&-'
 	assert_failure 74
-	! grep -q '"id"' "$CALSMS_DB/lock.mdb"
+	run -1 grep -q '"id"' "$CALSMS_DB/lock.mdb"
 	run --separate-stderr sh -c 'follow-up-due >&-' 
 	assert_failure 74
 	[[ "$stderr" == *"claims released"* ]]

@@ -173,8 +173,8 @@ setup() {
 	grep -q 'decline: Sorry, I cannot make it' "$T/mail"
 	grep -q 'other: is there parking?' "$T/mail"
 	grep -q 'help: HELP' "$T/mail"
-	! grep -q 'yes' "$T/mail"
-	! grep -q '4045550102' "$T/mail"
+	run -1 grep -q 'yes' "$T/mail"
+	run -1 grep -q '4045550102' "$T/mail"
 	grep -q '…0102' "$T/mail"
 	[ "$(grep -c 'log: to +1\*\*\*\*\*\*0999' <<<"$stderr")" -eq 3 ]
 }

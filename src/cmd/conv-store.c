@@ -288,8 +288,7 @@ apply_receipt(struct store *st, MDB_txn *txn, struct item *it)
 		item_fail(it, EXIT_DATA, "not a receipt (needs provider_id and status); skipped");
 		return 0;
 	}
-	/* receipts are rare: a walk of the conversations, newest first, finds them */
-	if ((rc = store_convs(st, txn, IX_CREATED, NULL, receipt_one, it)) != 0)
+	if ((rc = store_convs(st, txn, IX_MESSAGE, pid, receipt_one, it)) != 0)
 		return rc;
 	if (jv_is_valid(it->out))
 		return 0;

@@ -68,7 +68,7 @@ eum_answer(long http, int retry_after, const char *body, struct sms_answer *a)
 	}
 	snprintf(a->message, sizeof a->message, "%s", msg ? msg : "");
 	jv_free(doc);
-	if (listed(a->code, retry_codes))
+	if (str_listed(a->code, retry_codes))
 		a->outcome = RETRY;
 	else if (strcmp(a->code, "ConflictException") == 0 && opted_out) {
 		a->outcome = PERMANENT;	/* the destination opted out */

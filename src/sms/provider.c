@@ -50,15 +50,6 @@ need_id(struct sms_answer *a, const char *what)
 	snprintf(a->message, sizeof a->message, "no %s in the provider's answer", what);
 }
 
-int
-listed(const char *code, const char *const *list)
-{
-	for (; code && *list; list++)
-		if (strcmp(code, *list) == 0)
-			return 1;
-	return 0;
-}
-
 /* The text between open and close in s, or "". */
 void
 copy_between(const char *s, const char *open, const char *close, char *out, size_t n)

@@ -48,7 +48,6 @@ extern const struct provider provider_twilio, provider_sns, provider_eum,
 enum outcome outcome_of_http(long http, int retry_after);
 int need(const char *provider, const char *name);
 void need_id(struct sms_answer *a, const char *what);
-int listed(const char *code, const char *const *list);
 void copy_between(const char *s, const char *open, const char *close,
     char *out, size_t n);
 

@@ -56,7 +56,7 @@ sns_answer(long http, int retry_after, const char *body, struct sms_answer *a)
 	copy_between(body, "<MessageId>", "</MessageId>", a->provider_id, sizeof a->provider_id);
 	copy_between(body, "<Code>", "</Code>", a->code, sizeof a->code);
 	copy_between(body, "<Message>", "</Message>", a->message, sizeof a->message);
-	if (listed(a->code, retry_codes))
+	if (str_listed(a->code, retry_codes))
 		a->outcome = RETRY;
 	else if (strcmp(a->code, "OptedOut") == 0)
 		a->outcome = PERMANENT;

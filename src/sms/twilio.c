@@ -69,7 +69,7 @@ twilio_answer(long http, int retry_after, const char *body, struct sms_answer *a
 	jv_free(doc);
 	if (strcmp(a->code, "20429") == 0)
 		a->outcome = RETRY;	/* too many requests, whatever the status */
-	else if (a->outcome == HALT && listed(a->code, recipient_codes))
+	else if (a->outcome == HALT && str_listed(a->code, recipient_codes))
 		a->outcome = PERMANENT;
 	need_id(a, "sid");
 }

@@ -84,33 +84,24 @@ const struct transition rule_table[] = {
 	{ NULL, NULL, NULL }
 };
 
-static int
-in(const char *s, const char *const *set)
-{
-	for (; s && *set; set++)
-		if (strcmp(s, *set) == 0)
-			return 1;
-	return 0;
-}
-
 int
 conv_known(const char *status)
 {
-	return in(status, conv_statuses);
+	return str_listed(status, conv_statuses);
 }
 
 /* Still about an appointment that may happen: replies attach to these. */
 int
 conv_live(const char *status)
 {
-	return in(status, live);
+	return str_listed(status, live);
 }
 
 /* May be texted: live, and not waiting for an operator's word. */
 int
 conv_sendable(const char *status)
 {
-	return in(status, live) && strcmp(status, "uncertain") != 0;
+	return str_listed(status, live) && strcmp(status, "uncertain") != 0;
 }
 
 static int
@@ -864,15 +855,6 @@ struct words {
 	char joined[MAX_WORDS * WORD_MAX];
 };
 
-static int
-listed_in(const char *w, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(w, *list) == 0)
-			return 1;
-	return 0;
-}
-
 /* Words in lower case: letters, digits, ' and -; a curly apostrophe is '. */
 static void
 split_words(const char *s, struct words *ws)
@@ -913,12 +895,12 @@ asks_to_stop(const struct words *ws)
 
 	if (ws->cut || ws->n == 0)
 		return 0;
-	if (ws->n == 1 && listed_in(ws->w[0], stop_alone))
+	if (ws->n == 1 && str_listed(ws->w[0], stop_alone))
 		return 1;
 	for (i = 0; i < ws->n; i++) {
-		if (listed_in(ws->w[i], negations) || !listed_in(ws->w[i], stop_words))
+		if (str_listed(ws->w[i], negations) || !str_listed(ws->w[i], stop_words))
 			return 0;
-		verb |= listed_in(ws->w[i], stop_verbs) ||
+		verb |= str_listed(ws->w[i], stop_verbs) ||
 		    (i + 1 < ws->n && !strcmp(ws->w[i], "opt") && !strcmp(ws->w[i + 1], "out"));
 	}
 	return verb;
@@ -954,10 +936,10 @@ reply_intent(const char *body)
 		return "help";
 	if (has_phrase(&ws, no_phrases, 0))
 		return "decline";
-	if (has_phrase(&ws, yes_phrases, 1) || (ws.n > 0 && listed_in(ws.w[0], yes_first)) ||
+	if (has_phrase(&ws, yes_phrases, 1) || (ws.n > 0 && str_listed(ws.w[0], yes_first)) ||
 	    strncmp(body ? body + strspn(body, " \t\r\n") : "", "\xf0\x9f\x91\x8d", 4) == 0)
 		return "confirm";
-	if (ws.n > 0 && listed_in(ws.w[0], no_first))
+	if (ws.n > 0 && str_listed(ws.w[0], no_first))
 		return "decline";
 	return "other";
 }

@@ -43,7 +43,6 @@ jv conv_append(jv conv, const char *list, jv item);
 
 /* events */
 jv rule_booking(jv appt, int opted_out, int64_t now, int expire_days);
-jv rule_booking_again(jv conv);
 jv rule_cancel(jv conv, jv appt, int64_t now);
 jv rule_cancel_first(jv appt, int64_t now, int expire_days);
 jv rule_rescheduled_away(jv conv, const char *new_id, int64_t now);

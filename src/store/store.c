@@ -19,6 +19,8 @@
  *   'r' be64(start) id                  confirmed, reminder not sent, not claimed
  *   'h' be64(help asked) id             a HELP to answer, not claimed
  *   'm' be64(asked) id                  the front desk's message to send, not claimed
+ *   'i' provider_id \0 be64(0) id        each message the provider gave an id:
+ *                                       receipts find their conversation
  *   'l' be64(claimed) id                claimed, outcome not recorded, and
  *                                       still sendable (lease expiry)
  *   'x' be64(expires) id                expiry, for purge
@@ -330,9 +332,11 @@ key_id(const MDB_val *key, size_t skip, char *id, size_t n)
 	id[len] = '\0';
 }
 
+#define MAX_KEYS 64	/* eight kinds, and the messages' provider ids */
+
 struct keys {
-	unsigned char k[10][MAX_KEY];
-	size_t len[10];
+	unsigned char k[MAX_KEYS][MAX_KEY];
+	size_t len[MAX_KEYS];
 	int n;
 };
 
@@ -343,7 +347,7 @@ add_key(struct keys *ks, int kind, const char *text, int64_t t, int invert,
 	unsigned char *p = ks->k[ks->n];
 	size_t tl = text ? strlen(text) + 1 : 0, il = strlen(id);
 
-	if (1 + tl + 8 + il > MAX_KEY)
+	if (1 + tl + 8 + il > MAX_KEY || ks->n == MAX_KEYS)
 		return;
 	*p++ = (unsigned char)kind;
 	if (text) {
@@ -353,6 +357,23 @@ add_key(struct keys *ks, int kind, const char *text, int64_t t, int invert,
 	be64(p, invert ? UINT64_MAX - (uint64_t)t : (uint64_t)t);
 	memcpy(p + 8, id, il);
 	ks->len[ks->n++] = 1 + tl + 8 + il;
+}
+
+/* A key per message the provider gave an id, for receipts. */
+static void
+message_keys(jv c, struct keys *ks, const char *id)
+{
+	jv msgs = json_get(c, "messages"), m;
+	int i, n = conv_count(c, "messages");
+	const char *pid;
+
+	for (i = 0; i < n; i++) {
+		m = jv_array_get(jv_copy(msgs), i);
+		if ((pid = json_str(m, "provider_id")) != NULL && *pid)
+			add_key(ks, IX_MESSAGE, pid, 0, 0, id);
+		jv_free(m);
+	}
+	jv_free(msgs);
 }
 
 /* Every index key of one conversation: see the layout above. */
@@ -374,6 +395,7 @@ index_keys(jv c, struct keys *ks)
 	add_key(ks, IX_STATUS, status, created, 1, id);
 	if ((t = conv_time(c, "expires_at")) > 0)
 		add_key(ks, IX_EXPIRY, NULL, t, 0, id);
+	message_keys(c, ks, id);
 	if (claimed) {
 		/* canceled or opted out meanwhile: nothing to be uncertain about */
 		if (conv_sendable(status))

@@ -23,7 +23,7 @@ struct store {
 enum {
 	IX_CREATED = 'a', IX_PHONE = 'p', IX_STATUS = 's', IX_CONFIRM = 'c', IX_FOLLOWUP = 'f',
 	IX_REMINDER = 'r', IX_LEASE = 'l', IX_EXPIRY = 'x', IX_HELP = 'h',
-	IX_MANUAL = 'm'
+	IX_MANUAL = 'm', IX_MESSAGE = 'i'
 };
 
 typedef int (*store_write_fn)(struct store *st, MDB_txn *txn, void *ctx);

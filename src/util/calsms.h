@@ -88,6 +88,7 @@ void sb_puts(struct strbuf *b, const char *s);
 void sb_pct(struct strbuf *b, const char *s, size_t n);
 void sb_form(struct strbuf *b, const char *name, const char *value);
 void sb_free(struct strbuf *b);
+int str_listed(const char *s, const char *const *list);
 
 /* conf.c: settings from -C FILE or the environment */
 int conf_load(const char *path);

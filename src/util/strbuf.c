@@ -61,3 +61,13 @@ sb_free(struct strbuf *b)
 	free(b->p);
 	*b = (struct strbuf){ 0 };
 }
+
+/* Whether s is one of list's strings (NULL-terminated); a NULL s is not. */
+int
+str_listed(const char *s, const char *const *list)
+{
+	for (; s && *list; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}

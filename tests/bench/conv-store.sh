@@ -44,7 +44,7 @@ reads() {	# reads LABEL COUNT: point reads on a store of COUNT
 	id=INV$(printf '%012d' $(($2 / 2)))
 	ph=+14042$(printf '%06d' $(($2 / 2 % 1000000)))
 	set -- "$2" $("$PTIME" "$RUNS" /dev/null conv-store -d $B/s$2 get "$id")
-	g=$2 grss=$5
+	g=$2 grss=$5 g_id=$2
 	set -- "$1" $("$PTIME" "$RUNS" /dev/null sqlite3 "$B/s$1.sqlite" "SELECT data FROM conv WHERE id = '$id'")
 	sg=$2 srss=$5
 	row "get by id, median ms ($1 convs)" "$g" "sqlite3 by id, median ms" "$sg"
@@ -56,6 +56,11 @@ reads() {	# reads LABEL COUNT: point reads on a store of COUNT
 	g=$2
 	set -- "$1" $("$PTIME" "$RUNS" /dev/null sqlite3 "$B/s$1.sqlite" "SELECT data FROM conv WHERE status = 'awaiting_reply' ORDER BY created DESC")
 	row "list -s awaiting_reply (100), median ms ($1)" "$g" "sqlite3 same, median ms" "$2"
+	# a delivery receipt finds its message through the provider-id index
+	printf '{"type":"receipt","provider":"log","provider_id":"log-%d","status":"delivered"}\n' \
+		$(($1 / 2)) >"$B/receipt"
+	set -- "$1" $("$PTIME" "$RUNS" "$B/receipt" conv-store -d $B/s$1 reply)
+	row "receipt via reply, median ms ($1 convs)" "$2" "get by id, median ms" "$g_id"
 	row "get, peak RSS KiB ($1 convs)" "$grss" "sqlite3, peak RSS KiB" "$srss"
 	# list streams every conversation, no cap
 	t=$(secs); n=$(conv-store -d "$B/s$1" list | wc -l); l=$(elapsed "$t")
