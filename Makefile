@@ -3,6 +3,7 @@
 # src/cmd/    one main per program
 # src/store/  the conversation's rules (rules.c, pure) and the LMDB store
 # src/sms/    the SMS providers behind provider.h, segments, SigV4
+# src/cal/    Calendly: an invitee as an appointment line
 # src/util/   JSON streams, clock, log, phone numbers, HMAC, buffers
 #
 # Each program is listed below with the parts it links.
@@ -10,11 +11,15 @@
 PREFIX ?= /usr/local
 MANPREFIX ?= $(PREFIX)/share/man
 SHAREDIR ?= $(PREFIX)/share/calsms
+LIBEXECDIR ?= $(PREFIX)/libexec/calsms
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 CC ?= cc
 CFLAGS ?= -O2 -g
 WERROR ?=
 override CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-Wall -Wextra $(WERROR) -Isrc/util -Isrc/store -Isrc/sms $(CFLAGS)
+	-Wall -Wextra $(WERROR) -Isrc/util -Isrc/store -Isrc/sms -Isrc/cal $(CFLAGS)
 
 # O is the output directory: bin/ and build/ by default, build/asan for check
 O ?= .
@@ -22,13 +27,15 @@ OBJ = $(O)/build/obj
 BIN = $(O)/bin
 UNIT = $(O)/build/unit
 
-PROGRAMS = cal-parse conv-store follow-up-due http-hook sms-parse sms-send
+PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
 UTIL = clock conf file form hmac json log phone strbuf
 STORE = rules store
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify
+CAL = calendly
 
 # what each program links, after its own main
-cal-parse_PARTS = util
+cal-parse_PARTS = cal util
+cal-sync_PARTS = cal util
 conv-store_PARTS = store util
 follow-up-due_PARTS = store util
 http-hook_PARTS = util
@@ -38,6 +45,7 @@ sms-send_PARTS = sms util
 # cal-parse runs once per webhook: libcrypto linked in statically saves the
 # dynamic loading of all of it (about 0.7 ms a process).
 cal-parse_LIBS = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
+cal-sync_LIBS = -lcurl -ljq -lcrypto -lm
 conv-store_LIBS = -llmdb -ljq -lcrypto -lm
 follow-up-due_LIBS = -llmdb -ljq -lcrypto -lm
 http-hook_LIBS = -ljq -lcrypto -lm
@@ -47,6 +55,8 @@ sms-send_LIBS = -lcurl -ljq -lcrypto -lm
 
 PROGS := $(PROGRAMS:%=$(BIN)/%)
 MANS := $(wildcard man/*.[1-8])
+SYSTEMD := $(wildcard examples/systemd/*.service examples/systemd/*.socket \
+	examples/systemd/*.timer)
 HEADERS := $(wildcard src/*/*.h)
 UNITS = $(UNIT)/rules-test $(UNIT)/sigv4-vectors
 
@@ -57,7 +67,7 @@ SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 DEPS_BUILD = gcc make libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev \
 	liblmdb-dev tzdata
 DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
-	python3 jq curl perl procps sqlite3 ca-certificates openssl
+	python3 jq curl perl procps sqlite3 ca-certificates openssl systemd
 
 .PHONY: all units deps clean install check test test-asan lint demo bench
 .SECONDARY:
@@ -73,6 +83,7 @@ $(OBJ)/%.o: src/%.c $(HEADERS)
 $(OBJ)/libutil.a: $(UTIL:%=$(OBJ)/util/%.o)
 $(OBJ)/libstore.a: $(STORE:%=$(OBJ)/store/%.o)
 $(OBJ)/libsms.a: $(SMS:%=$(OBJ)/sms/%.o)
+$(OBJ)/libcal.a: $(CAL:%=$(OBJ)/cal/%.o)
 $(OBJ)/lib%.a:
 	rm -f $@
 	$(AR) rcs $@ $^
@@ -133,16 +144,33 @@ demo: deps all
 bench: deps all
 	@sh tests/bench/run
 
+# Programs, manual, templates, handlers, and the systemd units with their
+# user (sysusers.d) and directories (tmpfiles.d), every path under PREFIX.
+# Run as root without DESTDIR, it also makes the calsms user and the
+# directories at once (systemd-sysusers and systemd-tmpfiles).
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
 		$(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(SHAREDIR)/templates \
-		$(DESTDIR)$(PREFIX)/libexec/calsms
+		$(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	mkdir -p -m 0750 $(DESTDIR)/etc/calsms
+	mkdir -p -m 0700 $(DESTDIR)/var/lib/calsms
 	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	cp examples/on-booking examples/on-sms examples/on-sms-aws $(DESTDIR)$(PREFIX)/libexec/calsms/
+	for f in on-booking on-sms on-sms-aws notify-owner; do \
+		sed 's|/usr/local|$(PREFIX)|g' examples/$$f >$(DESTDIR)$(LIBEXECDIR)/$$f; \
+		chmod 0755 $(DESTDIR)$(LIBEXECDIR)/$$f; done
 	for m in $(MANS); do \
 		s=$${m##*.}; cp $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
-	for t in examples/templates/*.jq; do \
-		[ ! -f "$$t" ] || cp "$$t" $(DESTDIR)$(SHAREDIR)/templates/; done
+	cp examples/templates/*.jq $(DESTDIR)$(SHAREDIR)/templates/
+	sed 's|/usr/local|$(PREFIX)|g' examples/inetd.conf >$(DESTDIR)$(SHAREDIR)/examples/inetd.conf
+	for u in $(SYSTEMD); do \
+		sed 's|/usr/local|$(PREFIX)|g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	cp examples/systemd/calsms.sysusers $(DESTDIR)$(SYSUSERSDIR)/calsms.conf
+	cp examples/systemd/calsms.tmpfiles $(DESTDIR)$(TMPFILESDIR)/calsms.conf
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
+		echo "install: the calsms user and its directories"; \
+		systemd-sysusers $(SYSUSERSDIR)/calsms.conf && \
+		systemd-tmpfiles --create $(TMPFILESDIR)/calsms.conf; fi
 
 clean:
 	rm -rf bin build

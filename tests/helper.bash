@@ -64,3 +64,18 @@ conv_is() {
 	[ -n "$output" ] || fail "conv-store get $1 printed nothing"
 	jq -e "$2" <<<"$output" >/dev/null || fail "conversation $1 is not $2: $output"
 }
+
+# relocate FILE...: an installed file with its paths moved under the test
+# root $R, the store to $T/state and the settings to $T/etc
+relocate() {
+	sed -e "s|/usr/local|$R/usr/local|g" -e "s|/var/lib/calsms|$T/state|g" \
+		-e "s|/etc/calsms|$T/etc|g" "$@"
+}
+
+# stop_started: kills what the test started and noted in $T/*.pid
+stop_started() {
+	local p
+	for p in "$T"/*.pid; do
+		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
+	done
+}

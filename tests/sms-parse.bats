@@ -343,3 +343,22 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	run -0 at 1800 follow-up-due -H
 	jq -e '.due == "followup"' <<<"$output"
 }
+
+@test "the public URL is set in one place: CALSMS_URL and the route http-hook ran" {
+	store
+	confirmed
+	inbound "YES" SMr9
+	sig=$(tsign "$T/in")
+	export -n SMS_PARSE_URL
+	unset SMS_PARSE_URL
+	CALSMS_URL=https://hooks.example.com/ run -0 post "$T/in" "$sig"
+	[ "$(status_line "$output")" = "HTTP/1.1 200 OK" ]
+	conv_is A1 '.replies == [.replies[0]] and .replies[0].intent == "confirm"'
+	# the same request, the base URL wrong: refused
+	inbound "NO" SMr10
+	sig=$(tsign "$T/in")
+	CALSMS_URL=https://other.example.com run -0 --separate-stderr post "$T/in" "$sig"
+	[[ "$stderr" == *"X-Twilio-Signature does not match"* ]]
+	[ "$(status_line "$output")" = "HTTP/1.1 401 Unauthorized" ]
+	conv_is A1 '(.replies | length) == 1'
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The production wiring as shipped: make install, examples/inetd.conf and
-# examples/calsms-sender.service, with only their paths moved under a
+# the installed calsms-sender.service, with only their paths moved under a
 # test root, a key file, and the Twilio mock for the provider.
 load helper
 
@@ -11,15 +11,7 @@ setup() {
 }
 
 teardown() {
-	for p in "$T"/*.pid; do
-		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
-	done
-}
-
-# moves the shipped paths under the test root
-relocate() {
-	sed -e "s|/usr/local|$R/usr/local|g" -e "s|/var/lib/calsms|$T/state|g" \
-		-e "s|/etc/calsms|$T/etc|g" "$@"
+	stop_started
 }
 
 @test "wiring: inetd.conf's line stores a signed booking, the sender unit's pipeline texts it" {
@@ -56,11 +48,13 @@ relocate() {
 	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 	printf 'SMS_PROVIDER=twilio\nTWILIO_ACCOUNT_SID=AC123\nTWILIO_AUTH_TOKEN=secret-token\nTWILIO_FROM=+15005550006\nTWILIO_API_URL=http://127.0.0.1:%s\n' \
 		"$(cat "$T/port")" >"$T/etc/sms.env"
-	unit=$(relocate "$BATS_TEST_DIRNAME/../examples/calsms-sender.service")
+	unit=$(relocate "$R/usr/local/lib/systemd/system/calsms-sender.service")
 	cmd=$(sed -n "s/^ExecStart=\/bin\/bash -o pipefail -c '\(.*\)'$/\1/p" <<<"$unit")
 	[ -n "$cmd" ]
 	envs=$(sed -n 's/^Environment=//p' <<<"$unit")
-	envfile=$(sed -n 's/^EnvironmentFile=//p' <<<"$unit")
+	envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' <<<"$unit")
+	[ "$envfile" = "$T/etc/calsms.env" ]
+	echo CALSMS_COUNTRY=US >"$envfile"
 	# -w runs for ever: the test stops it once the text is recorded
 	( set -a; . "$envfile"; eval "export $envs"; exec timeout 20 bash -o pipefail -c "$cmd" ) 2>"$T/sender.err" &
 	echo $! >"$T/sender.pid"
@@ -76,7 +70,7 @@ relocate() {
 }
 
 @test "wiring: the sender unit without a provider stops at once (78) and is not restarted" {
-	grep -q '^RestartPreventExitStatus=.*78' "$BATS_TEST_DIRNAME/../examples/calsms-sender.service"
+	grep -q '^RestartPreventExitStatus=.*78' "$BATS_TEST_DIRNAME/../examples/systemd/calsms-sender.service"
 	store
 	run --separate-stderr bash -o pipefail -c 'follow-up-due | sms-send -T "$0" | conv-store record' \
 		"$BATS_TEST_DIRNAME/../examples/templates"
@@ -87,8 +81,8 @@ relocate() {
 @test "wiring: every shipped example uses one store, /var/lib/calsms, whoever runs it" {
 	ex=$BATS_TEST_DIRNAME/../examples
 	grep -q 'CALSMS_DB=/var/lib/calsms' "$ex/inetd.conf"
-	grep -q '^Environment=CALSMS_DB=/var/lib/calsms' "$ex/calsms-sender.service"
-	grep -q '^StateDirectory=calsms' "$ex/calsms-sender.service"
+	grep -q '^Environment=CALSMS_DB=/var/lib/calsms' "$ex/systemd/calsms-sender.service"
+	grep -q '^StateDirectory=calsms' "$ex/systemd/calsms-sender.service"
 	unset CALSMS_DB
 	[ ! -e /var/lib/calsms/data.mdb ] || skip "this machine has a store in /var/lib/calsms"
 	for home in /nonexistent "$T"; do

@@ -432,14 +432,24 @@ read_body(const char *path, struct request *rq)
 	return 0;
 }
 
-/* The URL Twilio called: -u (or SMS_PARSE_URL), with CGI's query string. */
+/*
+ * The URL Twilio called: -u (or SMS_PARSE_URL), else CALSMS_URL and the
+ * route http-hook ran (SCRIPT_NAME); with CGI's query string.
+ */
 static char *
 public_url(const char *u)
 {
 	const char *q = getenv("QUERY_STRING");
 	struct strbuf b = { 0 };
 
-	sb_puts(&b, u);
+	if (u == NULL) {
+		u = conf_get("CALSMS_URL");
+		sb_puts(&b, u);
+		while (b.len && b.p[b.len - 1] == '/')
+			b.p[--b.len] = '\0';
+		sb_puts(&b, getenv("SCRIPT_NAME"));
+	} else
+		sb_puts(&b, u);
 	if (q && *q && strchr(u, '?') == NULL) {
 		sb_put(&b, "?", 1);
 		sb_puts(&b, q);
@@ -522,8 +532,12 @@ main(int argc, char *argv[])
 		note("TWILIO_AUTH_TOKEN is not set (environment or -C file): nothing can be verified");
 		return EXIT_CONFIG;
 	}
-	if (!noverify && (url == NULL || *url == '\0')) {
-		note("no public URL: give the URL Twilio calls with -u or SMS_PARSE_URL");
+	if (url && *url == '\0')
+		url = NULL;
+	if (!noverify && url == NULL && (conf_get("CALSMS_URL") == NULL ||
+	    getenv("SCRIPT_NAME") == NULL || *getenv("SCRIPT_NAME") != '/')) {
+		note("no public URL: give the URL Twilio calls with -u or SMS_PARSE_URL, "
+		    "or set CALSMS_URL and run under http-hook");
 		return EXIT_USAGE;
 	}
 	if ((status = read_body(optind < argc ? argv[optind] : NULL, &rq)) != 0)

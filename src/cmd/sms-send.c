@@ -402,12 +402,10 @@ on_header(char *p, size_t size, size_t n, void *data)
 	char v[128];
 	time_t t;
 
-	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		snprintf(v, sizeof v, "%.*s", (int)(len - 12), p + 12);
-		v[strcspn(v, "\r\n")] = '\0';
-		if (strspn(v + strspn(v, " "), "0123456789") == strlen(v + strspn(v, " ")))
+	if (header_value(p, len, "Retry-After", v, sizeof v)) {
+		if (*v && strspn(v, "0123456789") == strlen(v))
 			j->retry_after = atol(v);
-		else if ((t = curl_getdate(v + strspn(v, " "), NULL)) > 0)
+		else if ((t = curl_getdate(v, NULL)) > 0)
 			j->retry_after = (long)(t - time(NULL));
 		if (j->retry_after < 0)
 			j->retry_after = 0;

@@ -89,6 +89,8 @@ void sb_pct(struct strbuf *b, const char *s, size_t n);
 void sb_form(struct strbuf *b, const char *name, const char *value);
 void sb_free(struct strbuf *b);
 int str_listed(const char *s, const char *const *list);
+int header_value(const char *p, size_t n, const char *name, char *out,
+    size_t size);
 
 /* conf.c: settings from -C FILE or the environment */
 int conf_load(const char *path);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "calsms.h"
 
@@ -70,4 +71,24 @@ str_listed(const char *s, const char *const *list)
 		if (strcmp(s, *list) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * Whether the header line p (n bytes, as libcurl gives it) is the header
+ * name; if so its value, trimmed, goes to out.
+ */
+int
+header_value(const char *p, size_t n, const char *name, char *out, size_t size)
+{
+	size_t k = strlen(name), i, end;
+
+	if (n <= k || p[k] != ':' || strncasecmp(p, name, k) != 0 || size == 0)
+		return 0;
+	for (i = k + 1; i < n && (p[i] == ' ' || p[i] == '\t'); i++)
+		;
+	for (end = n; end > i && (p[end - 1] == '\r' || p[end - 1] == '\n' ||
+	    p[end - 1] == ' ' || p[end - 1] == '\t'); end--)
+		;
+	snprintf(out, size, "%.*s", (int)(end - i), p + i);
+	return 1;
 }
