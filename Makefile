@@ -29,7 +29,7 @@ UNIT = $(O)/build/unit
 
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
 UTIL = clock conf file form hmac json log phone strbuf
-STORE = rules store
+STORE = rules store check
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify
 CAL = calendly
 
@@ -58,18 +58,25 @@ MANS := $(wildcard man/*.[1-8])
 SYSTEMD := $(wildcard examples/systemd/*.service examples/systemd/*.socket \
 	examples/systemd/*.timer)
 HEADERS := $(wildcard src/*/*.h)
-UNITS = $(UNIT)/rules-test $(UNIT)/sigv4-vectors
+UNITS = $(UNIT)/rules-test $(UNIT)/sigv4-vectors $(UNIT)/store-poke
 
 SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+
+# libFuzzer targets (tests/fuzz), built by clang with ASan and UBSan
+FUZZERS = http-head cal-sig cal-payload sms-form sns-message phone segments json-lines
+FUZZ_TIME ?= 60
+FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
 # Debian packages: to build, to test, to run the benchmarks
 DEPS_BUILD = gcc make libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev \
 	liblmdb-dev tzdata
 DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
-	python3 jq curl perl procps sqlite3 ca-certificates openssl systemd
+	python3 jq curl perl procps sqlite3 ca-certificates openssl systemd \
+	clang libclang-rt-14-dev
 
-.PHONY: all units deps clean install check test test-asan lint demo bench
+.PHONY: all units deps clean install check test test-asan lint demo bench fuzz fuzz-bins
 .SECONDARY:
 
 all: $(PROGS)
@@ -103,6 +110,21 @@ $(UNIT)/sigv4-vectors: tests/unit/sigv4-vectors.c $(OBJ)/libsms.a $(OBJ)/libutil
 	@mkdir -p $(UNIT)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcurl -ljq -lcrypto -lm
 
+$(UNIT)/store-poke: tests/unit/store-poke.c
+	@mkdir -p $(UNIT)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb
+
+fuzz-bins: $(FUZZERS:%=$(O)/bin/%)
+
+$(O)/bin/%: tests/fuzz/%.c $(OBJ)/libcal.a $(OBJ)/libsms.a $(OBJ)/libstore.a $(OBJ)/libutil.a
+	@mkdir -p $(O)/bin
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ -lcurl -llmdb -ljq -lcrypto -lm -ldl
+
+# FUZZ_TIME seconds a target (60 by default; make check runs each briefly)
+fuzz: deps
+	$(MAKE) O=build/fuzz CC=clang CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-bins
+	FUZZ_TIME=$(FUZZ_TIME) sh tests/fuzz/run build/fuzz
+
 # Installs what is missing when root; otherwise says what to run, and stops.
 deps:
 	@missing=; for p in $(DEPS_BUILD) $(DEPS_TEST); do \
@@ -124,6 +146,7 @@ check: deps
 	$(MAKE) WERROR=-Werror all units
 	$(MAKE) WERROR=-Werror test
 	$(MAKE) WERROR=-Werror test-asan
+	$(MAKE) fuzz FUZZ_TIME=5
 	$(MAKE) lint
 
 test: all units

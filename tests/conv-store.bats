@@ -373,3 +373,11 @@ teardown() {
 	run -64 conv-store nosuchcommand
 	assert_output --partial "usage: conv-store [-d dir] init"
 }
+
+@test "add: input the JSON parser gives up on mid-buffer (found by fuzzing) is a bad line, not an abort" {
+	store
+	{ printf '""{ }{}\036\n'; appt A1 +14045550134 2025-11-25T15:00:00Z; printf '\000\010{\n'; } >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr conv-store add -q <"$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"skipped"* ]]
+	conv_is A1 '.status == "pending"'
+}

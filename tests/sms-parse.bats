@@ -362,3 +362,15 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	[ "$(status_line "$output")" = "HTTP/1.1 401 Unauthorized" ]
 	conv_is A1 '(.replies | length) == 1'
 }
+
+@test "sns: an event time no clock can hold (found by fuzzing) is the time it arrived, not undefined behaviour" {
+	sns_setup
+	ev=$(jq -nc '{eventType: "TEXT_DELIVERED", eventTimestamp: 1e70, messageId: "SMc1"}')
+	snsmsg Notification "$ev" 2 "" "$CERT" >"$T/m"
+	run -0 sms-parse -p sns -a "$TOPIC" "$T/m"
+	jq -e '.type == "receipt" and .at == "2025-11-24T16:00:00Z"' <<<"$output"
+	ev=$(jq -nc '{eventType: "TEXT_DELIVERED", eventTimestamp: -5e20, messageId: "SMc1"}')
+	snsmsg Notification "$ev" 2 "" "$CERT" >"$T/m"
+	run -0 sms-parse -p sns -a "$TOPIC" "$T/m"
+	jq -e '.at == "2025-11-24T16:00:00Z"' <<<"$output"
+}

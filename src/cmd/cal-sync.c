@@ -764,8 +764,11 @@ number_arg(int opt, const char *s)
 	return v;
 }
 
+#define MAX_CONF_FILES 8
+
 struct opts {
-	const char *pattern, *keypath, *conf;
+	const char *pattern, *keypath, *conf[MAX_CONF_FILES];
+	int nconf;
 	int64_t ahead;
 	int fix;
 };
@@ -782,7 +785,11 @@ options(int argc, char *argv[], struct opts *o, struct api *api)
 			if (duration_parse(optarg, &o->ahead) != 0)
 				die(EXIT_USAGE, "-a: not a duration (like 90d): %s", optarg);
 			break;
-		case 'C': o->conf = optarg; break;
+		case 'C':
+			if (o->nconf == MAX_CONF_FILES)
+				die(EXIT_USAGE, "-C: at most %d files", MAX_CONF_FILES);
+			o->conf[o->nconf++] = optarg;
+			break;
 		case 'h': usage(0); break;
 		case 'k': o->keypath = optarg; break;
 		case 'q': o->pattern = optarg; break;
@@ -803,7 +810,7 @@ main(int argc, char *argv[])
 {
 	struct api api = { .timeout = 30, .tries = 4, .scope = "user" };
 	struct opts o = { .pattern = CALENDLY_QUESTION, .ahead = 365 * 86400 };
-	const char *pattern, *keypath, *cmd, *conf;
+	const char *pattern, *keypath, *cmd;
 	char *url = NULL;
 	int64_t ahead, t0;
 	int i, rc, fix;
@@ -823,11 +830,11 @@ main(int argc, char *argv[])
 	options(argc, argv, &o, &api);
 	pattern = o.pattern;
 	keypath = o.keypath;
-	conf = o.conf;
 	fix = o.fix;
 	ahead = o.ahead;
-	if (conf && (rc = conf_load(conf)) != 0)
-		return rc;
+	for (i = 0; i < o.nconf; i++)
+		if ((rc = conf_load(o.conf[i])) != 0)
+			return rc;
 	if (keypath == NULL)
 		keypath = conf_get("CALENDLY_KEY_FILE") ? conf_get("CALENDLY_KEY_FILE") :
 		    DEFAULT_KEY_FILE;

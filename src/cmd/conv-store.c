@@ -242,12 +242,15 @@ opt_out_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
 {
 	struct opting *o = ctx;
 	const char *id = conv_str(c, "id");
+	jv old;
 
 	if ((o->except && strcmp(id, o->except) == 0) || !conv_live(conv_str(c, "status"))) {
 		jv_free(c);
 		return 0;
 	}
-	return store_put(st, txn, jv_copy(c), rule_opt_out(c, o->now));
+	/* the old record first: the order arguments are evaluated in is not C's promise */
+	old = jv_copy(c);
+	return store_put(st, txn, old, rule_opt_out(c, o->now));
 }
 
 /* Every live conversation of phone but one is opted out too. */
@@ -1302,6 +1305,66 @@ apply_purge(struct store *st, MDB_txn *txn, void *ctx)
 	return 0;
 }
 
+/* ---- check ---- */
+
+static void
+print_problem(const char *id, size_t len, const char *what, void *ctx)
+{
+	jv p = jv_object();
+
+	(void)ctx;
+	p = jv_object_set(p, jv_string("id"), jv_string_sized(id, (int)len));
+	p = jv_object_set(p, jv_string("problem"), jv_string(what));
+	json_print(p);
+}
+
+static int
+check_once(struct store *st, store_problem_fn fn, struct store_checked *n)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = store_read_begin(st, &txn)) != 0)
+		return store_fatal(rc, "check");
+	rc = store_check(st, txn, fn, NULL, n);
+	store_read_end(txn);
+	if (rc != 0)
+		return store_fatal(rc, "check");
+	note("%ld conversations, %ld index keys, %ld opt-outs: %ld problem%s",
+	    n->convs, n->keys, n->optouts, n->problems, n->problems == 1 ? "" : "s");
+	return 0;
+}
+
+static void
+ignore_problem(const char *id, size_t len, const char *what, void *ctx)
+{
+	(void)id;
+	(void)len;
+	(void)what;
+	(void)ctx;
+}
+
+static int
+cmd_check(struct store *st, int argc, char **argv)
+{
+	struct store_checked n;
+	long records;
+	int rc, repair = argc == 1;
+
+	if (argc == 1 && strcmp(argv[0], "--repair") != 0 && strcmp(argv[0], "-r") != 0)
+		usage(EXIT_USAGE);
+	if ((rc = check_once(st, print_problem, &n)) != 0)
+		return rc;
+	if (n.problems == 0 || !repair)
+		return n.problems ? 1 : 0;
+	if ((rc = store_reindex(st, &records)) != 0)
+		return store_fatal(rc, "check --repair");
+	note("rebuilt the indexes from %ld records", records);
+	if ((rc = check_once(st, ignore_problem, &n)) != 0)
+		return rc;
+	return n.problems ? 1 : 0;
+}
+
 static int
 cmd_purge(struct store *st, int argc, char **argv)
 {
@@ -1359,6 +1422,7 @@ static const struct command commands[] = {
 	{ "dump", "", cmd_dump, NULL, 0, 0, 0 },
 	{ "load", "", NULL, apply_load, 0, 0, STORE_CREATE },
 	{ "purge", "", cmd_purge, NULL, 0, 0, 0 },
+	{ "check", "[--repair]", cmd_check, NULL, 0, 1, 0 },
 	{ NULL, NULL, NULL, NULL, 0, 0, 0 }
 };
 

@@ -253,11 +253,14 @@ line_of(jv params)
 
 /* ---- Amazon SNS: End User Messaging two-way SMS and its events ---- */
 
+/* Epoch milliseconds, when they are a time between 1970 and 9999. */
 static jv
 time_of_ms(jv ms)
 {
-	return jv_get_kind(ms) == JV_KIND_NUMBER ?
-	    rfc3339_jv((int64_t)(jv_number_value(ms) / 1000)) : rfc3339_jv(clock_now());
+	double s = jv_get_kind(ms) == JV_KIND_NUMBER ? jv_number_value(ms) / 1000 : -1;
+
+	return s >= 0 && s < 253402300800.0 ? rfc3339_jv((int64_t)s) :
+	    rfc3339_jv(clock_now());
 }
 
 /* An End User Messaging event's delivery status, as receipts say it. */

@@ -36,6 +36,7 @@
  * another process's growth on MDB_MAP_RESIZED.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,6 @@
 #include "store.h"
 
 #define MAP_START ((size_t)1 << 30)
-#define MAX_KEY 480
 typedef int (*store_scan_fn)(const MDB_val *key, void *ctx);
 
 #define GROUP_MAX 1000
@@ -124,6 +124,71 @@ open_dbis(struct store *st, unsigned flags)
 }
 
 /*
+ * LMDB trusts data.mdb: a truncated or foreign file crashes it (SIGBUS,
+ * SIGSEGV) or looks like an empty store.  Its two meta pages say what the
+ * file must hold: the magic, and the last page in use, which must be
+ * inside the file.  Returns 0, or a message for what is wrong.
+ */
+#define LMDB_MAGIC 0xBEEFC0DEu
+#define META_OFFSET 16	/* the page header before MDB_meta, 64-bit */
+#define META_PSIZE (META_OFFSET + 4 + 4 + 8 + 8)	/* mm_dbs[0].md_pad */
+#define META_LAST_PG (META_PSIZE + 2 * 48)
+
+struct meta {
+	uint32_t magic, version, psize;
+	uint64_t last_pg, txnid;
+};
+
+static int
+read_meta(int fd, off_t at, struct meta *m)
+{
+	unsigned char b[META_LAST_PG + 16];
+
+	if (pread(fd, b, sizeof b, at) != (ssize_t)sizeof b)
+		return -1;
+	memcpy(&m->magic, b + META_OFFSET, 4);
+	memcpy(&m->version, b + META_OFFSET + 4, 4);
+	memcpy(&m->psize, b + META_PSIZE, 4);
+	memcpy(&m->last_pg, b + META_LAST_PG, 8);
+	memcpy(&m->txnid, b + META_LAST_PG + 8, 8);
+	return 0;
+}
+
+static const char *
+damaged(const char *path, off_t size)
+{
+	struct meta m[2];
+	uint32_t page;
+	int fd = open(path, O_RDONLY), i, best = -1;
+
+	if (fd < 0)
+		return NULL;	/* LMDB says why */
+	if (read_meta(fd, 0, &m[0]) != 0) {
+		close(fd);
+		return "shorter than its meta pages (truncated)";
+	}
+	page = m[0].psize;
+	if (m[0].magic != LMDB_MAGIC || page < 512 || page > 65536 || (page & (page - 1))) {
+		close(fd);
+		return "not an LMDB store (no LMDB meta page)";
+	}
+	if (size < 2 * (off_t)page || read_meta(fd, page, &m[1]) != 0) {
+		close(fd);
+		return "shorter than its two meta pages (truncated)";
+	}
+	close(fd);
+	for (i = 0; i < 2; i++)
+		if (m[i].magic == LMDB_MAGIC && m[i].version == 1 &&
+		    (best < 0 || m[i].txnid > m[best].txnid))
+			best = i;
+	if (best < 0)
+		return "not an LMDB store (no LMDB meta page)";
+	if (m[best].last_pg >= (uint64_t)size / (uint64_t)page)
+		return "its last page is past the end of the file (truncated)";
+	return NULL;
+}
+
+/*
  * Only a command that writes new bookings may make a store; any other
  * refuses a directory without one (66), so a mistyped path or a missing
  * CALSMS_DB is an error, never an empty store.  Returns an exit status.
@@ -132,6 +197,7 @@ static int
 check_existing(const char *dir, int flags)
 {
 	char path[4200];
+	const char *why;
 	struct stat sb;
 
 	snprintf(path, sizeof path, "%s/data.mdb", dir);
@@ -148,6 +214,11 @@ check_existing(const char *dir, int flags)
 	if (!S_ISREG(sb.st_mode) || sb.st_size == 0) {
 		note("%s: not a usable store (%s): restore it from a dump", path,
 		    sb.st_size == 0 ? "empty" : "not a file");
+		return EXIT_IOERR;
+	}
+	if ((why = damaged(path, sb.st_size)) != NULL) {
+		note("%s: damaged store, %s: nothing was read or written; restore it "
+		    "from a dump (conv-store load)", path, why);
 		return EXIT_IOERR;
 	}
 	return 0;
@@ -332,22 +403,15 @@ key_id(const MDB_val *key, size_t skip, char *id, size_t n)
 	id[len] = '\0';
 }
 
-#define MAX_KEYS 64	/* eight kinds, and the messages' provider ids */
-
-struct keys {
-	unsigned char k[MAX_KEYS][MAX_KEY];
-	size_t len[MAX_KEYS];
-	int n;
-};
 
 static void
-add_key(struct keys *ks, int kind, const char *text, int64_t t, int invert,
+add_key(struct store_keys *ks, int kind, const char *text, int64_t t, int invert,
     const char *id)
 {
 	unsigned char *p = ks->k[ks->n];
 	size_t tl = text ? strlen(text) + 1 : 0, il = strlen(id);
 
-	if (1 + tl + 8 + il > MAX_KEY || ks->n == MAX_KEYS)
+	if (1 + tl + 8 + il > STORE_MAX_KEY || ks->n == STORE_MAX_KEYS)
 		return;
 	*p++ = (unsigned char)kind;
 	if (text) {
@@ -361,7 +425,7 @@ add_key(struct keys *ks, int kind, const char *text, int64_t t, int invert,
 
 /* A key per message the provider gave an id, for receipts. */
 static void
-message_keys(jv c, struct keys *ks, const char *id)
+message_keys(jv c, struct store_keys *ks, const char *id)
 {
 	jv msgs = json_get(c, "messages"), m;
 	int i, n = conv_count(c, "messages");
@@ -377,8 +441,8 @@ message_keys(jv c, struct keys *ks, const char *id)
 }
 
 /* Every index key of one conversation: see the layout above. */
-static void
-index_keys(jv c, struct keys *ks)
+void
+store_index_keys(jv c, struct store_keys *ks)
 {
 	const char *id = conv_str(c, "id"), *status = conv_str(c, "status"),
 	    *phone = conv_str(c, "phone"), *help;
@@ -429,11 +493,11 @@ out:
 static int
 keys_apply(struct store *st, MDB_txn *txn, jv c, int del)
 {
-	static struct keys ks;
+	static struct store_keys ks;
 	MDB_val k, v = { 0, "" };
 	int i, rc;
 
-	index_keys(c, &ks);
+	store_index_keys(c, &ks);
 	for (i = 0; i < ks.n; i++) {
 		k.mv_size = ks.len[i];
 		k.mv_data = ks.k[i];
@@ -584,7 +648,7 @@ optout_put(struct store *st, MDB_txn *txn, jv rec)
 int
 orphan_put(struct store *st, MDB_txn *txn, jv reply)
 {
-	unsigned char key[MAX_KEY], d[32];
+	unsigned char key[STORE_MAX_KEY], d[32];
 	const char *pid = json_str(reply, "provider_id"), *from = json_str(reply, "from"),
 	    *body = json_str(reply, "body");
 	int64_t t = conv_time(reply, "received_at");
@@ -593,7 +657,7 @@ orphan_put(struct store *st, MDB_txn *txn, jv reply)
 	MDB_val k;
 	int rc;
 
-	if (n > 0 && n < MAX_KEY) {
+	if (n > 0 && n < STORE_MAX_KEY) {
 		memcpy(key, pid, n);
 		k.mv_size = n;
 	} else {
@@ -679,7 +743,7 @@ int
 store_walk(struct store *st, MDB_txn *txn, int kind, const char *text,
     store_key_fn fn, void *ctx)
 {
-	unsigned char prefix[MAX_KEY];
+	unsigned char prefix[STORE_MAX_KEY];
 	size_t tl = text ? strlen(text) + 1 : 0;
 	struct walk w = { fn, ctx, 1 + tl,
 	    kind == IX_CREATED || kind == IX_PHONE || kind == IX_STATUS };
@@ -727,7 +791,7 @@ int
 store_walk_from(struct store *st, MDB_txn *txn, int kind, struct store_cursor *cur,
     store_key_fn fn, void *ctx)
 {
-	unsigned char start[MAX_KEY + 1];
+	unsigned char start[STORE_MAX_KEY + 1];
 	struct walk_on w = { fn, ctx, cur };
 	size_t len = 1;
 	int rc;

@@ -26,6 +26,15 @@ enum {
 	IX_MANUAL = 'm', IX_MESSAGE = 'i'
 };
 
+/* the index keys of one conversation (store_index_keys) */
+#define STORE_MAX_KEY 480
+#define STORE_MAX_KEYS 64	/* eight kinds, and the messages' provider ids */
+struct store_keys {
+	unsigned char k[STORE_MAX_KEYS][STORE_MAX_KEY];
+	size_t len[STORE_MAX_KEYS];
+	int n;
+};
+
 typedef int (*store_write_fn)(struct store *st, MDB_txn *txn, void *ctx);
 
 /* store.c */
@@ -81,5 +90,16 @@ int orphan_put(struct store *st, MDB_txn *txn, jv reply);
 int store_each(struct store *st, MDB_txn *txn, MDB_dbi dbi,
     int (*fn)(const MDB_val *k, const MDB_val *v, void *ctx), void *ctx);
 int store_fatal(int rc, const char *what);
+void store_index_keys(jv conv, struct store_keys *ks);
+
+/* check.c: the records against their indexes */
+typedef void (*store_problem_fn)(const char *id, size_t idlen, const char *what,
+    void *ctx);
+struct store_checked {
+	long convs, keys, optouts, problems;
+};
+int store_check(struct store *st, MDB_txn *txn, store_problem_fn fn, void *ctx,
+    struct store_checked *out);
+int store_reindex(struct store *st, long *records);
 
 #endif

@@ -70,6 +70,16 @@ feed(struct json_reader *r, const char *line, size_t len, int last)
 			return;
 		}
 		jv_free(v);
+		/*
+		 * libjq 1.6 may stop short of its buffer without a message (an
+		 * RS byte does it); the next buffer would then fail its assert.
+		 */
+		if (jv_parser_remaining(r->p) != 0) {
+			note("%s:%ld: not JSON; skipped", r->name, r->line);
+			keep(r, EXIT_DATA);
+			jv_parser_free(r->p);
+			r->p = jv_parser_new(0);
+		}
 		return;
 	}
 }

@@ -67,6 +67,12 @@ reads() {	# reads LABEL COUNT: point reads on a store of COUNT
 	t=$(secs); sqlite3 "$B/s$1.sqlite" "SELECT data FROM conv ORDER BY created DESC" >/dev/null; sl=$(elapsed "$t")
 	row "list, all $n, records/s ($1 convs)" "$(rate "$n" "$l")" "sqlite3 all, ordered, rows/s" "$(rate "$1" "$sl")"
 	rm -f "$B/s$1.sqlite"
+	# check reads every record and every index key, beside dump's full scan
+	set -- "$1" $("$PTIME" 1 /dev/null conv-store -d "$B/s$1" check)
+	c=$2 crss=$5
+	set -- "$1" $("$PTIME" 1 /dev/null conv-store -d "$B/s$1" dump)
+	row "check, ms ($1 convs)" "$c" "dump (one full scan), ms" "$2"
+	row "check, peak RSS KiB ($1 convs)" "$crss" "dump, peak RSS KiB" "$5"
 }
 reads small 10000
 reads big "$BIG"
