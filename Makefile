@@ -76,7 +76,7 @@ DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
 	python3 jq curl perl procps sqlite3 ca-certificates openssl systemd \
 	clang libclang-rt-14-dev
 
-.PHONY: all units deps clean install check test test-asan lint demo bench fuzz fuzz-bins
+.PHONY: all units deps clean install check check-long test test-asan lint demo bench fuzz fuzz-bins
 .SECONDARY:
 
 all: $(PROGS)
@@ -148,6 +148,11 @@ check: deps
 	$(MAKE) WERROR=-Werror test-asan
 	$(MAKE) fuzz FUZZ_TIME=5
 	$(MAKE) lint
+
+# the fault storms at full length (50 rounds each) and a minute of fuzzing
+check-long: deps all units
+	STORM_ROUNDS=50 bats tests/storm.bats
+	$(MAKE) fuzz FUZZ_TIME=60
 
 test: all units
 	prove --failures --comments -e 'bats --tap' tests/*.bats

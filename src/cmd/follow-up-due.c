@@ -102,23 +102,26 @@ static int
 expire_leases(struct store *st, MDB_txn *txn, struct pass *p)
 {
 	jv c;
-	int i, rc;
+	int i, rc, more = 0;
 
-	if ((rc = scan(st, txn, p, IX_LEASE, p->now - p->o->lease, p->o->lease, 0)) != 0)
-		return rc;
-	for (i = 0; i < p->nids; i++) {
-		c = store_get(st, txn, p->ids[i]);
-		if (!jv_is_valid(c)) {
-			jv_free(c);
-			continue;
-		}
-		p->notes = jv_array_append(p->notes, jv_string(p->ids[i]));
-		if ((rc = store_put(st, txn, jv_copy(c), rule_lease_lapse(jv_copy(c), p->now))) != 0) {
-			jv_free(c);
+	do {	/* every lapsed lease, a batch at a time */
+		if ((rc = scan(st, txn, p, IX_LEASE, p->now - p->o->lease, p->o->lease,
+		    more)) != 0)
 			return rc;
+		for (i = 0; i < p->nids; i++) {
+			c = store_get(st, txn, p->ids[i]);
+			if (!jv_is_valid(c)) {
+				jv_free(c);
+				continue;
+			}
+			p->notes = jv_array_append(p->notes, jv_string(p->ids[i]));
+			rc = store_put(st, txn, jv_copy(c), rule_lease_lapse(jv_copy(c), p->now));
+			jv_free(c);
+			if (rc != 0)
+				return rc;
 		}
-		jv_free(c);
-	}
+		more = 1;
+	} while (p->nids == BATCH);
 	return 0;
 }
 

@@ -951,8 +951,10 @@ commit_one_by_one(struct stream *g)
 	for (i = 0; i < g->n; i++) {
 		one.items = &g->items[i];
 		one.n = 1;
-		if ((rc = store_write(g->st, apply_items, &one)) == 0)
+		if ((rc = store_write(g->st, apply_items, &one)) == 0) {
+			g->items[i].committed = 1;
 			continue;
+		}
 		if (rc != EINVAL && rc != MDB_BAD_VALSIZE && rc != MDB_KEYEXIST)
 			return rc;
 		jv_free(g->items[i].out);
@@ -985,20 +987,21 @@ flush_items(void *ctx)
 		rc = commit_one_by_one(g);
 	for (i = 0; i < g->n; i++) {
 		struct item *it = &g->items[i];
+		int done = rc == 0 || it->committed;	/* one by one, before a failure */
 
-		if (rc == 0 && it->err[0])
+		if (done && it->err[0])
 			note("stdin:%ld: %s", it->line, it->err);
 		if (it->status > status)
 			status = it->status;
-		if (rc == 0 && jv_is_valid(it->out))
+		if (done && jv_is_valid(it->out))
 			json_print(jv_copy(it->out));
 		jv_free(it->out);
 		jv_free(it->in);
 	}
 	g->n = 0;
+	fflush(stdout);
 	if (rc != 0)
 		return -store_fatal(rc, "write");
-	fflush(stdout);
 	return status;
 }
 

@@ -43,6 +43,7 @@ struct item {
 	jv in, out;	/* the line read; what to print once committed */
 	long line;
 	int status;	/* exit status this line deserves, or 0 */
+	int committed;	/* its write transaction committed */
 	char err[200];
 };
 typedef int (*store_apply_fn)(struct store *st, MDB_txn *txn, struct item *it,

@@ -164,8 +164,10 @@ json_read_groups(int fd, const char *name, json_item_fn fn,
 		if (r->items && (r->items >= max || mono_ms() - first >= max_ms ||
 		    !readable_now(fd))) {
 			if ((flushed = flush(ctx)) < 0) {
-				r->items = 0;
-				json_reader_end(r);
+				/* stopped: what is still unread is not reported as bad */
+				jv_parser_free(r->p);
+				sb_free(&r->pending);
+				free(r);
 				return -flushed;
 			}
 			keep(r, flushed);

@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# Fault storms: kill -9 at random points of add, record and follow-up-due
+# over large inputs, conv-store check after each round; a full disk and a
+# read-only store.  STORM_ROUNDS rounds (5 here, 50 in make check-long).
+load helper
+
+ROUNDS=${STORM_ROUNDS:-5}
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	export CALSMS_NOW=1764000000
+}
+
+teardown() {
+	if mountpoint -q "$T/small" 2>/dev/null; then umount "$T/small"; fi
+}
+
+# kill9 SECONDS CMD...: runs CMD (stdin $IN, stdout $OUT), kills it with
+# SIGKILL after SECONDS unless it finished first
+kill9() {
+	local wait=$1 pid
+	shift
+	"$@" <"$IN" >"$OUT" 2>/dev/null &
+	pid=$!
+	sleep "$wait"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+random_wait() {
+	python3 -c 'import random; print("%.3f" % random.uniform(0.02, 0.6))'
+}
+
+@test "storm: kill -9 during add; every printed line is stored, check agrees, add resumes" {
+	store
+	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 20000 >"$T/appts"
+	IN=$T/appts
+	for r in $(seq "$ROUNDS"); do
+		OUT=$T/out.$r kill9 "$(random_wait)" conv-store add
+		run -0 --separate-stderr conv-store check
+		jq -r .id "$T/out.$r" | sort -u >"$T/printed"
+		conv-store dump | jq -r .id | sort -u >"$T/stored"
+		[ -z "$(comm -23 "$T/printed" "$T/stored")" ] || fail "round $r: printed but not stored"
+	done
+	conv-store add -q <"$T/appts"
+	[ "$(conv-store dump | wc -l)" -eq 20000 ]
+	run -0 conv-store check
+}
+
+@test "storm: kill -9 during follow-up-due; nothing handed out twice, the rest becomes uncertain" {
+	store
+	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 5000 | conv-store add -q
+	: >"$T/all"
+	IN=/dev/null
+	for r in $(seq "$ROUNDS"); do
+		OUT=$T/due.$r kill9 "$(random_wait)" follow-up-due -s 100000
+		cat "$T/due.$r" >>"$T/all"
+		run -0 --separate-stderr conv-store check
+	done
+	follow-up-due -s 100000 >>"$T/all"
+	# every confirmation handed out at most once
+	[ "$(jq -r .id "$T/all" | sort | uniq -d | wc -l)" -eq 0 ]
+	# the claims never recorded lapse to uncertain, none is handed out again
+	n=$(jq -s length "$T/all")
+	[ "$n" -gt 0 ]
+	CALSMS_NOW=$((CALSMS_NOW + 3600)) follow-up-due -s 100000 >"$T/later" 2>/dev/null
+	[ -z "$(comm -12 <(jq -r .id "$T/all" | sort) <(jq -r .id "$T/later" | sort))" ]
+	# every one handed out, and any claimed by a run killed before it
+	# printed, is uncertain now: none is sent again without a person's word
+	conv-store list -s uncertain | jq -r .id | sort >"$T/uncertain"
+	[ -z "$(comm -23 <(jq -r .id "$T/all" | sort) "$T/uncertain")" ]
+	[ "$(wc -l <"$T/uncertain")" -ge "$n" ]
+	run -0 conv-store check
+}
+
+@test "storm: kill -9 during record; a result is recorded whole or not at all" {
+	store
+	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 5000 | conv-store add -q
+	follow-up-due -s 100000 | sent >"$T/results"
+	IN=$T/results
+	for r in $(seq "$ROUNDS"); do
+		OUT=$T/rec.$r kill9 "$(random_wait)" conv-store record
+		run -0 --separate-stderr conv-store check
+		jq -r .id "$T/rec.$r" | sort -u >"$T/printed"
+		conv-store list -s awaiting_reply | jq -r .id | sort -u >"$T/stored"
+		[ -z "$(comm -23 "$T/printed" "$T/stored")" ] || fail "round $r: printed but not recorded"
+	done
+	conv-store record <"$T/results" >/dev/null
+	[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 5000 ]
+	[ "$(conv-store dump | jq -s 'map(.messages | length) | max')" -eq 1 ]
+}
+
+@test "storm: a full disk is a clear error, what was committed stays, writes resume with room" {
+	mkdir -p "$T/small"
+	mount -t tmpfs -o size=3m tmpfs "$T/small" 2>/dev/null || skip "cannot mount a tmpfs here"
+	export CALSMS_DB=$T/small/db
+	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 20000 >"$T/appts"
+	run --separate-stderr conv-store add <"$T/appts"
+	[ "$status" -eq 74 ] || [ "$status" -eq 73 ] || fail "add on a full disk: exit $status"
+	[[ "$stderr" == *"No space left on device"* || "$stderr" == *"MDB_MAP_FULL"* ]] ||
+		fail "no clear line: $stderr"
+	committed=$(grep -c . <<<"$output" || true)
+	run -0 conv-store check
+	[ "$(conv-store dump | wc -l)" -eq "$committed" ]
+	mount -o remount,size=200m "$T/small"
+	conv-store add -q <"$T/appts"
+	[ "$(conv-store dump | wc -l)" -eq 20000 ]
+	run -0 conv-store check
+}
+
+@test "storm: a read-only store refuses writes with a clear line; reads go on" {
+	mkdir -p "$T/small"
+	mount -t tmpfs -o size=50m tmpfs "$T/small" 2>/dev/null || skip "cannot mount a tmpfs here"
+	export CALSMS_DB=$T/small/db
+	store
+	appt A1 +14045550134 2025-11-25T15:00:00Z | conv-store add -q
+	mount -o remount,ro "$T/small"
+	run --separate-stderr conv-store add -q <<<"$(appt A2 +14045550135 2025-11-25T15:00:00Z)"
+	[ "$status" -eq 73 ] || [ "$status" -eq 74 ] || fail "add on a read-only store: exit $status"
+	[[ "$stderr" == *"Read-only file system"* || "$stderr" == *"Permission denied"* ]] ||
+		fail "no clear line: $stderr"
+	mount -o remount,rw "$T/small"
+	conv_is A1 '.status == "pending"'
+	run -1 conv-store get A2
+}
