@@ -74,7 +74,7 @@ DEPS_BUILD = gcc make libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev \
 	liblmdb-dev tzdata
 DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
 	python3 jq curl perl procps sqlite3 ca-certificates openssl systemd \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev gnuplot-nox
 
 .PHONY: all units deps clean install check check-long test test-asan lint demo bench fuzz fuzz-bins
 .SECONDARY:
@@ -184,7 +184,7 @@ install: all
 	mkdir -p -m 0750 $(DESTDIR)/etc/calsms
 	mkdir -p -m 0700 $(DESTDIR)/var/lib/calsms
 	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	for f in on-booking on-sms on-sms-aws notify-owner; do \
+	for f in on-booking on-sms on-sms-aws notify-owner report-plot; do \
 		sed 's|/usr/local|$(PREFIX)|g' examples/$$f >$(DESTDIR)$(LIBEXECDIR)/$$f; \
 		chmod 0755 $(DESTDIR)$(LIBEXECDIR)/$$f; done
 	for m in $(MANS); do \

@@ -97,3 +97,11 @@ say "T+2h: nothing more is ever sent; the conversations and the stats"
 at 7200 sender
 show
 conv-store stats | jq -c .
+
+say "The funnel, by day (conv-store report -t), and as a chart (examples/report-plot)"
+conv-store report -t
+if command -v gnuplot >/dev/null; then
+	conv-store report | sh examples/report-plot -T "calsms demo"
+else
+	echo "  (apt-get install gnuplot-nox for the chart)"
+fi

@@ -18,4 +18,7 @@ load helper
 	assert_line "  INV0000000000002 is now opted_out"
 	assert_line "  INV0000000000002  +12125550199  opted_out  messages: 1  replies: 2"
 	[ "$(grep -c '^  sent ' <<<"$output")" -eq 3 ]
+	# it ends with the report: three booked, two with a phone, three dry runs
+	assert_line --regexp $'^period\tbookings\twith_phone\t'
+	assert_line --regexp $'^2025-11-2[45]\t3\t2\t0\t'
 }

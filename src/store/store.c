@@ -769,12 +769,16 @@ walk_on_key(const MDB_val *k, void *ctx)
 {
 	struct walk_on *w = ctx;
 	char id[256];
+	int64_t t;
 	int r;
 
 	if (k->mv_size > sizeof w->cur->key)
 		return 0;	/* cannot be a key store_put wrote */
 	key_id(k, 9, id, sizeof id);
-	if ((r = w->fn(id, key_time(k, 1), w->ctx)) == 0) {
+	t = key_time(k, 1);
+	if (((const unsigned char *)k->mv_data)[0] == IX_CREATED)	/* newest first */
+		t = (int64_t)(UINT64_MAX - (uint64_t)t);
+	if ((r = w->fn(id, t, w->ctx)) == 0) {
 		memcpy(w->cur->key, k->mv_data, k->mv_size);
 		w->cur->len = k->mv_size;
 	}
@@ -783,7 +787,7 @@ walk_on_key(const MDB_val *k, void *ctx)
 
 /*
  * store_walk for a time index (confirm, followup, reminder, lease,
- * expiry), resuming after the last key fn accepted (returned 0 for), as
+ * expiry, or the newest-first created index), resuming after the last key fn accepted (returned 0 for), as
  * cur remembers it; a zeroed cursor starts at the beginning.  Lets a
  * caller take a batch, change what it took, and go on.
  */
@@ -804,6 +808,15 @@ store_walk_from(struct store *st, MDB_txn *txn, int kind, struct store_cursor *c
 	}
 	rc = store_scan_from(st, txn, start, len, 1, walk_on_key, &w);
 	return rc == 1 ? 0 : rc;
+}
+
+/* A cursor that store_walk_from starts at: the first key of kind at time t. */
+void
+store_cursor_at(struct store_cursor *cur, int kind, int64_t t, int invert)
+{
+	cur->key[0] = (unsigned char)kind;
+	be64(cur->key + 1, invert ? UINT64_MAX - (uint64_t)t : (uint64_t)t);
+	cur->len = 9;
 }
 
 /* Changes whenever any process commits to the store: -w's cheap check. */

@@ -72,6 +72,7 @@ struct store_cursor {
 };
 int store_walk_from(struct store *st, MDB_txn *txn, int kind, struct store_cursor *cur,
     store_key_fn fn, void *ctx);
+void store_cursor_at(struct store_cursor *cur, int kind, int64_t t, int invert);
 uint64_t store_version(struct store *st);
 typedef int (*store_conv_fn)(struct store *st, MDB_txn *txn, jv conv, void *ctx);
 int store_convs(struct store *st, MDB_txn *txn, int kind, const char *text,

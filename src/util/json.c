@@ -419,3 +419,11 @@ utf8_valid(const char *s, size_t n)
 	}
 	return 1;
 }
+
+/* obj[key] when it is a number, else 0. */
+double
+json_num(jv obj, const char *key)
+{
+	return json_kind(obj, key) == JV_KIND_NUMBER ?
+	    jv_number_value(jv_object_get(jv_copy(obj), jv_string(key))) : 0;
+}

@@ -73,6 +73,12 @@ reads() {	# reads LABEL COUNT: point reads on a store of COUNT
 	set -- "$1" $("$PTIME" 1 /dev/null conv-store -d "$B/s$1" dump)
 	row "check, ms ($1 convs)" "$c" "dump (one full scan), ms" "$2"
 	row "check, peak RSS KiB ($1 convs)" "$crss" "dump, peak RSS KiB" "$5"
+	# a month's report reads that month through the booking-time index
+	set -- "$1" $("$PTIME" 3 /dev/null conv-store -d "$B/s$1" report --since 2025-10-24T16:00:00Z --until 2025-11-24T16:00:00Z)
+	m=$2 mrss=$5
+	set -- "$1" $("$PTIME" 1 /dev/null conv-store -d "$B/s$1" report --by month)
+	row "report, one month, ms ($1 convs)" "$m" "report over every month, ms" "$2"
+	row "report, one month, peak RSS KiB ($1 convs)" "$mrss" "report over every month, KiB" "$5"
 }
 reads small 10000
 reads big "$BIG"

@@ -3,7 +3,8 @@
 add, and the same rows as SQL for the sqlite3 baseline.
 
 usage: gen.py conv N DUE   (N conversations, DUE of them pending and due,
-                            100 awaiting_reply, the rest replied)
+                            100 awaiting_reply, the rest replied; booked
+                            one every 90 s up to 2025-11-24T16:00:00Z)
        gen.py appt N       (N appointments)
        gen.py sql N        (SQL inserts of N rows in one transaction)
 
@@ -12,6 +13,7 @@ jq 1.6 takes minutes to write a million records; this takes seconds.
 """
 import json
 import sys
+import time
 
 T = "2025-11-24T16:00:00Z"
 START = "2025-11-25T15:00:00Z"
@@ -30,7 +32,7 @@ def appt(i):
             "old_id": None, "new_id": None, "rescheduled": False, "reason": None, "received_at": T}
 
 
-def conv(i, status):
+def conv(i, status, created=T):
     a = appt(i)
     msgs = [] if status == "pending" else [{"kind": "confirm", "body": "hi", "status": "sent", "provider": "log",
                                             "provider_id": "log-%d" % i, "segments": 1, "error": None, "at": T}]
@@ -38,7 +40,7 @@ def conv(i, status):
         if status == "replied" else []
     return {"id": a["id"], "phone": a["phone"], "status": status, "appointment": a, "messages": msgs,
             "replies": replies, "claim": None, "retry_at": None, "reminder": None,
-            "created_at": T, "updated_at": T, "expires_at": "2026-02-23T15:00:00Z"}
+            "created_at": created, "updated_at": created, "expires_at": "2026-02-23T15:00:00Z"}
 
 
 def main():
@@ -48,7 +50,9 @@ def main():
         due = int(sys.argv[3])
         for i in range(n):
             status = "pending" if i < due else "awaiting_reply" if i < due + 100 else "replied"
-            out.write(json.dumps(conv(i, status), separators=(",", ":")) + "\n")
+            # booked one every 90 s up to T: a month is about 28,800 of them
+            created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1764000000 - (n - i) * 90))
+            out.write(json.dumps(conv(i, status, created), separators=(",", ":")) + "\n")
     elif kind == "appt":
         for i in range(n):
             out.write(json.dumps(appt(i), separators=(",", ":")) + "\n")
