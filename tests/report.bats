@@ -90,6 +90,8 @@ row() {	# row PERIOD: that period's line of $output
 	run -64 conv-store report -P free
 	run -64 conv-store report --since soon
 	run -64 conv-store report extra
+	CALSMS_DB=$T/nowhere run -66 conv-store report
+	[ ! -e "$T/nowhere/data.mdb" ]
 }
 
 @test "report-plot: the report as a chart, in the terminal and as a PNG" {

@@ -78,7 +78,16 @@ reads() {	# reads LABEL COUNT: point reads on a store of COUNT
 	m=$2 mrss=$5
 	set -- "$1" $("$PTIME" 1 /dev/null conv-store -d "$B/s$1" report --by month)
 	row "report, one month, ms ($1 convs)" "$m" "report over every month, ms" "$2"
-	row "report, one month, peak RSS KiB ($1 convs)" "$mrss" "report over every month, KiB" "$5"
+	# the same month by hand: dump everything, let jq pick and count
+	set -- "$1" $("$PTIME" 1 /dev/null sh -c "conv-store -d '$B/s$1' dump | jq -n -c '
+		reduce (inputs | select(.created_at >= \"2025-10-24T16:00:00Z\" and
+		    .created_at <= \"2025-11-24T16:00:00Z\")) as \$c ({};
+		  .[\$c.created_at[0:10]] |= ((. // {bookings: 0, with_phone: 0, confirmations: 0, replies: 0})
+		    | .bookings += 1 | .with_phone += (if \$c.phone then 1 else 0 end)
+		    | .confirmations += ([\$c.messages[] | select(.kind == \"confirm\")] | length)
+		    | .replies += (\$c.replies | length)))' >/dev/null")
+	row "report, one month, ms ($1 convs)" "$m" "dump | jq, the same month, ms" "$2"
+	row "report, one month, peak RSS KiB ($1 convs)" "$mrss" "dump | jq, peak RSS KiB" "$5"
 }
 reads small 10000
 reads big "$BIG"
