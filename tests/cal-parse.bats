@@ -395,3 +395,33 @@ EOF_
 	[[ "$stderr" == *'"+1******0134"'* ]] || fail "stderr: $stderr"
 	[[ "$stderr" != *4045550134* ]]
 }
+
+@test "fields: event type and slug, location, host, answers, guests, source" {
+	run -0 env -u CALENDLY_SIGNING_KEY cal-parse -n "$FIX/calendly/invitee-created-question-phone.json"
+	jq -e '.source == "calendly" and
+		.event_type == "https://api.calendly.com/event_types/ETYPE0000000001" and
+		.event_slug == "30-minute-consultation" and
+		.location == {type: "physical", text: "12 Harbour St, Suite 4"} and
+		.host == {name: "Dana Host", email: "host@example.org"} and
+		.answers == [{question: "Company", answer: "Bletchley Ltd"},
+			{question: "Mobile phone number", answer: "+44 7700 900123"}] and
+		.guests == []' <<<"$output"
+}
+
+@test "fields: a video call's join URL, guests, and null when Calendly gives nothing" {
+	jq '.payload.scheduled_event.location = {type: "zoom", join_url: "https://zoom.example/j/1", status: "pushed"}
+		| .payload.scheduled_event.event_guests = [{email: "bob@example.org"}, {email: "eve@example.org"}]
+		| .payload.scheduled_event.name = "Érstvisit: Dr. Smith (60 min)!"' \
+		"$FIX/calendly/invitee-created.json" >"$BATS_TEST_TMPDIR/video.json"
+	run -0 env -u CALENDLY_SIGNING_KEY cal-parse -n "$BATS_TEST_TMPDIR/video.json"
+	jq -e '.location == {type: "zoom", text: "https://zoom.example/j/1"} and
+		.guests == ["bob@example.org", "eve@example.org"] and
+		.event_slug == "rstvisit-dr-smith-60-min"' <<<"$output"
+	jq 'del(.payload.scheduled_event.location, .payload.scheduled_event.event_memberships,
+		.payload.scheduled_event.event_type, .payload.scheduled_event.name,
+		.payload.scheduled_event.event_guests, .payload.questions_and_answers)' \
+		"$FIX/calendly/invitee-created.json" >"$BATS_TEST_TMPDIR/bare.json"
+	run -0 env -u CALENDLY_SIGNING_KEY cal-parse -n "$BATS_TEST_TMPDIR/bare.json"
+	jq -e '.location == null and .host == null and .event_type == null and
+		.event_slug == null and .answers == [] and .guests == []' <<<"$output"
+}

@@ -408,3 +408,43 @@ ok get-vanilla-query-order-key-case
 ok post-x-www-form-urlencoded
 ok get-vanilla-with-session-token"
 }
+
+@test "templates by event type: DIR/EVENT_SLUG/DUE.jq before DIR/DUE.jq" {
+	mkdir -p "$T/tpl/30-minute-consultation" "$T/tpl/dental-cleaning"
+	echo '"Default \(.due)"' >"$T/tpl/confirm.jq"
+	echo '"Default \(.due)"' >"$T/tpl/followup.jq"
+	echo '"Consultation confirmed, \(.appointment.first_name)"' >"$T/tpl/30-minute-consultation/confirm.jq"
+	echo '"Cleaning reminder"' >"$T/tpl/dental-cleaning/reminder.jq"
+	cal-parse -n "$FIX/calendly/invitee-created.json" >"$T/a"
+	{ jq -c '{id, phone, due: "confirm", appointment: .}' "$T/a"
+	  jq -c '{id, phone, due: "followup", appointment: .}' "$T/a"
+	  jq -c '{id, phone, due: "confirm", appointment: (.event_slug = "other-event")}' "$T/a"
+	  jq -c '{id, phone, due: "reminder", appointment: (.event_slug = "dental-cleaning")}' "$T/a"
+	  jq -c '{id, phone, due: "confirm", appointment: (.event_slug = "../tpl")}' "$T/a"; } >"$T/in"
+	run -0 --separate-stderr sms-send -p log -T "$T/tpl" <"$T/in"
+	[ "$(jq -r .sms.body <<<"$output" | paste -sd'|')" = \
+		"Consultation confirmed, Ada|Default followup|Default confirm|Cleaning reminder|Default confirm" ]
+	# an event type's template is compiled at start too
+	echo 'nope (' >"$T/tpl/dental-cleaning/confirm.jq"
+	run -78 --separate-stderr sms-send -p log -T "$T/tpl" <"$T/in"
+	assert_output ""
+	[[ "$stderr" == *"$T/tpl/dental-cleaning/confirm.jq: does not compile"* ]]
+}
+
+@test "the Spanish templates, as one event type's directory, answer in Spanish; the rest in English" {
+	cp -r "$BATS_TEST_DIRNAME/../examples/templates" "$T/tpl"
+	ln -s "$BATS_TEST_DIRNAME/../examples/templates-es" "$T/tpl/consulta-en-espanol"
+	cal-parse -n "$FIX/calendly/invitee-created.json" >"$T/a"
+	{ for due in confirm followup reminder help; do
+		jq -c --arg d "$due" '{id, phone, due: $d, appointment: (.event_slug = "consulta-en-espanol")}' "$T/a"
+	  done
+	  jq -c '{id, phone, due: "confirm", appointment: .}' "$T/a"; } >"$T/in"
+	run -0 --separate-stderr sms-send -p log -T "$T/tpl" <"$T/in"
+	[ "${#lines[@]}" -eq 5 ]
+	for i in 0 1 2 3; do
+		jq -e '.sms.status == "sent" and (.sms.body | test("Responda|cita")) and
+			(.sms.body | contains("STOP"))' <<<"${lines[$i]}"
+	done
+	jq -e '.sms.body | startswith("Hola Ada, confirmamos su cita 30 Minute Consultation con Dana Host")' <<<"${lines[0]}"
+	jq -e '.sms.body | startswith("Hi Ada, this confirms your 30 Minute Consultation with Dana Host on Tue Nov 25, 10:00 AM EST at 12 Harbour St")' <<<"${lines[4]}"
+}

@@ -116,6 +116,89 @@ time_field(jv se, const char *key, int64_t *t)
 	return rfc3339_jv(*t);
 }
 
+/* A name a file can carry: lower case letters, digits and single dashes. */
+static jv
+slug_of(const char *name)
+{
+	char out[64];
+	size_t n = 0;
+	int dash = 0;
+
+	for (; name && *name && n < sizeof out - 1; name++) {
+		unsigned char c = (unsigned char)*name;
+
+		if (isalnum(c) && c < 128) {
+			if (dash && n > 0)
+				out[n++] = '-';
+			if (n < sizeof out - 1)
+				out[n++] = (char)tolower(c);
+			dash = 0;
+		} else
+			dash = 1;
+	}
+	out[n] = '\0';
+	return n ? jv_string(out) : jv_null();
+}
+
+/* {type, text}: the address, the join URL or the phone text, as Calendly gives it. */
+static jv
+location_of(jv se)
+{
+	jv loc = json_get(se, "location"), out;
+	const char *type = json_str(loc, "type"), *text = json_str(loc, "location");
+
+	if (jv_get_kind(loc) != JV_KIND_OBJECT || type == NULL) {
+		jv_free(loc);
+		return jv_null();
+	}
+	if (text == NULL)
+		text = json_str(loc, "join_url");
+	out = jv_object_set(jv_object(), jv_string("type"), jv_string(type));
+	out = jv_object_set(out, jv_string("text"), text ? jv_string(text) : jv_null());
+	jv_free(loc);
+	return out;
+}
+
+/* The first event membership: {name, email}. */
+static jv
+host_of(jv se)
+{
+	jv m = json_get(se, "event_memberships"), first, out = jv_null();
+
+	if (jv_get_kind(m) == JV_KIND_ARRAY && jv_array_length(jv_copy(m)) > 0) {
+		first = jv_array_get(jv_copy(m), 0);
+		out = jv_object_set(jv_object(), jv_string("name"),
+		    json_str_or_null(json_get(first, "user_name")));
+		out = jv_object_set(out, jv_string("email"),
+		    json_str_or_null(json_get(first, "user_email")));
+		jv_free(first);
+	}
+	jv_free(m);
+	return out;
+}
+
+/* [{question, answer}] in the order asked, and the guests' emails. */
+static jv
+list_of(jv arr, const char *k1, const char *k2)
+{
+	jv out = jv_array(), item, one;
+	int i, n = jv_get_kind(arr) == JV_KIND_ARRAY ? jv_array_length(jv_copy(arr)) : 0;
+
+	for (i = 0; i < n; i++) {
+		item = jv_array_get(jv_copy(arr), i);
+		if (k2 == NULL)
+			one = json_str_or_null(json_get(item, k1));
+		else
+			one = jv_object_set(jv_object_set(jv_object(), jv_string(k1),
+			    json_str_or_null(json_get(item, k1))), jv_string(k2),
+			    json_str_or_null(json_get(item, k2)));
+		out = jv_array_append(out, one);
+		jv_free(item);
+	}
+	jv_free(arr);
+	return out;
+}
+
 jv
 calendly_appointment(jv p, int cancel, const regex_t *question)
 {
@@ -167,6 +250,14 @@ calendly_appointment(jv p, int cancel, const regex_t *question)
 	    jv_bool(jv_get_kind(resched) == JV_KIND_TRUE));
 	a = jv_object_set(a, jv_string("reason"),
 	    json_str_or_null(json_get(cancellation, "reason")));
+	a = jv_object_set(a, jv_string("source"), jv_string("calendly"));
+	a = jv_object_set(a, jv_string("event_type"), json_str_or_null(json_get(se, "event_type")));
+	a = jv_object_set(a, jv_string("event_slug"), slug_of(json_str(se, "name")));
+	a = jv_object_set(a, jv_string("location"), location_of(se));
+	a = jv_object_set(a, jv_string("host"), host_of(se));
+	a = jv_object_set(a, jv_string("answers"),
+	    list_of(json_get(p, "questions_and_answers"), "question", "answer"));
+	a = jv_object_set(a, jv_string("guests"), list_of(json_get(se, "event_guests"), "email", NULL));
 	a = jv_object_set(a, jv_string("received_at"), rfc3339_jv(clock_now()));
 	jv_free(resched);
 	jv_free(cancellation);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +30,7 @@
 
 #include "provider.h"
 
-#define MAX_TEMPLATES 16
+#define MAX_TEMPLATES 64
 #define RETRY_AFTER_MAX 300
 
 struct job {
@@ -45,7 +46,7 @@ struct job {
 };
 
 struct template {
-	char name[64], path[4096];
+	char name[256], path[4096];	/* name: DUE, or EVENT_SLUG/DUE */
 	jq_state *jq;
 	char error[256];
 };
@@ -152,43 +153,79 @@ template_load(const char *name, const char *path)
 	return 0;
 }
 
+/* Every NAME.jq in dir, as PREFIX NAME; for an event's directory, prefix is "slug/". */
+static int
+templates_in(const char *dir, const char *prefix, int depth)
+{
+	char path[4096], name[256];
+	struct dirent *e;
+	struct stat sb;
+	DIR *d;
+	int status = 0;
+	size_t n;
+
+	if ((d = opendir(dir)) == NULL) {
+		note("%s: %s", dir, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	while (status == 0 && (e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n >= 100)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (depth == 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			snprintf(name, sizeof name, "%.100s/", e->d_name);
+			status = templates_in(path, name, 1);
+			continue;
+		}
+		if (n < 4 || strcmp(e->d_name + n - 3, ".jq") != 0)
+			continue;
+		snprintf(name, sizeof name, "%.101s%.*s", prefix, (int)(n - 3), e->d_name);
+		status = template_load(name, path);
+	}
+	closedir(d);
+	return status;
+}
+
 /*
  * Every template is compiled at start, so a typo stops the sender before
  * any customer is texted: -t's file, or in -T's directory confirm.jq and
- * followup.jq (required) and every other NAME.jq, for lines due NAME.
+ * followup.jq (required) and every other NAME.jq, for lines due NAME, and
+ * in each EVENT_SLUG/ directory the NAME.jq for that event type's lines.
  */
 static int
 templates_load(void)
 {
-	char path[4096], name[64];
-	struct dirent *e;
-	DIR *d;
-	int status = 0;
-	size_t n;
+	int status;
 
 	if (S.template_file)
 		return template_load("-t", S.template_file);
 	if (S.template_dir == NULL)
 		return 0;
-	if ((d = opendir(S.template_dir)) == NULL) {
-		note("%s: %s", S.template_dir, strerror(errno));
-		return EXIT_CONFIG;
-	}
-	while (status == 0 && (e = readdir(d)) != NULL) {
-		n = strlen(e->d_name);
-		if (n < 4 || n - 3 >= sizeof name || strcmp(e->d_name + n - 3, ".jq") != 0 ||
-		    e->d_name[0] == '.')
-			continue;
-		snprintf(name, sizeof name, "%.*s", (int)(n - 3), e->d_name);
-		snprintf(path, sizeof path, "%s/%s", S.template_dir, e->d_name);
-		status = template_load(name, path);
-	}
-	closedir(d);
+	status = templates_in(S.template_dir, "", 0);
 	if (status == 0 && !template_named("confirm"))
 		status = missing_template("confirm");
 	if (status == 0 && !template_named("followup"))
 		status = missing_template("followup");
 	return status;
+}
+
+/* The event type's own template for due, if its directory has one. */
+static struct template *
+event_template(jv line, const char *due)
+{
+	jv a = json_get(line, "appointment");
+	const char *slug = json_str(a, "event_slug") ? json_str(a, "event_slug") :
+	    json_str(line, "event_slug");
+	char name[256];
+	struct template *t = NULL;
+
+	if (slug && *slug && !strchr(slug, '/')) {
+		snprintf(name, sizeof name, "%.120s/%.120s", slug, due);
+		t = template_named(name);
+	}
+	jv_free(a);
+	return t;
 }
 
 /* The body for a line: its template's one non-empty string, or its "body". */
@@ -209,7 +246,11 @@ render(jv line, char *err, size_t n)
 		snprintf(err, n, "no \"due\" to choose a template in %s", S.template_dir);
 		return NULL;
 	}
-	if ((t = template_named(S.template_file ? "-t" : due)) == NULL && body && *body)
+	if (S.template_file)
+		t = template_named("-t");
+	else if ((t = event_template(line, due)) == NULL)
+		t = template_named(due);
+	if (t == NULL && body && *body)
 		return strdup(body);	/* a written message: the front desk's */
 	if (t == NULL) {
 		snprintf(err, n, "%s/%s.jq: no such template", S.template_dir, due);

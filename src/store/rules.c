@@ -826,7 +826,7 @@ rule_merge(jv stored, jv incoming)
 
 static const char *const stop_alone[] = { "stop", "stopall", "unsubscribe", "cancel",
 	"end", "quit", "revoke", "optout", "opt-out", "remove", "arret", "arr\xc3\xaat",
-	"td", NULL };
+	"td", "baja", NULL };
 static const char *const stop_verbs[] = { "stop", "stopall", "unsubscribe", "optout",
 	"opt-out", "remove", "quit", "revoke", NULL };
 static const char *const stop_words[] = { "stop", "stopall", "unsubscribe", "optout",
@@ -838,7 +838,7 @@ static const char *const negations[] = { "don't", "dont", "do", "not", "never",
 	"no", "doesn't", NULL };
 static const char *const yes_first[] = { "yes", "y", "yep", "yeah", "yup", "ya",
 	"confirm", "confirmed", "ok", "okay", "k", "sure", "absolutely", "definitely",
-	"correct", NULL };
+	"correct", "si", "s\xc3\xad", "s\xc3\x8d", NULL };	/* si, sí, SÍ */
 static const char *const no_first[] = { "no", "n", "nope", "nah", "decline",
 	"declined", NULL };
 static const char *const yes_phrases[] = { "i'll be there", "ill be there",
@@ -932,7 +932,8 @@ reply_intent(const char *body)
 		return "stop";
 	if (ws.n == 1 && (!strcmp(ws.w[0], "start") || !strcmp(ws.w[0], "unstop")))
 		return "start";
-	if (ws.n == 1 && (!strcmp(ws.w[0], "help") || !strcmp(ws.w[0], "info")))
+	if (ws.n == 1 && (!strcmp(ws.w[0], "help") || !strcmp(ws.w[0], "info") ||
+	    !strcmp(ws.w[0], "ayuda")))
 		return "help";
 	if (has_phrase(&ws, no_phrases, 0))
 		return "decline";

@@ -358,6 +358,8 @@ details(void)
 			{ "no", "decline" }, { "N", "decline" }, { "Nope.", "decline" },
 			{ "Sorry, I can't make it", "decline" }, { "cannot make it today", "decline" },
 			{ "what time?", "other" }, { "", "other" }, { "yesterday was fine", "other" },
+			{ "SI", "confirm" }, { "S\xc3\x8d", "confirm" }, { "s\xc3\xad, gracias", "confirm" },
+			{ "BAJA", "stop" }, { "AYUDA", "help" }, { "No puedo ir", "decline" },
 			{ NULL, NULL }
 		};
 		char what[160];
