@@ -448,3 +448,20 @@ ok get-vanilla-with-session-token"
 	jq -e '.sms.body | startswith("Hola Ada, confirmamos su cita 30 Minute Consultation con Dana Host")' <<<"${lines[0]}"
 	jq -e '.sms.body | startswith("Hi Ada, this confirms your 30 Minute Consultation with Dana Host on Tue Nov 25, 10:00 AM EST at 12 Harbour St")' <<<"${lines[4]}"
 }
+
+@test "--check: every template on a sample booking, its words, parts and encoding; nothing sent" {
+	cp -r "$BATS_TEST_DIRNAME/../examples/templates" "$T/tpl"
+	ln -s "$BATS_TEST_DIRNAME/../examples/templates-es" "$T/tpl/consulta"
+	run -0 --separate-stderr env -u SMS_PROVIDER sms-send --check -T "$T/tpl"
+	[ "$(jq -r .template <<<"$output" | sed "s|^$T/tpl/||" | paste -sd,)" = \
+		"confirm.jq,consulta/confirm.jq,consulta/followup.jq,consulta/help.jq,consulta/reminder.jq,followup.jq,help.jq,reminder.jq" ]
+	jq -s -e 'map(select(.template | endswith("/tpl/confirm.jq")))[0] | .segments == 2 and .encoding == "gsm7" and
+		(.body | startswith("Hi Ada, this confirms your 30 Minute Consultation with Dana Host"))' <<<"$output"
+	jq -s -e 'map(select(.template | endswith("consulta/confirm.jq")))[0] | .encoding == "ucs2" and
+		.segments > 1 and (.body | startswith("Hola Ada"))' <<<"$output"
+	[ "$(requests)" -eq 0 ]
+	echo 'error("no such field")' >"$T/tpl/reminder.jq"
+	run -78 --separate-stderr sms-send --check -T "$T/tpl"
+	[[ "$stderr" == *"$T/tpl/reminder.jq: no such field"* ]]
+	run -64 sms-send --check
+}

@@ -73,8 +73,9 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: %s -p provider [-t file | -T dir] [-m segments] [-R attempts]\n"
-	    "       [-r rate] [-j parallel] [-W seconds] [-L lease] [-c callback-url] [-C file]\n",
-	    progname);
+	    "       [-r rate] [-j parallel] [-W seconds] [-L lease] [-c callback-url] [-C file]\n"
+	    "       %s --check -t file | -T dir\n",
+	    progname, progname);
 	exit(status);
 }
 
@@ -723,6 +724,72 @@ run(void)
 		keep_status(json_reader_end(r));
 }
 
+/* ---- --check: every template on a sample booking ---- */
+
+#define SAMPLE "{\"type\":\"booking\",\"id\":\"SAMPLE\",\"name\":\"Ada Lovelace\"," \
+	"\"first_name\":\"Ada\",\"email\":\"ada@example.org\",\"phone\":\"+14045550134\"," \
+	"\"timezone\":\"America/New_York\",\"event_name\":\"30 Minute Consultation\"," \
+	"\"start_time\":\"2025-11-25T15:00:00Z\",\"end_time\":\"2025-11-25T15:30:00Z\"," \
+	"\"start_local\":\"Tue Nov 25, 10:00 AM EST\"," \
+	"\"cancel_url\":\"https://calendly.com/cancellations/SAMPLE\"," \
+	"\"reschedule_url\":\"https://calendly.com/reschedulings/SAMPLE\",\"source\":\"calendly\"," \
+	"\"event_slug\":\"30-minute-consultation\",\"location\":{\"type\":\"physical\"," \
+	"\"text\":\"12 Harbour St\"},\"host\":{\"name\":\"Dana Host\",\"email\":\"host@example.org\"}," \
+	"\"answers\":[],\"guests\":[]}"
+
+/*
+ * Renders every template on a sample booking and prints what a customer
+ * would get, with its parts: the owner sees the words and the cost
+ * before anyone is texted.  78 if any template fails.
+ */
+static int
+by_path(const void *a, const void *b)
+{
+	return strcmp((*(struct template *const *)a)->path, (*(struct template *const *)b)->path);
+}
+
+static int
+check_templates(void)
+{
+	struct template *t, *order[MAX_TEMPLATES];
+	jv line, appt, out;
+	const char *slash;
+	char err[600], due[256];
+	char *body;
+	int i, ucs2, status = 0;
+
+	for (i = 0; i < S.ntemplates; i++)
+		order[i] = &S.templates[i];
+	qsort(order, (size_t)S.ntemplates, sizeof *order, by_path);
+	for (i = 0; i < S.ntemplates; i++) {
+		t = order[i];
+		slash = strchr(t->name, '/');
+		snprintf(due, sizeof due, "%s", slash ? slash + 1 : t->name);
+		appt = jv_parse(SAMPLE);
+		if (slash)
+			appt = jv_object_set(appt, jv_string("event_slug"),
+			    jv_string_sized(t->name, (int)(slash - t->name)));
+		line = jv_object_set(jv_object(), jv_string("id"), jv_string("SAMPLE"));
+		line = jv_object_set(line, jv_string("phone"), jv_string("+14045550134"));
+		line = jv_object_set(line, jv_string("due"), jv_string(S.template_file ? "confirm" : due));
+		line = jv_object_set(line, jv_string("appointment"), appt);
+		err[0] = '\0';
+		if ((body = render(line, err, sizeof err)) == NULL) {
+			note("%s", err);
+			status = EXIT_CONFIG;
+		} else {
+			out = jv_object_set(jv_object(), jv_string("template"), jv_string(t->path));
+			out = jv_object_set(out, jv_string("segments"), jv_number(sms_segments(body, &ucs2)));
+			out = jv_object_set(out, jv_string("encoding"), jv_string(ucs2 ? "ucs2" : "gsm7"));
+			out = jv_object_set(out, jv_string("body"), jv_string(body));
+			json_print(out);
+			free(body);
+		}
+		jv_free(line);
+	}
+	return status;
+}
+
 static void
 free_templates(void)
 {
@@ -765,10 +832,17 @@ main(int argc, char *argv[])
 {
 	const char *pname = NULL;
 	double rate = -1;
-	int c, i;
+	int c, i, check = 0;
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 1; i < argc; i++)	/* --check, anywhere among the options */
+		if (strcmp(argv[i], "--check") == 0) {
+			check = 1;
+			memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
+			argc--;
+			break;
+		}
 	S.attempts = 4;
 	S.inflight_max = 8;
 	S.timeout = 30;
@@ -803,6 +877,14 @@ main(int argc, char *argv[])
 		note("-L %llds must be longer than -W %ds: no line could be sent",
 		    (long long)S.lease, S.timeout);
 		usage(EXIT_USAGE);
+	}
+	if (check) {	/* no provider needed: nothing is sent */
+		if (!S.template_file && !S.template_dir)
+			die(EXIT_USAGE, "--check: give the templates, -T dir or -t file");
+		if ((c = templates_load()) == 0)
+			c = check_templates();
+		free_templates();
+		return finish_stdout(c);
 	}
 	if (pname == NULL)
 		pname = conf_get("SMS_PROVIDER");
