@@ -465,3 +465,24 @@ ok get-vanilla-with-session-token"
 	[[ "$stderr" == *"$T/tpl/reminder.jq: no such field"* ]]
 	run -64 sms-send --check
 }
+
+@test "DIR/EVENT_SLUG/off: that event type is never texted; the store marks it never due; others are" {
+	cp -r "$BATS_TEST_DIRNAME/../examples/templates" "$T/tpl"
+	mkdir "$T/tpl/30-minute-consultation"
+	touch "$T/tpl/30-minute-consultation/off"
+	store
+	cal-parse -n "$FIX/calendly/invitee-created.json" | conv-store add -q
+	cal-parse -n "$FIX/calendly/invitee-created-question-phone.json" |
+		jq -c '.event_slug = "dental-cleaning"' | conv-store add -q
+	run -0 --separate-stderr bash -o pipefail -c \
+		'follow-up-due | sms-send -p twilio -T "$0" | conv-store record' "$T/tpl"
+	[ "$(requests)" -eq 1 ]
+	jq -e '.form.To == "+447700900123"' "$T/log"
+	conv_is INV0000000000001 '.status == "pending" and .skip == "off" and .claim == null and .messages == []'
+	conv_is INV0000000000003 '.status == "awaiting_reply"'
+	run -0 follow-up-due
+	assert_output ""
+	CALSMS_NOW=$((CALSMS_NOW + 3600)) run -0 follow-up-due -r 24h
+	refute_output --partial INV0000000000001
+	run -0 conv-store check
+}

@@ -55,6 +55,8 @@ static struct {
 	const struct provider *p;
 	const char *template_file, *template_dir;
 	struct template templates[MAX_TEMPLATES];
+	char off[MAX_TEMPLATES][128];	/* event types whose directory has "off" */
+	int noff;
 	int ntemplates, max_segments, attempts, inflight_max, timeout;
 	int64_t lease;	/* a line claimed longer ago than this is not sent */
 	char halted[300];	/* why sending stopped, or "" */
@@ -179,6 +181,11 @@ templates_in(const char *dir, const char *prefix, int depth)
 			status = templates_in(path, name, 1);
 			continue;
 		}
+		if (depth == 1 && strcmp(e->d_name, "off") == 0 && S.noff < MAX_TEMPLATES) {
+			snprintf(S.off[S.noff++], sizeof S.off[0], "%.*s",
+			    (int)strcspn(prefix, "/"), prefix);
+			continue;
+		}
 		if (n < 4 || strcmp(e->d_name + n - 3, ".jq") != 0)
 			continue;
 		snprintf(name, sizeof name, "%.101s%.*s", prefix, (int)(n - 3), e->d_name);
@@ -211,22 +218,43 @@ templates_load(void)
 	return status;
 }
 
-/* The event type's own template for due, if its directory has one. */
-static struct template *
-event_template(jv line, const char *due)
+/* The line's event type, into out ("" when none or unusable). */
+static void
+event_slug(jv line, char *out, size_t n)
 {
 	jv a = json_get(line, "appointment");
 	const char *slug = json_str(a, "event_slug") ? json_str(a, "event_slug") :
 	    json_str(line, "event_slug");
-	char name[256];
-	struct template *t = NULL;
 
-	if (slug && *slug && !strchr(slug, '/')) {
-		snprintf(name, sizeof name, "%.120s/%.120s", slug, due);
-		t = template_named(name);
-	}
+	snprintf(out, n, "%s", slug && !strchr(slug, '/') ? slug : "");
 	jv_free(a);
-	return t;
+}
+
+/* The event type's own template for due, if its directory has one. */
+static struct template *
+event_template(jv line, const char *due)
+{
+	char slug[128], name[256];
+
+	event_slug(line, slug, sizeof slug);
+	if (*slug == '\0')
+		return NULL;
+	snprintf(name, sizeof name, "%.120s/%.120s", slug, due);
+	return template_named(name);
+}
+
+/* Whether the business turned texts off for the line's event type. */
+static int
+texts_off(jv line)
+{
+	char slug[128];
+	int i;
+
+	event_slug(line, slug, sizeof slug);
+	for (i = 0; *slug && i < S.noff; i++)
+		if (strcmp(S.off[i], slug) == 0)
+			return 1;
+	return 0;
 }
 
 /* The body for a line: its template's one non-empty string, or its "body". */
@@ -398,6 +426,11 @@ on_line(jv line, long lineno, void *ctx)
 	if (phone_e164(phone, default_country(), j->to) != 0) {
 		emit(line, "failed", phone, NULL, 0, 0, 0, NULL,
 		    error_jv("invalid_number", "not a phone number", 1));
+		free(j);
+		return 0;
+	}
+	if (S.template_dir && texts_off(line)) {
+		emit(line, "off", j->to, NULL, 0, 0, 0, NULL, jv_null());
 		free(j);
 		return 0;
 	}

@@ -45,6 +45,7 @@ const struct transition rule_table[] = {
 	{ "failed for good", "awaiting_reply", "failed" },
 	{ "unsubscribed at the provider", "pending", "opted_out" },
 	{ "failed for now, or skipped", "pending", "pending" },
+	{ "texts off for its event type", "pending", "pending" },
 	{ "outcome unknown", "pending", "pending" },
 	{ "result for a kind never claimed", "awaiting_reply", "refused" },
 	{ "sent confirm, after the lease lapsed", "uncertain", "awaiting_reply" },
@@ -428,6 +429,13 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 		jv_free(sms);
 		jv_free(claim);
 		return refuse(conv, why);
+	}
+	if (strcmp(result, "off") == 0) {
+		/* the business turned texts off for this event type: never due */
+		if (claimed)
+			conv = rule_release(conv, 0, now);
+		conv = touch(set(conv, "skip", jv_string("off")), now);
+		goto same;
 	}
 	conv = conv_append(conv, "messages", message_of(sms, kind, now));
 	err = json_get(sms, "error");

@@ -170,6 +170,8 @@ play(const char *event, const char *from)
 		return send_result(claimed(c, "followup", from), "followup", "failed", "21211", 1);
 	if (IS("unsubscribed at the provider"))
 		return send_result(claimed(c, "confirm", from), "confirm", "failed", "21610", 1);
+	if (IS("texts off for its event type"))
+		return send_result(claimed(c, "confirm", from), "confirm", "off", NULL, 0);
 	if (IS("failed for now, or skipped"))
 		return send_result(claimed(c, "confirm", from), "confirm", "skipped", "halted", 0);
 	if (IS("outcome unknown"))
@@ -268,6 +270,12 @@ details(void)
 	    "failed", "http_500", 0);
 	check(json_kind(c, "claim") == JV_KIND_NULL && conv_time(c, "retry_at") == T0 + 60 + 60,
 	    "a temporary failure releases the claim with a back-off", NULL);
+	jv_free(c);
+	/* texts off for the event type: never due, nothing recorded as sent */
+	c = send_result(claimed(conv_in("pending"), "confirm", "pending"), "confirm", "off", NULL, 0);
+	check(json_kind(c, "claim") == JV_KIND_NULL && conv_str(c, "skip") &&
+	    strcmp(conv_str(c, "skip"), "off") == 0 && conv_count(c, "messages") == 0,
+	    "off: released, skipped (no due key), no message", NULL);
 	jv_free(c);
 	/* the same result twice is recorded once */
 	c = send_result(claimed(conv_in("pending"), "confirm", "pending"), "confirm", "sent", NULL, 0);
