@@ -31,7 +31,7 @@ PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-s
 UTIL = clock conf file form hmac json log phone strbuf
 STORE = rules store check
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify
-CAL = calendly
+CAL = calendly calcom
 
 # what each program links, after its own main
 cal-parse_PARTS = cal util
@@ -184,7 +184,7 @@ install: all
 	mkdir -p -m 0750 $(DESTDIR)/etc/calsms
 	mkdir -p -m 0700 $(DESTDIR)/var/lib/calsms
 	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	for f in on-booking on-sms on-sms-aws notify-owner report-plot; do \
+	for f in on-booking on-calcom on-sms on-sms-aws notify-owner report-plot; do \
 		sed 's|/usr/local|$(PREFIX)|g' examples/$$f >$(DESTDIR)$(LIBEXECDIR)/$$f; \
 		chmod 0755 $(DESTDIR)$(LIBEXECDIR)/$$f; done
 	for m in $(MANS); do \

@@ -12,4 +12,7 @@
 /* p is the invitee with its scheduled_event inside (the webhook payload) */
 jv calendly_appointment(jv p, int cancel, const regex_t *question);
 
+/* calcom.c: p is a Cal.com webhook's payload */
+jv calcom_appointment(jv p, int cancel);
+
 #endif

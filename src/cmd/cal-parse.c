@@ -23,8 +23,8 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: %s [-k keyfile] [-s signature] [-t seconds] [-q regex] [file]\n"
-	    "       %s -n [-q regex] [file]\n", progname, progname);
+	    "usage: %s [-f calendly|calcom] [-k keyfile] [-s signature] [-t seconds] [-q regex] [file]\n"
+	    "       %s [-f calendly|calcom] -n [-q regex] [file]\n", progname, progname);
 	exit(status);
 }
 
@@ -105,6 +105,66 @@ verify(const char *key, const char *header, const char *body, size_t len,
 		die(EXIT_NOPERM, "signature does not match the body: refused");
 }
 
+/* Cal.com: X-Cal-Signature-256 is the hex HMAC-SHA256 of the raw body. */
+static void
+verify_calcom(const char *key, const char *header, const char *body, size_t len)
+{
+	unsigned char mac[32], want[32];
+
+	if (header == NULL || *header == '\0')
+		die(EXIT_NOPERM, "no X-Cal-Signature-256: refused");
+	if (strlen(header) != 64 || hex_decode(header, 64, want) != 0)
+		die(EXIT_NOPERM, "malformed X-Cal-Signature-256: refused");
+	hmac_sha256(key, strlen(key), body, len, mac);
+	if (!ct_equal(mac, want, 32))
+		die(EXIT_NOPERM, "signature does not match the body: refused");
+}
+
+/*
+ * Cal.com signs no time, so a verified webhook whose createdAt is further
+ * than the tolerance from now is refused as a replay; the store's
+ * idempotency takes care of repeats within it.
+ */
+static void
+fresh_calcom(jv doc, long tolerance)
+{
+	const char *at = json_str(doc, "createdAt");
+	int64_t t;
+	long long skew;
+
+	if (at == NULL || rfc3339_parse(at, &t) != 0)
+		die(EXIT_NOPERM, "no createdAt in the webhook: refused");
+	skew = (long long)(clock_now() - t);
+	if (skew > tolerance || skew < -tolerance)
+		die(EXIT_NOPERM, "stale webhook: createdAt is %llds from now, tolerance %lds: "
+		    "refused", skew, tolerance);
+}
+
+static void
+calcom(jv doc)
+{
+	const char *trigger = json_str(doc, "triggerEvent");
+	jv payload = json_get(doc, "payload");
+	int cancel = 0;
+
+	if (trigger == NULL || jv_get_kind(payload) != JV_KIND_OBJECT)
+		die(EXIT_DATA, "no \"triggerEvent\" and \"payload\": not a Cal.com webhook");
+	if (strcmp(trigger, "BOOKING_REQUESTED") == 0)
+		note("BOOKING_REQUESTED: held, nothing is sent until the booking is accepted");
+	else if (strcmp(trigger, "BOOKING_CREATED") != 0 &&
+	    strcmp(trigger, "BOOKING_RESCHEDULED") != 0 &&
+	    !(cancel = strcmp(trigger, "BOOKING_CANCELLED") == 0 ||
+	    strcmp(trigger, "BOOKING_REJECTED") == 0))
+		note("ignoring %.64s: not a booking, a reschedule or a cancellation", trigger);
+	else if (json_str(payload, "uid") == NULL)
+		die(EXIT_DATA, "%s without payload.uid: not a Cal.com booking", trigger);
+	else if (!cancel && json_str(payload, "startTime") == NULL)
+		die(EXIT_DATA, "%s without payload.startTime: nothing to confirm", trigger);
+	else
+		json_print(calcom_appointment(payload, cancel));
+	jv_free(payload);
+}
+
 static int
 has_start(jv payload)
 {
@@ -138,18 +198,24 @@ read_body(const char *path, size_t *len)
 int
 main(int argc, char *argv[])
 {
-	const char *header = getenv("HTTP_CALENDLY_WEBHOOK_SIGNATURE");
+	const char *header = NULL, *format = NULL;
 	const char *pattern = CALENDLY_QUESTION, *event;
+	const char *key_env, *file_env;
 	char *key = NULL, *body, *end;
 	long tolerance = 180;
-	int c, noverify = 0, rc;
+	int c, noverify = 0, rc, is_calcom;
 	size_t len;
 	regex_t question;
 	jv doc, payload;
 
 	log_init(argv[0]);
-	while ((c = getopt(argc, argv, "hk:nq:s:t:")) != -1) {
+	while ((c = getopt(argc, argv, "f:hk:nq:s:t:")) != -1) {
 		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "calendly") != 0 && strcmp(optarg, "calcom") != 0)
+				die(EXIT_USAGE, "-f: calendly or calcom, not %s", optarg);
+			format = optarg;
+			break;
 		case 'h': usage(0); break;
 		case 'k':
 			free(key);
@@ -170,29 +236,52 @@ main(int argc, char *argv[])
 	}
 	if (argc - optind > 1)
 		usage(EXIT_USAGE);
-	if (key == NULL && getenv("CALENDLY_SIGNING_KEY") && *getenv("CALENDLY_SIGNING_KEY"))
-		key = strdup(getenv("CALENDLY_SIGNING_KEY"));
-	if (key == NULL && getenv("CALENDLY_KEY_FILE") && *getenv("CALENDLY_KEY_FILE"))
-		if ((rc = read_secret(getenv("CALENDLY_KEY_FILE"), &key)) != 0)
+	/* Cal.com is recognised by its signature header, or named with -f */
+	if (format == NULL)
+		format = getenv("HTTP_X_CAL_SIGNATURE_256") ? "calcom" : "calendly";
+	is_calcom = strcmp(format, "calcom") == 0;
+	key_env = is_calcom ? "CALCOM_WEBHOOK_SECRET" : "CALENDLY_SIGNING_KEY";
+	file_env = is_calcom ? "CALCOM_SECRET_FILE" : "CALENDLY_KEY_FILE";
+	if (header == NULL)
+		header = getenv(is_calcom ? "HTTP_X_CAL_SIGNATURE_256" :
+		    "HTTP_CALENDLY_WEBHOOK_SIGNATURE");
+	if (key == NULL && getenv(key_env) && *getenv(key_env))
+		key = strdup(getenv(key_env));
+	if (key == NULL && getenv(file_env) && *getenv(file_env))
+		if ((rc = read_secret(getenv(file_env), &key)) != 0)
 			return rc;
 	if (key && noverify)
 		die(EXIT_USAGE, "-n with a signing key configured: a webhook that can be "
 		    "verified must be (drop -n, or the key)");
 	if (key == NULL && !noverify)
-		die(EXIT_USAGE, "no signing key: use -k FILE, CALENDLY_SIGNING_KEY or "
-		    "CALENDLY_KEY_FILE, or -n to skip verification");
+		die(EXIT_USAGE, "no signing key: use -k FILE, %s or %s, or -n to skip "
+		    "verification", key_env, file_env);
 	if ((rc = regcomp(&question, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB)) != 0)
 		die(EXIT_USAGE, "-q: bad regular expression: %s", pattern);
 
 	body = read_body(optind < argc ? argv[optind] : NULL, &len);
-	if (key && !noverify)
+	if (key && !noverify && is_calcom)
+		verify_calcom(key, header, body, len);
+	else if (key && !noverify)
 		verify(key, header, body, len, tolerance);
 	if (!utf8_valid(body, len))
-		die(EXIT_DATA, "body is not valid UTF-8: not a Calendly webhook");
+		die(EXIT_DATA, "body is not valid UTF-8: not a %s webhook", is_calcom ?
+		    "Cal.com" : "Calendly");
 	doc = jv_parse_sized(body, (int)len);
 	if (!jv_is_valid(doc)) {
 		json_error_note("body", 1, doc);
-		die(EXIT_DATA, "body is not JSON: not a Calendly webhook");
+		die(EXIT_DATA, "body is not JSON: not a %s webhook", is_calcom ?
+		    "Cal.com" : "Calendly");
+	}
+	if (is_calcom) {
+		if (key && !noverify)
+			fresh_calcom(doc, tolerance);
+		calcom(doc);
+		jv_free(doc);
+		regfree(&question);
+		free(key);
+		free(body);
+		return finish_stdout(0);
 	}
 	event = json_str(doc, "event");
 	payload = json_get(doc, "payload");

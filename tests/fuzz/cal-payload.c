@@ -1,4 +1,4 @@
-/* fuzz: a Calendly payload, parsed and made an appointment line */
+/* fuzz: a Calendly or Cal.com payload, parsed and made an appointment line */
 #include <regex.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,8 +29,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		return 0;
 	}
 	payload = json_get(doc, "payload");
-	if (jv_get_kind(payload) == JV_KIND_OBJECT)
-		jv_free(calendly_appointment(jv_copy(payload), json_kind(payload, "cancellation") ==
+	if (jv_get_kind(payload) == JV_KIND_OBJECT && json_str(doc, "triggerEvent"))
+		jv_free(calcom_appointment(payload, json_str(payload, "rescheduleUid") != NULL));
+	else if (jv_get_kind(payload) == JV_KIND_OBJECT)
+		jv_free(calendly_appointment(payload, json_kind(payload, "cancellation") ==
 		    JV_KIND_OBJECT, &question));
 	jv_free(payload);
 	jv_free(doc);
