@@ -123,3 +123,26 @@ random_wait() {
 	conv_is A1 '.status == "pending"'
 	run -1 conv-store get A2
 }
+
+@test "storm: kill -9 during reply; every printed reply is stored once, check agrees, replies resume" {
+	store
+	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 5000 | conv-store add -q
+	follow-up-due -s 100000 | sent | conv-store record >/dev/null
+	python3 -c 'import json
+for i in range(5000):
+    print(json.dumps({"type": "reply", "provider": "twilio", "provider_id": "SMr%d" % i,
+                      "from": "+14042%06d" % i, "body": "YES", "received_at": "2025-11-24T16:05:00Z"}))' >"$T/replies"
+	IN=$T/replies
+	for r in $(seq "$ROUNDS"); do
+		OUT=$T/rep.$r kill9 "$(random_wait)" conv-store reply
+		run -0 --separate-stderr conv-store check
+		jq -r .id "$T/rep.$r" | sort -u >"$T/printed"
+		conv-store list -s replied | jq -r .id | sort -u >"$T/stored"
+		[ -z "$(comm -23 "$T/printed" "$T/stored")" ] || fail "round $r: printed but not stored"
+	done
+	conv-store reply <"$T/replies" >/dev/null
+	[ "$(conv-store list -s replied | wc -l)" -eq 5000 ]
+	# a redelivered reply is one reply: provider ids are kept
+	[ "$(conv-store dump | jq -s 'map(.replies | length) | max')" -eq 1 ]
+	run -0 conv-store check
+}
