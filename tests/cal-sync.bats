@@ -124,8 +124,9 @@ parsed() {
 	run -0 cal-sync since 2025-11-24T16:00:00Z
 	refute_output --partial '"type"'
 	assert_output --partial "4 events, 4 invitees, 0 changed"
-	jq -e '.query.min_start_time == "2025-11-24T16:00:00Z" and .query.user != null and
-		.query.sort == "start_time:asc" and (has("status") | not)' \
+	jq -e '.query.min_start_time == "2025-11-24T16:00:00Z" and
+		.query.max_start_time == "2026-11-24T16:00:00Z" and .query.user != null and
+		.query.sort == "start_time:asc" and (.query | has("status") | not)' \
 		<(grep '"/scheduled_events"' "$M/log")
 	# an hour ago: the fixtures' 15:59:58 bookings
 	run -0 cal-sync since 1h
@@ -308,4 +309,16 @@ parsed() {
 	[ -s "$T/calendly.key" ]
 	run -69 cal-sync unsubscribe "$URL"
 	assert_output --partial "no Calendly subscription for $URL"
+}
+
+@test "cal-sync -s organization: everyone's events and an organization subscription, no user named" {
+	run -0 --separate-stderr cal-sync -s organization -a 2d since 2025-11-24
+	[ "$(grep -c '"type":"booking"' <<<"$output")" -eq 4 ]
+	jq -e '.query.organization == "https://api.calendly.com/organizations/ORG0000000000001" and
+		(.query | has("user") | not) and .query.max_start_time == "2025-11-26T16:00:00Z"' \
+		<(grep '"/scheduled_events"' "$M/log")
+	run -0 --separate-stderr cal-sync -s organization subscribe "$URL"
+	jq -e '.[0].scope == "organization" and .[0].user == null' "$M/subs.json"
+	grep '"POST"' "$M/log" | jq -e '.body | fromjson | .scope == "organization" and (has("user") | not)'
+	run -64 cal-sync -s team since 1h
 }

@@ -31,17 +31,25 @@ random_wait() {
 	python3 -c 'import random; print("%.3f" % random.uniform(0.02, 0.6))'
 }
 
+# kill_rounds STORED CMD...: $ROUNDS times CMD on $IN killed at a random
+# point, then conv-store check, and every id CMD printed is among the ids
+# the command STORED prints (a committed line is never lost)
+kill_rounds() {
+	local stored=$1 r
+	shift
+	for r in $(seq "$ROUNDS"); do
+		OUT=$T/out.$r kill9 "$(random_wait)" "$@"
+		run -0 --separate-stderr conv-store check
+		jq -r .id "$T/out.$r" | sort -u >"$T/printed"
+		$stored | jq -r .id | sort -u >"$T/stored"
+		[ -z "$(comm -23 "$T/printed" "$T/stored")" ] || fail "round $r: printed by $* but not stored"
+	done
+}
+
 @test "storm: kill -9 during add; every printed line is stored, check agrees, add resumes" {
 	store
 	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 20000 >"$T/appts"
-	IN=$T/appts
-	for r in $(seq "$ROUNDS"); do
-		OUT=$T/out.$r kill9 "$(random_wait)" conv-store add
-		run -0 --separate-stderr conv-store check
-		jq -r .id "$T/out.$r" | sort -u >"$T/printed"
-		conv-store dump | jq -r .id | sort -u >"$T/stored"
-		[ -z "$(comm -23 "$T/printed" "$T/stored")" ] || fail "round $r: printed but not stored"
-	done
+	IN=$T/appts kill_rounds "conv-store dump" conv-store add
 	conv-store add -q <"$T/appts"
 	[ "$(conv-store dump | wc -l)" -eq 20000 ]
 	run -0 conv-store check
@@ -77,14 +85,7 @@ random_wait() {
 	store
 	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 5000 | conv-store add -q
 	follow-up-due -s 100000 | sent >"$T/results"
-	IN=$T/results
-	for r in $(seq "$ROUNDS"); do
-		OUT=$T/rec.$r kill9 "$(random_wait)" conv-store record
-		run -0 --separate-stderr conv-store check
-		jq -r .id "$T/rec.$r" | sort -u >"$T/printed"
-		conv-store list -s awaiting_reply | jq -r .id | sort -u >"$T/stored"
-		[ -z "$(comm -23 "$T/printed" "$T/stored")" ] || fail "round $r: printed but not recorded"
-	done
+	IN=$T/results kill_rounds "conv-store list -s awaiting_reply" conv-store record
 	conv-store record <"$T/results" >/dev/null
 	[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 5000 ]
 	[ "$(conv-store dump | jq -s 'map(.messages | length) | max')" -eq 1 ]
@@ -132,14 +133,7 @@ random_wait() {
 for i in range(5000):
     print(json.dumps({"type": "reply", "provider": "twilio", "provider_id": "SMr%d" % i,
                       "from": "+14042%06d" % i, "body": "YES", "received_at": "2025-11-24T16:05:00Z"}))' >"$T/replies"
-	IN=$T/replies
-	for r in $(seq "$ROUNDS"); do
-		OUT=$T/rep.$r kill9 "$(random_wait)" conv-store reply
-		run -0 --separate-stderr conv-store check
-		jq -r .id "$T/rep.$r" | sort -u >"$T/printed"
-		conv-store list -s replied | jq -r .id | sort -u >"$T/stored"
-		[ -z "$(comm -23 "$T/printed" "$T/stored")" ] || fail "round $r: printed but not stored"
-	done
+	IN=$T/replies kill_rounds "conv-store list -s replied" conv-store reply
 	conv-store reply <"$T/replies" >/dev/null
 	[ "$(conv-store list -s replied | wc -l)" -eq 5000 ]
 	# a redelivered reply is one reply: provider ids are kept

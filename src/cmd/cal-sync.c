@@ -145,7 +145,7 @@ answer_reset(struct answer *a)
 	*a = (struct answer){ .wait = -1, .doc = jv_null() };
 }
 
-static int
+static void
 perform(struct api *api, const char *method, const char *url, const char *body,
     struct answer *a, CURLcode *cc)
 {
@@ -180,7 +180,6 @@ perform(struct api *api, const char *method, const char *url, const char *body,
 	sb_free(&auth);
 	if (*cc == CURLE_OK && a->body.len)
 		a->doc = jv_parse_sized(a->body.p, (int)a->body.len);
-	return *cc == CURLE_OK;
 }
 
 static int
