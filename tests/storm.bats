@@ -109,6 +109,29 @@ kill_rounds() {
 	run -0 conv-store check
 }
 
+@test "storm: a full map grows while two writers share it; every line stored once, check agrees" {
+	# a 128 KiB map fills after a few hundred conversations: MDB_MAP_FULL
+	# in the adder and the recorder alike, each growing the map and
+	# adopting the other's growth (MDB_MAP_RESIZED)
+	export CALSMS_MAP_SIZE=131072
+	store
+	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 5000 >"$T/appts"
+	conv-store add -q <"$T/appts" 2>"$T/add.err" &
+	adder=$!
+	: >"$T/due"
+	while kill -0 "$adder" 2>/dev/null; do
+		follow-up-due -s 100000 | tee -a "$T/due" | sent | conv-store record >/dev/null
+	done
+	wait "$adder" || fail "add: $(cat "$T/add.err")"
+	follow-up-due -s 100000 | tee -a "$T/due" | sent | conv-store record >/dev/null
+	[ "$(stat -c %s "$CALSMS_DB/data.mdb")" -gt 131072 ] || fail "the map never filled"
+	[ "$(conv-store dump | wc -l)" -eq 5000 ]
+	[ "$(jq -r .id "$T/due" | sort | uniq -d | wc -l)" -eq 0 ]
+	[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 5000 ]
+	[ "$(conv-store dump | jq -s 'map(.messages | length) | max')" -eq 1 ]
+	run -0 conv-store check
+}
+
 @test "storm: a read-only store refuses writes with a clear line; reads go on" {
 	mkdir -p "$T/small"
 	mount -t tmpfs -o size=50m tmpfs "$T/small" 2>/dev/null || skip "cannot mount a tmpfs here"

@@ -33,7 +33,8 @@
  * transaction that found the item due, and printed only after it commits.
  * Durability is LMDB's default: every commit is synced before it returns.
  * The map grows on MDB_MAP_FULL (the transaction is retried), and adopts
- * another process's growth on MDB_MAP_RESIZED.
+ * another process's growth on MDB_MAP_RESIZED.  It starts at 1 GiB, or at
+ * CALSMS_MAP_SIZE bytes, so that tests can fill it without a gigabyte.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -224,6 +225,25 @@ check_existing(const char *dir, int flags)
 	return 0;
 }
 
+/* The map's first size: 1 GiB, or CALSMS_MAP_SIZE bytes (at least 64 KiB). */
+static size_t
+map_start(void)
+{
+	const char *e = getenv("CALSMS_MAP_SIZE");
+	char *end;
+	unsigned long long n;
+
+	if (e == NULL || *e == '\0')
+		return MAP_START;
+	errno = 0;
+	n = strtoull(e, &end, 10);
+	if (errno || *end || n < 65536) {
+		note("CALSMS_MAP_SIZE: not a size in bytes (65536 or more): %s; 1 GiB used", e);
+		return MAP_START;
+	}
+	return (size_t)n;
+}
+
 static int
 open_env(struct store *st)
 {
@@ -232,7 +252,7 @@ open_env(struct store *st)
 	if ((rc = check_existing(st->dir, st->flags)) != 0)
 		return rc;
 	if ((rc = mdb_env_create(&st->env)) || (rc = mdb_env_set_maxdbs(st->env, 8)) ||
-	    (rc = mdb_env_set_mapsize(st->env, MAP_START)) ||
+	    (rc = mdb_env_set_mapsize(st->env, map_start())) ||
 	    (rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600)))
 		return store_fatal(rc, st->dir);
 	mdb_reader_check(st->env, &dead);
