@@ -149,9 +149,10 @@ check: deps
 	$(MAKE) fuzz FUZZ_TIME=5
 	$(MAKE) lint
 
-# the fault storms at full length (50 rounds each) and a minute of fuzzing
+# the fault storms at full length (50 rounds each, a 150 s provider outage
+# under the -w sender) and a minute of fuzzing
 check-long: deps all units
-	STORM_ROUNDS=50 bats tests/storm.bats
+	STORM_ROUNDS=50 STORM_OUTAGE=150 bats tests/storm.bats
 	$(MAKE) fuzz FUZZ_TIME=60
 
 test: all units

@@ -9,7 +9,9 @@ request, says how to answer: {"mode": "ok" | "429" | "500" | "503" |
 "400" | "404" | "hang" | "slow" | "drop", "times": N (then ok),
 "retry_after": S, "code": C, "message": M, "status": S, "delay": S}.
 "drop" reads the whole request, then closes the connection without a
-word; "503" answers with Retry-After.
+word; "503" answers with Retry-After.  Each logged request says the
+mode it was answered in.  MOCK_PORT binds that port instead of any free
+one, so a test can take the provider down and bring it back.
 
 usage: mock-provider.py PORTFILE LOG CONTROL
 """
@@ -89,11 +91,14 @@ class Handler(BaseHTTPRequestHandler):
         kind = "twilio" if url.path.startswith("/2010-04-01/") else (
             "eum" if self.headers.get("X-Amz-Target") else "sns")
         ctl = control()
+        mode = ctl.get("mode", "ok")
         with lock:
             served["n"] += 1
             served["inflight"] += 1
             n = served["n"]
-            rec = {"t": time.time(), "n": n, "inflight": served["inflight"], "kind": kind, "path": url.path,
+            if ctl.get("times") is not None and n > ctl["times"]:
+                mode = "ok"
+            rec = {"t": time.time(), "n": n, "mode": mode, "inflight": served["inflight"], "kind": kind, "path": url.path,
                    "headers": {k.lower(): v for k, v in self.headers.items()}}
             if kind == "eum":
                 rec["json"] = json.loads(body or b"{}")
@@ -102,15 +107,12 @@ class Handler(BaseHTTPRequestHandler):
             with open(LOG, "a") as f:
                 f.write(json.dumps(rec) + "\n")
         try:
-            self.respond(kind, url, body, ctl, n)
+            self.respond(kind, url, body, ctl, n, mode)
         finally:
             with lock:
                 served["inflight"] -= 1
 
-    def respond(self, kind, url, body, ctl, n):
-        mode = ctl.get("mode", "ok")
-        if ctl.get("times") is not None and n > ctl["times"]:
-            mode = "ok"
+    def respond(self, kind, url, body, ctl, n, mode):
         if mode == "hang":
             time.sleep(30)
             return
@@ -176,7 +178,8 @@ class Handler(BaseHTTPRequestHandler):
         return self.answer(200, json.dumps({"MessageId": "eum-%d" % n}))
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+ThreadingHTTPServer.allow_reuse_address = True
+server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("MOCK_PORT", "0"))), Handler)
 server.daemon_threads = True
 with open(PORTFILE + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))

@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # Fault storms: kill -9 at random points of add, record and follow-up-due
-# over large inputs, conv-store check after each round; a full disk and a
-# read-only store.  STORM_ROUNDS rounds (5 here, 50 in make check-long).
+# over large inputs, conv-store check after each round; a full disk, a full
+# map and a read-only store; the provider down, throttling and unavailable.
+# STORM_ROUNDS rounds (5 here, 50 in make check-long); STORM_OUTAGE seconds
+# of a real outage under the -w sender (make check-long only).
 load helper
 
 ROUNDS=${STORM_ROUNDS:-5}
@@ -12,6 +14,7 @@ setup() {
 }
 
 teardown() {
+	stop_started
 	if mountpoint -q "$T/small" 2>/dev/null; then umount "$T/small"; fi
 }
 
@@ -161,5 +164,97 @@ for i in range(5000):
 	[ "$(conv-store list -s replied | wc -l)" -eq 5000 ]
 	# a redelivered reply is one reply: provider ids are kept
 	[ "$(conv-store dump | jq -s 'map(.replies | length) | max')" -eq 1 ]
+	run -0 conv-store check
+}
+
+# provider PORT MODE: the mock Twilio on PORT answering MODE ("down": none)
+provider() {
+	echo "{\"mode\": \"$2\", \"retry_after\": 1}" >"$T/control"
+	if [ "$2" = down ]; then
+		stop_started
+		rm -f "$T/mock.pid"
+	elif [ ! -f "$T/mock.pid" ]; then
+		rm -f "$T/port"
+		MOCK_PORT=$1 MOCK_LIFETIME=900 python3 "$BATS_TEST_DIRNAME/mock-provider.py" \
+			"$T/port" "$T/log" "$T/control" &
+		echo $! >"$T/mock.pid"
+		for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	fi
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+twilio_at() {
+	export TWILIO_API_URL=http://127.0.0.1:$1 TWILIO_ACCOUNT_SID=AC123
+	export TWILIO_AUTH_TOKEN=secret-token TWILIO_FROM=+15005550006
+}
+
+# what the provider took: one line a request it answered "ok"
+taken() {
+	[ -f "$T/log" ] || return 0
+	jq -r 'select(.mode == "ok") | .form.To' "$T/log"
+}
+
+@test "storm: the provider down, throttling, then unavailable for ten minutes; nothing lost or sent twice, one line an outage" {
+	store
+	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 100 | conv-store add -q
+	port=$(free_port)
+	twilio_at "$port"
+	provider "$port" down
+	# cron's form, a run every simulated minute: down for 4 minutes (no
+	# connection), throttled (429) for 3, unavailable (503) for 2, then well
+	for m in $(seq 0 40); do
+		case $m in 4) provider "$port" 429 ;; 7) provider "$port" 503 ;; 9) provider "$port" ok ;; esac
+		: >"$T/err"
+		at $((m * 60)) sh -c 'follow-up-due -s 1000 |
+			sms-send -p twilio -r 0 -R 2 -T "$1" 2>"$2" | conv-store record >/dev/null' sh \
+			"$BATS_TEST_DIRNAME/../examples/templates" "$T/err"
+		# one line when an outage begins, one when it ends or the run does
+		[ "$(wc -l <"$T/err")" -le 2 ] || fail "minute $m: $(cat "$T/err")"
+		[ "$m" -ne 0 ] || grep -q "Couldn't connect" "$T/err" || fail "minute 0: $(cat "$T/err")"
+		[ "$m" -ne 7 ] || grep -q "http_503\|20503" "$T/err" || fail "minute 7: $(cat "$T/err")"
+		[ "$(conv-store list -s pending | wc -l)" -gt 0 ] || break
+	done
+	# every booking texted once: taken once by the provider, recorded once
+	[ "$(taken | wc -l)" -eq 100 ]
+	[ "$(taken | sort | uniq -d | wc -l)" -eq 0 ]
+	[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 100 ]
+	[ "$(conv-store dump | jq -s 'map([.messages[] | select(.status == "sent")] | length) | max')" -eq 1 ]
+	[ "$(conv-store list -s uncertain,failed | wc -l)" -eq 0 ]
+	# nothing was taken while the provider was refusing
+	[ "$(jq -s 'map(select(.mode != "ok")) | length' "$T/log")" -gt 0 ]
+	run -0 conv-store check
+}
+
+@test "storm: a real outage of STORM_OUTAGE seconds under the -w sender; it resumes by itself, nothing twice" {
+	[ -n "${STORM_OUTAGE:-}" ] || skip "make check-long runs it (STORM_OUTAGE seconds)"
+	unset CALSMS_NOW
+	store
+	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 50 |
+		jq -c '.start_time = (now + 86400 | todate) | .end_time = .start_time' | conv-store add -q
+	port=$(free_port)
+	twilio_at "$port"
+	provider "$port" down
+	sh -c 'exec follow-up-due -w -s 100 | sms-send -p twilio -r 0 -R 2 -T "$1" 2>"$2" |
+		conv-store record >/dev/null' sh "$BATS_TEST_DIRNAME/../examples/templates" "$T/err" &
+	echo $! >"$T/sender.pid"
+	sleep "$STORM_OUTAGE"
+	[ "$(taken | wc -l)" -eq 0 ]
+	[ "$(conv-store list -s pending | wc -l)" -eq 50 ]
+	provider "$port" ok
+	# the store's back-off (1, 2, 4 ... minutes) brings every one back
+	for _ in $(seq 600); do
+		[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 50 ] && break
+		sleep 1
+	done
+	kill -0 "$(cat "$T/sender.pid")" || fail "the sender stopped: $(cat "$T/err")"
+	[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 50 ]
+	[ "$(taken | wc -l)" -eq 50 ]
+	[ "$(taken | sort | uniq -d | wc -l)" -eq 0 ]
+	grep -q "Couldn't connect" "$T/err"
+	grep -q "sending again" "$T/err"
+	[ "$(wc -l <"$T/err")" -le 3 ] || fail "a line a message: $(cat "$T/err")"
 	run -0 conv-store check
 }

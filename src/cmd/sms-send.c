@@ -68,6 +68,7 @@ static struct {
 	int nspare;
 	struct job *queue, *tail;
 	int queued, inflight, status;
+	long troubled;	/* messages not sent since the trouble began, or 0 */
 } S;
 
 static void
@@ -354,6 +355,36 @@ job_free(struct job *j)
 
 static const char *const status_of[] = { "sent", "failed", "failed", "skipped", "unknown" };
 
+/*
+ * An outage is said once when it begins and once when it ends, with how
+ * many messages it held back: a hundred messages that cannot go are one
+ * line, not a hundred.
+ */
+static void
+trouble(const struct sms_answer *a)
+{
+	if (a->outcome == SENT && S.troubled > 0) {
+		note("%s: sending again; %ld message%s not sent meanwhile", S.p->name,
+		    S.troubled, S.troubled == 1 ? "" : "s");
+		S.troubled = 0;
+	} else if (a->outcome == RETRY || a->outcome == UNKNOWN) {
+		if (S.troubled++ == 0)
+			note("%s: %s%s%.200s: %s", S.p->name, a->code, *a->message ? ": " : "",
+			    a->message, a->outcome == RETRY ?
+			    "not sent; what cannot go stays due and is tried again later" :
+			    "kept claimed; it becomes uncertain when its lease lapses");
+	}
+}
+
+/* At the end: an outage that had not ended yet. */
+static void
+trouble_left(void)
+{
+	if (S.troubled > 0)
+		note("%s: %ld message%s not sent (still failing at the end)", S.p->name,
+		    S.troubled, S.troubled == 1 ? "" : "s");
+}
+
 static void
 finish(struct job *j, const struct sms_answer *a)
 {
@@ -366,6 +397,7 @@ finish(struct job *j, const struct sms_answer *a)
 		if (!permanent)
 			keep_status(EXIT_TEMPFAIL);
 	}
+	trouble(a);
 	/* the provider's count is what is billed; ours when it gives none */
 	emit(j->line, status_of[a->outcome], j->to, j->body,
 	    a->segments > 0 ? a->segments : j->segments, j->ucs2, j->attempts,
@@ -939,6 +971,7 @@ main(int argc, char *argv[])
 	S.multi = curl_multi_init();
 	curl_multi_setopt(S.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)S.inflight_max);
 	run();
+	trouble_left();
 	while (S.nspare > 0)
 		curl_easy_cleanup(S.spare[--S.nspare]);
 	curl_multi_cleanup(S.multi);
