@@ -96,6 +96,8 @@ def main():
             with lock:
                 lat.append(ms)
                 ok[0] += status == 200
+                if status not in (0, 200):
+                    errors.append("HTTP %d" % status)
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
