@@ -191,8 +191,8 @@ install: all
 	for m in $(MANS); do \
 		s=$${m##*.}; cp $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
 	cp examples/templates/*.jq $(DESTDIR)$(SHAREDIR)/templates/
-	mkdir -p $(DESTDIR)$(SHAREDIR)/templates-es
-	cp examples/templates-es/*.jq $(DESTDIR)$(SHAREDIR)/templates-es/
+	for d in templates-es moments moments-es; do \
+		mkdir -p $(DESTDIR)$(SHAREDIR)/$$d; cp examples/$$d/*.jq $(DESTDIR)$(SHAREDIR)/$$d/; done
 	sed 's|/usr/local|$(PREFIX)|g' examples/inetd.conf >$(DESTDIR)$(SHAREDIR)/examples/inetd.conf
 	for u in $(SYSTEMD); do \
 		sed 's|/usr/local|$(PREFIX)|g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/}; done

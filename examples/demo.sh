@@ -1,7 +1,8 @@
 #!/bin/sh
 # make demo: the whole calsms story on the log provider, with no network
 # beyond loopback: webhooks through http-hook (under socat), the store, the
-# sender pipeline, a reply, the 30-minute follow-up, a cancel, the stats.
+# sender pipeline with an event type's own confirmation, a reply, the
+# 30-minute follow-up, a cancel and its notice, the stats.
 set -e
 cd "$(dirname "$0")/.."
 PATH="$PWD/bin:$PATH"
@@ -18,7 +19,10 @@ export TWILIO_AUTH_TOKEN=demo-auth-token
 say() { printf '\n== %s\n' "$*"; }
 at() { t=$((T + $1)); shift; CALSMS_NOW=$t "$@"; }
 show() { conv-store list | jq -r '"  \(.id)  \(.phone // "-")  \(.status)  messages: \(.messages | length)  replies: \(.replies | length)"'; }
-sender() { follow-up-due "$@" | sms-send -T examples/templates | conv-store record | jq -r '"  sent \(.messages[-1].kind) to \(.id): \(.status)"'; }
+sender() {
+	follow-up-due -T "$tpl" "$@" | sms-send -T "$tpl" 2>"$work/sent.log" | conv-store record |
+		jq -r '"  sent \(.messages[-1].kind) to \(.id): \(.status)\n    \"\(.messages[-1].body)\""'
+}
 post() {	# post FILE [SIGNATURE]: a webhook through http-hook, prints the status
 	curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
 		-H "Calendly-Webhook-Signature: ${2:-$(cat "${1%.json}.sig")}" \
@@ -41,6 +45,19 @@ sign() {	# sign FILE TIME: a fresh Calendly-Webhook-Signature
 b = open(sys.argv[1], "rb").read()
 print("t=%s,v1=%s" % (sys.argv[2], hmac.new(sys.argv[3].encode(), sys.argv[2].encode() + b"." + b, hashlib.sha256).hexdigest()))' "$1" "$2" "$KEY"
 }
+
+say "The templates: examples/templates, the consultation's own confirmation, and a cancel notice"
+tpl=$work/templates
+mkdir -p "$tpl/30-minute-consultation"
+cp examples/templates/*.jq examples/moments/canceled.jq "$tpl"/
+cat >"$tpl/30-minute-consultation/confirm.jq" <<'EOF'
+# 30-minute-consultation/confirm.jq: this event type's own words
+.appointment as $a
+| "Hi \($a.first_name), your consultation with \($a.host.name // "us") is booked for \($a.start_local). Please bring your notes. Reply YES to confirm, STOP to opt out."
+EOF
+echo "  $(cd "$tpl" && echo *.jq) 30-minute-consultation/confirm.jq"
+sms-send --check -T "$tpl" | jq -r 'select(.template | test("consultation|canceled")) |
+	"  \(.template | sub(".*/templates/"; "")): \(.segments) segment(s): \(.body)"'
 
 say "The listener: socat starts one http-hook per connection; /calendly runs examples/on-booking, /twilio examples/on-sms"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -88,6 +105,10 @@ len=$(wc -c <$F/invitee-canceled.json)
 { printf 'POST /calendly HTTP/1.1\r\nHost: demo\r\nContent-Type: application/json\r\n'
   printf 'Calendly-Webhook-Signature: %s\r\nContent-Length: %s\r\n\r\n' "$sig" "$len"
   cat $F/invitee-canceled.json; } | at 2400 http-hook -q /calendly=examples/on-booking | head -n 1
+
+say "T+41m: the sender tells Ada her appointment is canceled, once (canceled.jq)"
+at 2460 sender
+at 2470 sender
 
 say "T+50m: Grace texts STOP: opted out, and on the opt-out list"
 echo "  POST /twilio \"STOP\" -> HTTP $(text +12125550199 STOP SMdemo2)"

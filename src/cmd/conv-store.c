@@ -945,7 +945,7 @@ export_row(const char *id, int64_t created, void *ctx)
 		return 0;
 	c = jv_parse_sized(v.mv_data, (int)v.mv_size);
 	a = json_get(c, "appointment");
-	if ((t = conv_sent_at(c, "confirm")) > 0)
+	if ((t = conv_confirmed_at(c)) > 0)
 		rfc3339_format(t, sent);
 	csv_field(id, 0);
 	csv_field(json_str(a, "name"), 0);
@@ -1042,7 +1042,7 @@ static jv
 tally(jv row, jv c)
 {
 	jv msgs = json_get(c, "messages"), replies = json_get(c, "replies"), m;
-	int64_t confirm = conv_sent_at(c, "confirm"), follow = conv_sent_at(c, "followup");
+	int64_t confirm = conv_confirmed_at(c), follow = conv_sent_at(c, "followup");
 	int64_t first = 0, t;
 	const char *status = conv_str(c, "status"), *intent, *kind;
 	int i, n, sent, confirmed_first = 0, after = 0, declined = 0;
@@ -1058,7 +1058,7 @@ tally(jv row, jv c)
 			row = bump(row, "dry_run", 1);	/* -p log: nobody was texted */
 			sent = 0;
 		}
-		if (sent && kind && strcmp(kind, "confirm") == 0)
+		if (sent && kind_confirms(kind))
 			row = bump(row, "confirmations", 1);
 		if (sent && kind && strcmp(kind, "followup") == 0)
 			row = bump(row, "followups", 1);
@@ -1463,7 +1463,7 @@ count_message(struct stats *s, jv m)
 	s->messages++;
 	s->segments += jv_get_kind(seg) == JV_KIND_NUMBER ? (long)jv_number_value(seg) : 1;
 	jv_free(seg);
-	s->confirms += kind && strcmp(kind, "confirm") == 0;
+	s->confirms += kind_confirms(kind);
 	s->followups += kind && strcmp(kind, "followup") == 0;
 	s->reminders += kind && strcmp(kind, "reminder") == 0;
 }
@@ -1493,7 +1493,7 @@ count_conv(const MDB_val *k, const MDB_val *v, void *ctx)
 		count_message(s, m);
 		jv_free(m);
 	}
-	if (conv_sent_at(c, "confirm") && conv_count(c, "replies") > 0)
+	if (conv_confirmed_at(c) && conv_count(c, "replies") > 0)
 		s->replied++;
 	jv_free(msgs);
 	jv_free(c);

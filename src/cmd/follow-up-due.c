@@ -2,13 +2,15 @@
  * follow-up-due: claims what must be sent now and prints it, once.
  *
  * Everything due is found through the store's time-ordered indexes, never
- * a scan: pending confirmations, follow-ups by confirmation time,
- * reminders by start time, claims by claim time.  An item is claimed in
+ * a scan: pending confirmations (of a rescheduled booking too), follow-ups
+ * by confirmation time, reminders by start time, cancel notices by cancel
+ * time, the moment after the appointment by its end, claims by claim time.  An item is claimed in
  * the write transaction that found it due and printed after the commit;
  * two processes on one store never print the same item.  A claim whose
  * outcome is not recorded within the lease becomes "uncertain" and is
  * never sent again automatically.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "calsms.h"
@@ -28,7 +31,7 @@ struct opts {
 	int64_t after, lease;
 	struct due_opts due;
 	double rate;	/* what the sender drains a second */
-	int watch, help;
+	int watch, help, notices;	/* notices: cancel notices are due */
 	long max;
 };
 
@@ -50,8 +53,8 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: %s [-wH] [-d dir] [-a after] [-r before] [-l lease] [-s rate]\n"
-	    "       [-Q hh:mm-hh:mm] [-n max]\n", progname);
+	    "usage: %s [-wH] [-d dir] [-T templates] [-a after] [-r before] [-A after-end]\n"
+	    "       [-l lease] [-s rate] [-Q hh:mm-hh:mm] [-n max]\n", progname);
 	exit(status);
 }
 
@@ -146,7 +149,7 @@ decide(struct store *st, MDB_txn *txn, struct pass *p, const char *kind, jv c)
 	const char *phone = conv_str(c, "phone");
 	int opted = phone && optout_has(st, txn, phone);
 	int64_t until;
-	jv next;
+	jv next, claim;
 
 	switch (rule_due(jv_copy(c), kind, opted, &p->o->due, p->now, &next, &until)) {
 	case DUE_HOLD:
@@ -154,7 +157,10 @@ decide(struct store *st, MDB_txn *txn, struct pass *p, const char *kind, jv c)
 		jv_free(c);
 		return 0;
 	case DUE_CLAIM:
-		p->out = jv_array_append(p->out, due_line(next, kind));
+		/* the rules name the kind: a reschedule's confirmation is "rescheduled" */
+		claim = json_get(next, "claim");
+		p->out = jv_array_append(p->out, due_line(next, json_str(claim, "kind")));
+		jv_free(claim);
 		p->budget--;
 		break;
 	case DUE_SETTLE:
@@ -233,7 +239,12 @@ pass_txn(struct store *st, MDB_txn *txn, void *ctx)
 		return rc;
 	if (p->o->help && (rc = claim_kind(st, txn, p, IX_HELP, "help", p->now, 0)) != 0)
 		return rc;
-	if ((rc = claim_kind(st, txn, p, IX_MANUAL, "manual", p->now, 0)) != 0)
+	if ((rc = claim_kind(st, txn, p, IX_MANUAL, "manual", p->now, 0)) != 0 ||
+	    (p->o->notices && (rc = claim_kind(st, txn, p, IX_CANCELED, "canceled",
+	    p->now, 0)) != 0))
+		return rc;
+	if (p->o->due.after > 0 && (rc = claim_kind(st, txn, p, IX_AFTER, "after",
+	    p->now - p->o->due.after, p->o->due.after)) != 0)
 		return rc;
 	if (p->o->due.remind > 0 && (rc = claim_kind(st, txn, p, IX_REMINDER, "reminder",
 	    p->now + p->o->due.remind, -p->o->due.remind)) != 0)
@@ -352,6 +363,53 @@ run(struct store *st, const struct opts *o)
 	return status;
 }
 
+/* Whether dir, or one of its event types' directories, holds NAME.jq. */
+static int
+has_template(const char *dir, const char *name)
+{
+	char path[4096];
+	struct dirent *e;
+	struct stat sb;
+	DIR *d;
+	int found;
+
+	snprintf(path, sizeof path, "%s/%s.jq", dir, name);
+	if ((found = stat(path, &sb) == 0) || (d = opendir(dir)) == NULL)
+		return found;
+	while (!found && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%.200s/%s.jq", dir, e->d_name, name);
+		found = stat(path, &sb) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * -T: the sender's templates say which moments the business wants: a
+ * cancel notice (canceled.jq), the new time of a reschedule
+ * (rescheduled.jq), something after the appointment (after.jq, with -A).
+ */
+static int
+moments_from(const char *dir, struct opts *o)
+{
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		note("-T %s: %s", dir, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	closedir(d);
+	o->notices = has_template(dir, "canceled");
+	o->due.rescheduled = has_template(dir, "rescheduled");
+	if (o->due.after > 0 && !has_template(dir, "after")) {
+		note("-A: %s has no after.jq: nothing could be sent after appointments", dir);
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
 static int
 parse_quiet(const char *s, struct opts *o)
 {
@@ -382,17 +440,21 @@ main(int argc, char *argv[])
 {
 	struct opts o = { .after = 1800, .lease = 600, .rate = 1 };
 	struct sigaction sa;
-	const char *dir = NULL;
+	const char *dir = NULL, *templates = NULL;
 	struct store *st;
 	char *end;
 	int c, status;
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "a:d:hHl:n:Q:r:s:w")) != -1) {
+	while ((c = getopt(argc, argv, "a:A:d:hHl:n:Q:r:s:T:w")) != -1) {
 		switch (c) {
 		case 'a':
 			if (duration(c, optarg, &o.after) != 0)
+				usage(EXIT_USAGE);
+			break;
+		case 'A':
+			if (duration(c, optarg, &o.due.after) != 0)
 				usage(EXIT_USAGE);
 			break;
 		case 'd': dir = optarg; break;
@@ -420,12 +482,15 @@ main(int argc, char *argv[])
 			if (*end || end == optarg || o.rate < 0)
 				die(EXIT_USAGE, "-s: not a rate (messages a second): %s", optarg);
 			break;
+		case 'T': templates = optarg; break;
 		case 'w': o.watch = 1; break;
 		default: usage(EXIT_USAGE);
 		}
 	}
 	if (optind != argc)
 		usage(EXIT_USAGE);
+	if (templates && (status = moments_from(templates, &o)) != 0)
+		return status;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);

@@ -258,6 +258,50 @@ texts_off(jv line)
 	return 0;
 }
 
+/* Whether the line's booking was moved here from another. */
+static int
+moved(jv line)
+{
+	jv old = json_path(line, "appointment", "old_id", NULL);
+	int yes = jv_get_kind(old) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(old)) > 0;
+
+	jv_free(old);
+	return yes || (json_str(line, "old_id") && *json_str(line, "old_id"));
+}
+
+/* Moments the business turns on by writing their template. */
+static int
+optional_moment(const char *due)
+{
+	return due && (strcmp(due, "canceled") == 0 || strcmp(due, "after") == 0);
+}
+
+/*
+ * The template for a line due "due": the event type's, else the
+ * directory's.  A reschedule's confirmation (due "rescheduled", or a
+ * "confirm" whose appointment has an old_id) is rescheduled.jq where
+ * there is one, else confirm.jq, the event type's words first.  -t's one file
+ * is no cancel notice and no thank-you: those need their own templates.
+ */
+static struct template *
+template_for(jv line, const char *due)
+{
+	struct template *t;
+
+	if (S.template_file)
+		return optional_moment(due) ? NULL : template_named("-t");
+	if (strcmp(due, "rescheduled") == 0 || (strcmp(due, "confirm") == 0 && moved(line))) {
+		due = "rescheduled";
+		if ((t = event_template(line, due)) || (t = event_template(line, "confirm")) ||
+		    (t = template_named(due)))
+			return t;
+		return template_named("confirm");
+	}
+	if ((t = event_template(line, due)) != NULL)
+		return t;
+	return template_named(due);
+}
+
 /* The body for a line: its template's one non-empty string, or its "body". */
 static char *
 render(jv line, char *err, size_t n)
@@ -276,10 +320,7 @@ render(jv line, char *err, size_t n)
 		snprintf(err, n, "no \"due\" to choose a template in %s", S.template_dir);
 		return NULL;
 	}
-	if (S.template_file)
-		t = template_named("-t");
-	else if ((t = event_template(line, due)) == NULL)
-		t = template_named(due);
+	t = template_for(line, due);
 	if (t == NULL && body && *body)
 		return strdup(body);	/* a written message: the front desk's */
 	if (t == NULL) {
@@ -461,7 +502,8 @@ on_line(jv line, long lineno, void *ctx)
 		free(j);
 		return 0;
 	}
-	if (S.template_dir && texts_off(line)) {
+	if ((S.template_dir && texts_off(line)) || (optional_moment(json_str(line, "due")) &&
+	    template_for(line, json_str(line, "due")) == NULL)) {
 		emit(line, "off", j->to, NULL, 0, 0, 0, NULL, jv_null());
 		free(j);
 		return 0;

@@ -5,7 +5,9 @@
  * from (conversation, event, now) to the next conversation: a booking, a
  * cancel, either half of a reschedule, a claim and its release, a send
  * result, a delivery receipt, a reply, an opt-out, a due decision, a lease
- * that lapses, an operator's resolve, and a restore.  Nothing here touches
+ * that lapses, an operator's resolve, and a restore.  The moments after
+ * the confirmation (reminder, cancel notice, after the appointment) each
+ * keep one field that says whether they are still to come.  Nothing here touches
  * LMDB or does I/O; store.c keeps what these return, conv-store and
  * follow-up-due say which event happened.  rule_table is the table of
  * transitions calsms(7) prints; tests/unit/rules-test.c checks every row
@@ -41,6 +43,11 @@ const struct transition rule_table[] = {
 	{ "sent followup", "awaiting_reply", "followed_up" },
 	{ "sent reminder", "awaiting_reply", "awaiting_reply" },
 	{ "sent reminder", "replied", "replied" },
+	{ "sent rescheduled", "pending", "awaiting_reply" },
+	{ "sent canceled", "canceled", "canceled" },
+	{ "sent after", "replied", "replied" },
+	{ "after failed for good", "replied", "replied" },
+	{ "after off for its event type", "awaiting_reply", "awaiting_reply" },
 	{ "failed for good", "pending", "failed" },
 	{ "failed for good", "awaiting_reply", "failed" },
 	{ "unsubscribed at the provider", "pending", "opted_out" },
@@ -52,6 +59,8 @@ const struct transition rule_table[] = {
 	{ "lease lapses", "pending", "uncertain" },
 	{ "lease lapses", "awaiting_reply", "uncertain" },
 	{ "lease lapses", "canceled", "refused" },
+	{ "lease lapses on a cancel notice", "canceled", "uncertain" },
+	{ "resolve sent, a cancel notice", "uncertain", "canceled" },
 	{ "resolve sent", "uncertain", "awaiting_reply" },
 	{ "resolve unsent", "uncertain", "pending" },
 	{ "resolve", "pending", "refused" },
@@ -68,6 +77,8 @@ const struct transition rule_table[] = {
 	{ "opt-out", "canceled", "canceled" },
 	{ "due, number opted out", "pending", "opted_out" },
 	{ "due, appointment started", "pending", "pending" },
+	{ "due canceled, appointment started", "canceled", "canceled" },
+	{ "due after, the customer declined", "replied", "replied" },
 	{ "due", "pending", "pending" },
 	{ "receipt", "awaiting_reply", "awaiting_reply" },
 	{ "receipt for no message of it", "awaiting_reply", "refused" },
@@ -185,6 +196,77 @@ conv_sent_at(jv conv, const char *kind)
 	return t;
 }
 
+/* Whether a message of kind confirms the booking: plain, or its reschedule. */
+int
+kind_confirms(const char *kind)
+{
+	return kind && (strcmp(kind, "confirm") == 0 || strcmp(kind, "rescheduled") == 0);
+}
+
+/* When the booking's confirmation, of either kind, was first sent, or 0. */
+int64_t
+conv_confirmed_at(jv conv)
+{
+	int64_t a = conv_sent_at(conv, "confirm"), b = conv_sent_at(conv, "rescheduled");
+
+	return a && b ? (a < b ? a : b) : a ? a : b;
+}
+
+/* The confirmation's kind: "rescheduled" for a booking moved from another. */
+const char *
+conv_confirm_kind(jv conv)
+{
+	jv a = json_get(conv, "appointment");
+	const char *old = json_str(a, "old_id");
+	int moved = old && *old;
+
+	jv_free(a);
+	return moved ? "rescheduled" : "confirm";
+}
+
+/* When the appointment ends (its start when no end is given), or 0. */
+static int64_t
+conv_end(jv conv)
+{
+	jv a = json_get(conv, "appointment");
+	int64_t t = conv_time(a, "end_time");
+
+	jv_free(a);
+	return t ? t : conv_start(conv);
+}
+
+/*
+ * The field that says what became of a moment that is sent at most once:
+ * "due" while it is to come, then "sent", "failed", "skipped" or "off".
+ */
+static const char *
+moment_field(const char *kind)
+{
+	static const char *const fields[][2] = { { "reminder", "reminder" },
+	    { "help", "help" }, { "canceled", "cancel_notice" }, { "after", "after" },
+	    { NULL, NULL } };
+	int i;
+
+	for (i = 0; kind && fields[i][0]; i++)
+		if (strcmp(kind, fields[i][0]) == 0)
+			return fields[i][1];
+	return NULL;
+}
+
+/* A claim that lapses into uncertain: a sendable one's, or a cancel notice's. */
+int
+conv_claim_lapses(jv conv)
+{
+	jv claim = json_get(conv, "claim");
+	const char *status = conv_str(conv, "status"), *kind = json_str(claim, "kind");
+	int lapses = jv_get_kind(claim) == JV_KIND_OBJECT && status &&
+	    (conv_sendable(status) || (strcmp(status, "canceled") == 0 &&
+	    kind && strcmp(kind, "canceled") == 0));
+
+	jv_free(claim);
+	return lapses;
+}
+
 jv
 conv_append(jv conv, const char *list, jv item)
 {
@@ -273,12 +355,31 @@ cancel_info(jv appt, int64_t now)
 	return set(info, "at", rfc3339_jv(now));
 }
 
+/*
+ * A cancel notice is due for a number that may still be texted, unless
+ * the booking was only moved (the new one is confirmed instead), and only
+ * once whatever Calendly repeats.
+ */
+static jv
+notice_due(jv conv, jv appt)
+{
+	const char *status = conv_str(conv, "status");
+
+	if (json_kind(conv, "phone") != JV_KIND_STRING ||
+	    json_kind(appt, "rescheduled") == JV_KIND_TRUE ||
+	    json_kind(conv, "cancel_notice") != JV_KIND_NULL ||
+	    (status && !conv_live(status)))
+		return conv;
+	return set(conv, "cancel_notice", jv_string("due"));
+}
+
 /* A cancel for a stored booking; a repeat changes nothing. Consumes conv. */
 jv
 rule_cancel(jv conv, jv appt, int64_t now)
 {
 	if (is(conv, "status", "canceled"))
 		return conv;
+	conv = notice_due(conv, appt);
 	return set_status(set(conv, "canceled", cancel_info(appt, now)), "canceled", now);
 }
 
@@ -286,9 +387,11 @@ rule_cancel(jv conv, jv appt, int64_t now)
 jv
 rule_cancel_first(jv appt, int64_t now, int expire_days)
 {
-	jv info = cancel_info(appt, now);
+	jv info = cancel_info(appt, now), c;
 
-	return set(conv_new(appt, "canceled", now, expire_days), "canceled", info);
+	c = notice_due(conv_new(jv_copy(appt), "pending", now, expire_days), appt);
+	jv_free(appt);
+	return set(set(c, "status", jv_string("canceled")), "canceled", info);
 }
 
 /* The old half of a reschedule, when the new booking arrives. */
@@ -355,7 +458,7 @@ after_sent(const char *kind, const char *status, const char *before)
 {
 	int unsure = strcmp(status, "uncertain") == 0;
 
-	if (strcmp(kind, "confirm") == 0 && (unsure || strcmp(status, "pending") == 0))
+	if (kind_confirms(kind) && (unsure || strcmp(status, "pending") == 0))
 		return "awaiting_reply";
 	if (strcmp(kind, "followup") == 0 && (unsure || strcmp(status, "awaiting_reply") == 0))
 		return "followed_up";
@@ -405,6 +508,20 @@ message_of(jv sms, const char *kind, int64_t now)
 }
 
 /*
+ * A message of kind went: its moment is over, and a confirmation makes
+ * the moment after the appointment one to come.
+ */
+static jv
+settled(jv conv, const char *kind, const char *how)
+{
+	if (moment_field(kind))
+		conv = set(conv, moment_field(kind), jv_string(how));
+	if (kind_confirms(kind) && json_kind(conv, "after") == JV_KIND_NULL)
+		conv = set(conv, "after", jv_string("due"));
+	return conv;
+}
+
+/*
  * sms-send's result for a line follow-up-due (or add) handed out.  Only
  * "sent" moves the conversation on; "unknown" (the provider may or may
  * not have it) keeps the claim, for the lease to make it uncertain; a
@@ -431,10 +548,16 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 		return refuse(conv, why);
 	}
 	if (strcmp(result, "off") == 0) {
-		/* the business turned texts off for this event type: never due */
+		/*
+		 * the business turned texts off for this event type, or has no
+		 * template for this moment: never due
+		 */
 		if (claimed)
 			conv = rule_release(conv, 0, now);
-		conv = touch(set(conv, "skip", jv_string("off")), now);
+		if (strcmp(kind, "canceled") == 0 || strcmp(kind, "after") == 0)
+			conv = touch(set(conv, moment_field(kind), jv_string("off")), now);
+		else
+			conv = touch(set(conv, "skip", jv_string("off")), now);
 		goto same;
 	}
 	conv = conv_append(conv, "messages", message_of(sms, kind, now));
@@ -442,10 +565,7 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 	if (strcmp(result, "sent") == 0) {
 		if (claimed)
 			conv = rule_release(conv, 0, now);
-		if (strcmp(kind, "reminder") == 0)
-			conv = set(conv, "reminder", jv_string("sent"));
-		if (strcmp(kind, "help") == 0)
-			conv = set(conv, "help", jv_string("sent"));
+		conv = settled(conv, kind, "sent");
 		if (strcmp(kind, "manual") == 0)
 			conv = set(conv, "outbox", jv_null());
 		conv = set_status(conv, after_sent(kind, status, before), now);
@@ -454,12 +574,14 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 	} else if (strcmp(result, "failed") == 0 && json_kind(err, "permanent") == JV_KIND_TRUE) {
 		if (claimed)
 			conv = rule_release(conv, 0, now);
-		if (strcmp(kind, "help") == 0)
-			conv = set(conv, "help", jv_string("failed"));
+		if (moment_field(kind))
+			conv = set(conv, moment_field(kind), jv_string("failed"));
+		/* a notice about an appointment that is over or off fails nothing else */
 		if (unsubscribed_error(err) && conv_str(conv, "phone")) {
 			*unsubscribed = 1;
-			conv = set_status(conv, "opted_out", now);
-		} else if (conv_live(status))
+			if (conv_live(status))
+				conv = set_status(conv, "opted_out", now);
+		} else if (conv_live(status) && strcmp(kind, "after") != 0)
 			conv = set_status(conv, "failed", now);
 	} else if (claimed) {
 		conv = rule_release(conv, now + backoff(conv, kind), now);
@@ -558,26 +680,82 @@ in_quiet(jv conv, const struct due_opts *o, int64_t now, int64_t *until)
 }
 
 /*
+ * Whether conv may be handed out for kind: nothing claimed, and a status
+ * that kind is for (a cancel notice is for a canceled conversation, the
+ * moment after the appointment for one whose confirmation went).
+ */
+static int
+may_claim(jv conv, const char *kind)
+{
+	const char *status = conv_str(conv, "status"), *field = moment_field(kind);
+	static const char *const confirmed[] = { "awaiting_reply", "followed_up", "replied", NULL };
+
+	if (status == NULL || json_kind(conv, "claim") == JV_KIND_OBJECT)
+		return 0;
+	if (strcmp(kind, "canceled") == 0)
+		return strcmp(status, "canceled") == 0 && is(conv, field, "due");
+	if (strcmp(kind, "after") == 0)
+		return str_listed(status, confirmed) && is(conv, field, "due");
+	return conv_sendable(status);
+}
+
+/* The intent of the conversation's newest reply, or NULL. */
+static const char *
+last_intent(jv conv)
+{
+	jv replies = json_get(conv, "replies"), r;
+	int n = conv_count(conv, "replies");
+	const char *intent;
+
+	if (n == 0) {
+		jv_free(replies);
+		return NULL;
+	}
+	r = jv_array_get(replies, n - 1);
+	intent = json_str(r, "intent");
+	jv_free(r);
+	return intent;	/* the conversation holds the string */
+}
+
+/*
+ * The moment after the appointment is for those who came: not after a
+ * "can't make it", nor a day late (a sender down, or -A given to a store
+ * with a month of appointments behind it).
+ */
+static int
+after_unwanted(jv conv, const struct due_opts *o, int64_t now)
+{
+	const char *intent = last_intent(conv);
+
+	return (intent && strcmp(intent, "decline") == 0) ||
+	    now > conv_end(conv) + o->after + 86400;
+}
+
+/*
  * Decides a candidate the indexes found due for kind: DUE_CLAIM (*next is
  * the claimed conversation), DUE_HOLD (not yet: *until says when, 0 if
  * never by itself), or DUE_SETTLE (*next settles it for good: started,
- * opted out, reminder not needed).  Consumes conv.
+ * opted out, reminder not needed).  A confirmation of a rescheduled
+ * booking is claimed as "rescheduled" when o->rescheduled says the sender
+ * has words for it.  Consumes conv.
  */
 enum due_verdict
 rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
     int64_t now, jv *next, int64_t *until)
 {
 	int64_t start = conv_start(conv), retry = conv_time(conv, "retry_at");
-	int reminder = strcmp(kind, "reminder") == 0;
+	int reminder = strcmp(kind, "reminder") == 0, after = strcmp(kind, "after") == 0;
+	int notice = strcmp(kind, "canceled") == 0;
 
 	*until = 0;
 	*next = jv_invalid();
-	if (!conv_sendable(conv_str(conv, "status")) ||
-	    json_kind(conv, "claim") == JV_KIND_OBJECT) {
+	if (!may_claim(conv, kind)) {
 		jv_free(conv);
 		return DUE_HOLD;
 	}
-	if (opted_out)
+	if (opted_out && notice)
+		*next = set(conv, "cancel_notice", jv_string("skipped"));
+	else if (opted_out)
 		*next = set_status(conv, "opted_out", now);
 	else if (retry > now) {
 		*until = retry;
@@ -587,10 +765,12 @@ rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
 		/* a question is answered at once, and the front desk is heard */
 		*next = rule_claim(conv, kind, now);
 		return DUE_CLAIM;
-	} else if (start > 0 && start <= now)
-		*next = set(conv, reminder ? "reminder" : "skip",
-		    jv_string(reminder ? "skipped" : "started"));
-	else if (reminder && conv_sent_at(conv, "confirm") >= start - o->remind)
+	} else if (after && after_unwanted(conv, o, now))
+		*next = set(conv, "after", jv_string("skipped"));
+	else if (!after && start > 0 && start <= now)
+		*next = reminder || notice ? set(conv, moment_field(kind), jv_string("skipped")) :
+		    set(conv, "skip", jv_string("started"));
+	else if (reminder && conv_confirmed_at(conv) >= start - o->remind)
 		/* the confirmation went out inside the window: it was the reminder */
 		*next = set(conv, "reminder", jv_string("skipped"));
 	else if (strcmp(kind, "confirm") != 0 && in_quiet(conv, o, now, until)) {
@@ -601,7 +781,8 @@ rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
 		*until = 0;
 		*next = set(conv, "reminder", jv_string("skipped"));
 	} else {
-		*next = rule_claim(conv, kind, now);
+		*next = rule_claim(conv, strcmp(kind, "confirm") == 0 && o->rescheduled ?
+		    conv_confirm_kind(conv) : kind, now);
 		return DUE_CLAIM;
 	}
 	return DUE_SETTLE;
@@ -611,8 +792,7 @@ rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
 jv
 rule_lease_lapse(jv conv, int64_t now)
 {
-	if (json_kind(conv, "claim") != JV_KIND_OBJECT ||
-	    !conv_sendable(conv_str(conv, "status")))
+	if (!conv_claim_lapses(conv))
 		return refuse(conv, "no claim to lapse");
 	return set_status(conv, "uncertain", now);
 }
@@ -634,9 +814,7 @@ rule_resolve(jv conv, const char *how, int64_t now)
 		m = set(m, "status", jv_string("sent"));
 		m = set(m, "provider", jv_string("operator"));
 		m = set(m, "at", json_get(claim, "at"));
-		conv = rule_release(conv_append(conv, "messages", m), 0, now);
-		if (strcmp(kind, "reminder") == 0)
-			conv = set(conv, "reminder", jv_string("sent"));
+		conv = settled(rule_release(conv_append(conv, "messages", m), 0, now), kind, "sent");
 		next = after_sent(kind, "uncertain", before);
 	} else {
 		conv = rule_release(conv, 0, now);
@@ -705,7 +883,7 @@ rule_retry(jv conv, int64_t now)
 	} else {
 		kind = failed_kind(conv);
 		next = set_status(rule_release(jv_copy(conv), 0, now),
-		    kind && strcmp(kind, "confirm") != 0 && conv_sent_at(conv, "confirm") ?
+		    kind && !kind_confirms(kind) && conv_confirmed_at(conv) ?
 		    "awaiting_reply" : "pending", now);
 		if (kind && strcmp(kind, "help") == 0)
 			next = set(next, "help", jv_string("due"));

@@ -14,6 +14,8 @@
 /* what follow-up-due asks of rule_due() */
 struct due_opts {
 	int64_t remind;	/* reminder this long before the start; 0: none */
+	int64_t after;	/* the moment after the appointment, this long after its end */
+	int rescheduled;	/* a reschedule's confirmation is claimed as "rescheduled" */
 	int quiet, qfrom, qto;	/* quiet hours, minutes of the local day */
 };
 
@@ -36,6 +38,10 @@ const char *conv_str(jv conv, const char *key);
 int64_t conv_time(jv conv, const char *key);
 int64_t conv_start(jv conv);
 int64_t conv_sent_at(jv conv, const char *kind);
+int64_t conv_confirmed_at(jv conv);
+const char *conv_confirm_kind(jv conv);
+int conv_claim_lapses(jv conv);
+int kind_confirms(const char *kind);
 int conv_find(jv conv, const char *list, const char *key, const char *value,
     const char *kind);
 int conv_count(jv conv, const char *list);

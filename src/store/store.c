@@ -19,6 +19,9 @@
  *   'r' be64(start) id                  confirmed, reminder not sent, not claimed
  *   'h' be64(help asked) id             a HELP to answer, not claimed
  *   'm' be64(asked) id                  the front desk's message to send, not claimed
+ *   'n' be64(canceled) id               a cancel notice to send, not claimed
+ *   'e' be64(end) id                    confirmed, the moment after the
+ *                                       appointment still to come, not claimed
  *   'i' provider_id \0 be64(0) id        each message the provider gave an id:
  *                                       receipts find their conversation
  *   'l' be64(claimed) id                claimed, outcome not recorded, and
@@ -26,7 +29,9 @@
  *   'x' be64(expires) id                expiry, for purge
  *
  * A conversation with "skip" set (its appointment started before anything
- * could be sent) has no 'c', 'f' or 'r' key either.
+ * could be sent) has no 'c', 'f' or 'r' key either.  'n' and 'e' need
+ * "cancel_notice" and "after" to say "due", which only the rules set: a
+ * record written before these moments existed has neither key.
  *
  * Invariants: a conversation with a claim has no 'c', 'f' or 'r' key, so
  * nothing claimed is handed out twice; a claim is taken in the same write
@@ -460,6 +465,33 @@ message_keys(jv c, struct store_keys *ks, const char *id)
 	jv_free(msgs);
 }
 
+/* The cancel notice and the moment after the appointment, when to come. */
+static void
+moment_keys(jv c, struct store_keys *ks, const char *id, const char *status,
+    const char *phone)
+{
+	static const char *const confirmed[] = { "awaiting_reply", "followed_up", "replied", NULL };
+	const char *notice = conv_str(c, "cancel_notice"), *after = conv_str(c, "after");
+	jv info;
+	int64_t t;
+
+	if (phone && strcmp(status, "canceled") == 0 && notice && strcmp(notice, "due") == 0) {
+		info = json_get(c, "canceled");
+		t = conv_time(info, "at");
+		add_key(ks, IX_CANCELED, NULL, t > 0 ? t : conv_time(c, "updated_at"), 0, id);
+		jv_free(info);
+	}
+	if (str_listed(status, confirmed) && after && strcmp(after, "due") == 0) {
+		info = json_get(c, "appointment");
+		t = conv_time(info, "end_time");
+		if (t == 0)
+			t = conv_time(info, "start_time");
+		if (t > 0)
+			add_key(ks, IX_AFTER, NULL, t, 0, id);
+		jv_free(info);
+	}
+}
+
 /* Every index key of one conversation: see the layout above. */
 void
 store_index_keys(jv c, struct store_keys *ks)
@@ -482,10 +514,11 @@ store_index_keys(jv c, struct store_keys *ks)
 	message_keys(c, ks, id);
 	if (claimed) {
 		/* canceled or opted out meanwhile: nothing to be uncertain about */
-		if (conv_sendable(status))
+		if (conv_claim_lapses(c))
 			add_key(ks, IX_LEASE, NULL, conv_time(claim, "at"), 0, id);
 		goto out;
 	}
+	moment_keys(c, ks, id, status, phone);
 	if (conv_sendable(status) && (t = conv_time(c, "help_at")) > 0 &&
 	    (help = conv_str(c, "help")) && strcmp(help, "due") == 0)
 		add_key(ks, IX_HELP, NULL, t, 0, id);
@@ -500,7 +533,7 @@ store_index_keys(jv c, struct store_keys *ks)
 		add_key(ks, IX_CONFIRM, NULL, t > 0 ? t : created, 0, id);
 	}
 	if (strcmp(status, "awaiting_reply") == 0 &&
-	    (t = conv_sent_at(c, "confirm")) > 0 && !conv_sent_at(c, "followup"))
+	    (t = conv_confirmed_at(c)) > 0 && !conv_sent_at(c, "followup"))
 		add_key(ks, IX_FOLLOWUP, NULL, t, 0, id);
 	if (conv_sendable(status) && strcmp(status, "pending") != 0 &&
 	    json_kind(c, "reminder") == JV_KIND_NULL &&

@@ -23,12 +23,12 @@ struct store {
 enum {
 	IX_CREATED = 'a', IX_PHONE = 'p', IX_STATUS = 's', IX_CONFIRM = 'c', IX_FOLLOWUP = 'f',
 	IX_REMINDER = 'r', IX_LEASE = 'l', IX_EXPIRY = 'x', IX_HELP = 'h',
-	IX_MANUAL = 'm', IX_MESSAGE = 'i'
+	IX_MANUAL = 'm', IX_MESSAGE = 'i', IX_CANCELED = 'n', IX_AFTER = 'e'
 };
 
 /* the index keys of one conversation (store_index_keys) */
 #define STORE_MAX_KEY 480
-#define STORE_MAX_KEYS 64	/* eight kinds, and the messages' provider ids */
+#define STORE_MAX_KEYS 64	/* ten kinds, and the messages' provider ids */
 struct store_keys {
 	unsigned char k[STORE_MAX_KEYS][STORE_MAX_KEY];
 	size_t len[STORE_MAX_KEYS];

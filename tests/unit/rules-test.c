@@ -115,13 +115,20 @@ send_result(jv c, const char *due, const char *status, const char *code, int per
 static jv
 due(jv c, const char *kind, int opted, int64_t now)
 {
-	struct due_opts o = { 0 };
+	struct due_opts o = { .rescheduled = 1 };
 	int64_t until;
 	jv next;
 
 	if (rule_due(c, kind, opted, &o, now, &next, &until) == DUE_HOLD)
 		return jv_invalid_with_msg(jv_string("held"));
 	return next;
+}
+
+/* A conversation canceled with its cancel notice to come. */
+static jv
+noticed(jv c)
+{
+	return with(c, "cancel_notice", jv_string("due"));
 }
 
 static jv
@@ -166,6 +173,31 @@ play(const char *event, const char *from)
 		return send_result(claimed(c, "help", from), "help", "sent", NULL, 0);
 	if (IS("sent reminder"))
 		return send_result(claimed(c, "reminder", from), "reminder", "sent", NULL, 0);
+	if (IS("sent rescheduled"))
+		return send_result(claimed(c, "rescheduled", from), "rescheduled", "sent", NULL, 0);
+	if (IS("sent canceled"))
+		return send_result(claimed(noticed(c), "canceled", from), "canceled", "sent", NULL, 0);
+	if (IS("sent after"))
+		return send_result(claimed(with(c, "after", jv_string("due")), "after", from),
+		    "after", "sent", NULL, 0);
+	if (IS("after failed for good"))
+		return send_result(claimed(with(c, "after", jv_string("due")), "after", from),
+		    "after", "failed", "30003", 1);
+	if (IS("after off for its event type"))
+		return send_result(claimed(with(c, "after", jv_string("due")), "after", from),
+		    "after", "off", NULL, 0);
+	if (IS("lease lapses on a cancel notice"))
+		return rule_lease_lapse(claimed(noticed(c), "canceled", from), T0 + 700);
+	if (IS("resolve sent, a cancel notice"))
+		return rule_resolve(claimed(noticed(c), "canceled", "canceled"), "sent", T0);
+	if (IS("due canceled, appointment started"))
+		return due(noticed(c), "canceled", 0, T0 + 86400 * 2);
+	if (IS("due after, the customer declined")) {
+		r = reply_line("Sorry, I can't make it", "R7");
+		c = rule_reply(with(c, "after", jv_string("due")), r, T0);
+		jv_free(r);
+		return due(c, "after", 0, T0 + 86400);
+	}
 	if (IS("failed for good"))
 		return send_result(claimed(c, "followup", from), "followup", "failed", "21211", 1);
 	if (IS("unsubscribed at the provider"))
@@ -253,6 +285,105 @@ table(void)
 		check(got && strcmp(got, t->to) == 0, what, got);
 		jv_free(c);
 	}
+}
+
+static int
+has(jv c, const char *key, const char *value)
+{
+	const char *s = conv_str(c, key);
+
+	return value ? s && strcmp(s, value) == 0 : json_kind(c, key) == JV_KIND_NULL;
+}
+
+static int
+claimed_as(jv c, const char *kind)
+{
+	jv claim = json_get(c, "claim");
+	int yes = has(claim, "kind", kind);
+
+	jv_free(claim);
+	return yes;
+}
+
+/* The cancel notice, the confirmation of a reschedule, and the moment after. */
+static void
+moments(void)
+{
+	struct due_opts o = { .after = 7200 };
+	jv c, a, next;
+	int64_t until;
+
+	a = cancel_appt();
+	c = rule_cancel(conv_in("awaiting_reply"), a, T0);
+	check(has(c, "cancel_notice", "due"), "a cancel makes a cancel notice due", NULL);
+	c = due(c, "canceled", 0, T0 + 60);
+	check(jv_is_valid(c) && claimed_as(c, "canceled"),
+	    "a cancel notice is claimed as canceled", NULL);
+	c = send_result(c, "canceled", "sent", NULL, 0);
+	check(has(c, "cancel_notice", "sent") && has(c, "status", "canceled"),
+	    "a sent cancel notice is recorded once", NULL);
+	c = rule_cancel(c, a, T0 + 120);
+	check(has(c, "cancel_notice", "sent"), "a repeated cancel makes no second notice", NULL);
+	jv_free(c);
+	c = rule_cancel_first(jv_copy(a), T0, 90);
+	check(has(c, "cancel_notice", "due"), "a cancel before its booking has its notice", NULL);
+	jv_free(c);
+	c = rule_cancel(conv_in("failed"), a, T0);
+	check(has(c, "cancel_notice", NULL), "no cancel notice to a number that failed", NULL);
+	jv_free(c);
+	jv_free(a);
+	a = with(cancel_appt(), "rescheduled", jv_true());
+	c = rule_cancel(conv_in("awaiting_reply"), a, T0);
+	check(has(c, "cancel_notice", NULL), "no cancel notice when the booking moved", NULL);
+	jv_free(c);
+	c = rule_cancel_first(jv_copy(a), T0, 90);
+	check(has(c, "cancel_notice", NULL), "nor when its cancel comes first", NULL);
+	jv_free(c);
+	jv_free(a);
+	c = due(noticed(conv_in("canceled")), "canceled", 1, T0);
+	check(has(c, "cancel_notice", "skipped") && has(c, "status", "canceled"),
+	    "an opted-out number gets no cancel notice", NULL);
+	jv_free(c);
+	c = send_result(claimed(noticed(conv_in("canceled")), "canceled", "canceled"),
+	    "canceled", "off", NULL, 0);
+	check(has(c, "cancel_notice", "off") && has(c, "skip", NULL),
+	    "no canceled.jq: the notice is off, nothing else", NULL);
+	jv_free(c);
+	/* a rescheduled booking is confirmed as such, and then followed up */
+	c = rule_booking(with(appt("A2", "+14045550101", START), "old_id", jv_string("A1")),
+	    0, T0, 90);
+	check(rule_due(jv_copy(c), "confirm", 0, &o, T0, &next, &until) == DUE_CLAIM &&
+	    claimed_as(next, "confirm"), "without rescheduled.jq, it is a confirmation", NULL);
+	jv_free(next);
+	c = due(c, "confirm", 0, T0);
+	check(jv_is_valid(c) && claimed_as(c, "rescheduled"),
+	    "the confirmation of a reschedule is claimed as rescheduled", NULL);
+	c = send_result(c, "rescheduled", "sent", NULL, 0);
+	check(has(c, "status", "awaiting_reply") && conv_confirmed_at(c) > 0 &&
+	    has(c, "after", "due"), "a sent rescheduled confirms, and makes after due", NULL);
+	c = due(c, "followup", 0, T0 + 1900);
+	check(jv_is_valid(c) && json_kind(c, "claim") == JV_KIND_OBJECT,
+	    "a rescheduled confirmation is followed up", NULL);
+	jv_free(c);
+	/* after the appointment: once, not a day late, not in quiet hours */
+	c = with(conv_in("replied"), "after", jv_string("due"));
+	check(rule_due(jv_copy(c), "after", 0, &o, T0 + 86400 + 7200, &next, &until) == DUE_CLAIM,
+	    "after is claimed once the appointment is over", NULL);
+	jv_free(next);
+	check(rule_due(jv_copy(c), "after", 0, &o, T0 + 86400 * 3, &next, &until) == DUE_SETTLE &&
+	    has(next, "after", "skipped"), "after a day late is skipped", NULL);
+	jv_free(next);
+	o.quiet = 1, o.qfrom = 0, o.qto = 23 * 60 + 59;
+	check(rule_due(jv_copy(c), "after", 0, &o, T0 + 86400 + 7200, &next, &until) == DUE_HOLD &&
+	    until > 0, "after waits for quiet hours to end", NULL);
+	jv_free(next);
+	c = send_result(claimed(c, "after", "replied"), "after", "failed", "30003", 1);
+	check(has(c, "after", "failed") && has(c, "status", "replied"),
+	    "a failed after fails nothing else", NULL);
+	jv_free(c);
+	c = due(with(conv_in("canceled"), "after", jv_string("due")), "after", 0, T0 + 86400 * 2);
+	check(!jv_is_valid(c), "no after for a canceled appointment", NULL);
+	jv_free(c);
 }
 
 static void
@@ -345,6 +476,7 @@ details(void)
 	c = due(claimed(conv_in("pending"), "confirm", "pending"), "confirm", 0, T0);
 	check(!jv_is_valid(c), "a claimed conversation is never claimed again", NULL);
 	jv_free(c);
+	moments();
 	/* the keyword table, and the line drawn for STOP */
 	{
 		static const char *cases[][2] = {
