@@ -283,9 +283,14 @@ A5 after awaiting_reply"
 	assert_output "A1 after awaiting_reply"
 }
 
-@test "moments: -A with a template directory that has no after.jq is refused (78), -T that does not exist too" {
+@test "moments: -A, -r or -H with a template directory that lacks their template is refused (78), -T that does not exist too" {
 	run -78 --separate-stderr follow-up-due -T "$D" -A 2h
 	[[ "$stderr" == *"no after.jq"* ]]
+	rm "$D/reminder.jq" "$D/help.jq"
+	run -78 --separate-stderr follow-up-due -T "$D" -r 24h
+	[[ "$stderr" == *"no reminder.jq"* ]]
+	run -78 --separate-stderr follow-up-due -T "$D" -H
+	[[ "$stderr" == *"no help.jq"* ]]
 	run -78 --separate-stderr follow-up-due -T "$T/nowhere"
 	[[ "$stderr" == *"$T/nowhere"* ]]
 	run -64 follow-up-due -A soon
@@ -307,6 +312,18 @@ A5 after awaiting_reply"
 	run -0 at 1100 conv-store resolve A1 sent
 	conv_is A1 '.status == "canceled" and .cancel_notice == "sent"'
 	run -0 sender 1200
+	assert_output ""
+}
+
+@test "moments: -T with help.jq answers HELP as -H does" {
+	appt A1 +14045550101 $START | conv-store add -q
+	sender 0 >/dev/null
+	at 60 conv-store reply <<<'{"from":"+14045550101","body":"HELP","provider_id":"SMh"}' >/dev/null
+	run -0 sender 70
+	assert_output "A1 help awaiting_reply"
+	rm "$D/help.jq"
+	at 80 conv-store reply <<<'{"from":"+14045550101","body":"HELP","provider_id":"SMh2"}' >/dev/null
+	run -0 sender 90
 	assert_output ""
 }
 

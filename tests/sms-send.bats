@@ -486,3 +486,20 @@ ok get-vanilla-with-session-token"
 	refute_output --partial INV0000000000001
 	run -0 conv-store check
 }
+
+@test "templates: sms-send(1)'s one-template language switch reads the booking form's answer" {
+	# the template exactly as the manual prints it
+	mandoc -Tascii -O width=200 "$BATS_TEST_DIRNAME/../man/sms-send.1" | sed "s/.\x08//g" |
+		awk '/says, in one template/ { on = 1; next } on && /^ +\(\.appointment/ { go = 1 }
+			go && /^ *$/ { exit } go { sub(/^           /, ""); print }' >"$T/confirm.jq"
+	grep -q 'any(test' "$T/confirm.jq" || fail "no template in the manual: $(cat "$T/confirm.jq")"
+	line() {
+		jq -nc --arg lang "$1" '{id: "A1", phone: "+14045550101", due: "confirm",
+			appointment: {first_name: "Ana", start_local: "Tue Nov 25, 10:00 AM EST",
+			answers: [{question: "Phone", answer: "+1 404"}, {question: "Language / Idioma", answer: $lang}]}}'
+	}
+	run -0 --separate-stderr sms-send -p log -t "$T/confirm.jq" < <(line "Español")
+	[ "$(jq -r .sms.body <<<"$output")" = "Hola Ana, confirmamos su cita el Tue Nov 25, 10:00 AM EST. Responda SI para confirmar, STOP para no recibir mas mensajes." ]
+	run -0 --separate-stderr sms-send -p log -t "$T/confirm.jq" < <(line "English")
+	[[ "$(jq -r .sms.body <<<"$output")" == "Hi Ana, this confirms"* ]]
+}

@@ -386,10 +386,18 @@ has_template(const char *dir, const char *name)
 	return found;
 }
 
+static int
+no_template(const char *dir, int opt, const char *name, const char *what)
+{
+	note("-%c: %s has no %s.jq: no %s could be sent", opt, dir, name, what);
+	return EXIT_CONFIG;
+}
+
 /*
- * -T: the sender's templates say which moments the business wants: a
+ * -T: the sender's templates say which moments the business wants: an
+ * answer to HELP (help.jq), a
  * cancel notice (canceled.jq), the new time of a reschedule
- * (rescheduled.jq), something after the appointment (after.jq, with -A).
+ * (rescheduled.jq); -H, -r and -A must find theirs.
  */
 static int
 moments_from(const char *dir, struct opts *o)
@@ -403,10 +411,13 @@ moments_from(const char *dir, struct opts *o)
 	closedir(d);
 	o->notices = has_template(dir, "canceled");
 	o->due.rescheduled = has_template(dir, "rescheduled");
-	if (o->due.after > 0 && !has_template(dir, "after")) {
-		note("-A: %s has no after.jq: nothing could be sent after appointments", dir);
-		return EXIT_CONFIG;
-	}
+	if (o->help && !has_template(dir, "help"))
+		return no_template(dir, 'H', "help", "answers to HELP");
+	if (o->due.remind > 0 && !has_template(dir, "reminder"))
+		return no_template(dir, 'r', "reminder", "reminders");
+	if (o->due.after > 0 && !has_template(dir, "after"))
+		return no_template(dir, 'A', "after", "messages after appointments");
+	o->help = has_template(dir, "help");
 	return 0;
 }
 
