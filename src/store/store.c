@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "calsms.h"
@@ -160,12 +161,21 @@ read_meta(int fd, off_t at, struct meta *m)
 	return 0;
 }
 
+/*
+ * The meta pages are read before the file's size: a writer in another
+ * process extends the file before it writes the meta page that counts the
+ * new pages, so a size read after the meta page always covers it.  (Read
+ * the other way round, a commit in between made a live store look
+ * truncated.)
+ */
 static const char *
-damaged(const char *path, off_t size)
+damaged(const char *path)
 {
 	struct meta m[2];
+	struct stat sb;
 	uint32_t page;
 	int fd = open(path, O_RDONLY), i, best = -1;
+	off_t size;
 
 	if (fd < 0)
 		return NULL;	/* LMDB says why */
@@ -178,11 +188,12 @@ damaged(const char *path, off_t size)
 		close(fd);
 		return "not an LMDB store (no LMDB meta page)";
 	}
-	if (size < 2 * (off_t)page || read_meta(fd, page, &m[1]) != 0) {
+	if (read_meta(fd, page, &m[1]) != 0 || fstat(fd, &sb) != 0) {
 		close(fd);
 		return "shorter than its two meta pages (truncated)";
 	}
 	close(fd);
+	size = sb.st_size;
 	for (i = 0; i < 2; i++)
 		if (m[i].magic == LMDB_MAGIC && m[i].version == 1 &&
 		    (best < 0 || m[i].txnid > m[best].txnid))
@@ -192,6 +203,30 @@ damaged(const char *path, off_t size)
 	if (m[best].last_pg >= (uint64_t)size / (uint64_t)page)
 		return "its last page is past the end of the file (truncated)";
 	return NULL;
+}
+
+/*
+ * What is wrong with data.mdb, if anything.  A file still without its two
+ * meta pages may be a store another process is making this instant (LMDB
+ * writes them just after creating the file): it is looked at again for a
+ * moment before it is called empty or truncated.
+ */
+static const char *
+settled_damage(const char *path, off_t size)
+{
+	struct timespec pause = { 0, 5 * 1000000 };
+	struct stat sb;
+	const char *why = size == 0 ? "empty" : damaged(path);
+	int tries;
+
+	for (tries = 0; why && tries < 20 && (size == 0 || strstr(why, "meta pages")); tries++) {
+		nanosleep(&pause, NULL);
+		if (stat(path, &sb) != 0)
+			return NULL;	/* LMDB says why */
+		size = sb.st_size;
+		why = size == 0 ? "empty" : damaged(path);
+	}
+	return why;
 }
 
 /*
@@ -217,12 +252,15 @@ check_existing(const char *dir, int flags)
 		note("%s: %s", path, strerror(errno));
 		return errno == EACCES ? EXIT_CANTCREAT : EXIT_IOERR;
 	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size == 0) {
-		note("%s: not a usable store (%s): restore it from a dump", path,
-		    sb.st_size == 0 ? "empty" : "not a file");
+	if (!S_ISREG(sb.st_mode)) {
+		note("%s: not a usable store (not a file): restore it from a dump", path);
 		return EXIT_IOERR;
 	}
-	if ((why = damaged(path, sb.st_size)) != NULL) {
+	if ((why = settled_damage(path, sb.st_size)) != NULL && strcmp(why, "empty") == 0) {
+		note("%s: not a usable store (empty): restore it from a dump", path);
+		return EXIT_IOERR;
+	}
+	if (why != NULL) {
 		note("%s: damaged store, %s: nothing was read or written; restore it "
 		    "from a dump (conv-store load)", path, why);
 		return EXIT_IOERR;
