@@ -21,12 +21,13 @@ load() {
 	name=$1
 	shift
 	export CALSMS_DB=$B/db.$name
-	[ "$1" = inetd ] && name="inetd nowait.$2"
+	how=$name
+	[ "$1" = inetd ] && how="inetd nowait.$2"
 	conv-store init
 	set -- $(python3 tests/bench/load.py "$N" "$C" "$CALENDLY_SIGNING_KEY" \
 		"/calendly=$PWD/examples/on-booking" "$@") \
 		$(python3 tests/bench/load.py "$N" "$C" "$CALENDLY_SIGNING_KEY" /calendly=/bin/true "$@")
-	row "load ($name): $N bookings, $C clients, s" "$1" "/bin/true handler, s" "$7"
+	row "load ($how): $N bookings, $C clients, s" "$1" "/bin/true handler, s" "$7"
 	row "load ($name): requests/s" "$2" "/bin/true handler, requests/s" "$8"
 	row "load ($name): p50 ms" "$3" "/bin/true handler, p50 ms" "$9"
 	row "load ($name): p99 ms" "$4" "/bin/true handler, p99 ms" "${10}"
