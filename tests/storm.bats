@@ -14,6 +14,7 @@ setup() {
 }
 
 teardown() {
+	[ ! -f "$T/sender.pgid" ] || kill -- -"$(cat "$T/sender.pgid")" 2>/dev/null || true
 	stop_started
 	if mountpoint -q "$T/small" 2>/dev/null; then umount "$T/small"; fi
 }
@@ -237,9 +238,10 @@ taken() {
 	port=$(free_port)
 	twilio_at "$port"
 	provider "$port" down
-	sh -c 'exec follow-up-due -w -s 100 | sms-send -p twilio -r 0 -R 2 -T "$1" 2>"$2" |
+	# its own process group, so that teardown stops the whole pipeline
+	setsid sh -c 'follow-up-due -w -s 100 | sms-send -p twilio -r 0 -R 2 -T "$1" 2>"$2" |
 		conv-store record >/dev/null' sh "$BATS_TEST_DIRNAME/../examples/templates" "$T/err" &
-	echo $! >"$T/sender.pid"
+	echo $! >"$T/sender.pgid"
 	sleep "$STORM_OUTAGE"
 	[ "$(taken | wc -l)" -eq 0 ]
 	[ "$(conv-store list -s pending | wc -l)" -eq 50 ]
@@ -249,7 +251,7 @@ taken() {
 		[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 50 ] && break
 		sleep 1
 	done
-	kill -0 "$(cat "$T/sender.pid")" || fail "the sender stopped: $(cat "$T/err")"
+	kill -0 "$(cat "$T/sender.pgid")" || fail "the sender stopped: $(cat "$T/err")"
 	[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 50 ]
 	[ "$(taken | wc -l)" -eq 50 ]
 	[ "$(taken | sort | uniq -d | wc -l)" -eq 0 ]
