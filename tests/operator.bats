@@ -178,3 +178,28 @@ setup() {
 	grep -q '…0102' "$T/mail"
 	[ "$(grep -c 'log: to +1\*\*\*\*\*\*0999' <<<"$stderr")" -eq 3 ]
 }
+
+@test "send: a long conversation (70 messages from the front desk) keeps every due and lease key, and its newest receipts" {
+	# index keys used to be capped at 64 a conversation, messages' first:
+	# the 59th message was never due, and check could not tell
+	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
+	# (not $i: bats's run sets it)
+	for msg in $(seq 70); do
+		at "$msg" conv-store send A1 "note $msg" >/dev/null || fail "send $msg: $(conv-store get A1 | jq -c "[.outbox, .claim, (.messages | length)]")"
+		run -0 at "$msg" follow-up-due
+		[ "$(jq -r .due <<<"$output")" = manual ] || fail "message $msg not due: $output"
+		jq -c --arg i "$msg" '. + {sms: {status: "sent", provider: "twilio", provider_id: ("SM" + $i),
+			to: .phone, body: .body, segments: 1, at: "2025-11-24T16:00:00Z", error: null}}' <<<"$output" |
+			at "$msg" conv-store record >/dev/null 2>>"$T/record.err" || fail "record $msg: $(cat "$T/record.err")"
+	done
+	conv_is A1 '([.messages[] | select(.kind == "manual")] | length) == 70'
+	# a claim on it still lapses into uncertain
+	at 100 conv-store send A1 "last" >/dev/null
+	run -0 at 100 follow-up-due
+	run -0 --separate-stderr at 800 follow-up-due
+	conv_is A1 '.status == "uncertain"'
+	# the newest message's receipt finds it
+	run -0 conv-store reply <<<'{"type": "receipt", "provider": "twilio", "provider_id": "SM70", "status": "delivered"}'
+	conv_is A1 '.messages[] | select(.provider_id == "SM70") | .delivery == "delivered"'
+	run -0 conv-store check
+}

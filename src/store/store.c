@@ -33,6 +33,10 @@
  * "cancel_notice" and "after" to say "due", which only the rules set: a
  * record written before these moments existed has neither key.
  *
+ * A conversation has at most STORE_MAX_KEYS keys: the message keys come
+ * last and newest first, so a long one loses only its oldest messages'
+ * receipt lookups, never a due or lease key.
+ *
  * Invariants: a conversation with a claim has no 'c', 'f' or 'r' key, so
  * nothing claimed is handed out twice; a claim is taken in the same write
  * transaction that found the item due, and printed only after it commits.
@@ -486,7 +490,11 @@ add_key(struct store_keys *ks, int kind, const char *text, int64_t t, int invert
 	ks->len[ks->n++] = 1 + tl + 8 + il;
 }
 
-/* A key per message the provider gave an id, for receipts. */
+/*
+ * A key per message the provider gave an id, for receipts: the newest
+ * first, so that a conversation with more messages than keys (STORE_MAX_KEYS)
+ * loses only the oldest, whose receipts came long ago.
+ */
 static void
 message_keys(jv c, struct store_keys *ks, const char *id)
 {
@@ -494,7 +502,7 @@ message_keys(jv c, struct store_keys *ks, const char *id)
 	int i, n = conv_count(c, "messages");
 	const char *pid;
 
-	for (i = 0; i < n; i++) {
+	for (i = n - 1; i >= 0; i--) {
 		m = jv_array_get(jv_copy(msgs), i);
 		if ((pid = json_str(m, "provider_id")) != NULL && *pid)
 			add_key(ks, IX_MESSAGE, pid, 0, 0, id);
@@ -549,7 +557,6 @@ store_index_keys(jv c, struct store_keys *ks)
 	add_key(ks, IX_STATUS, status, created, 1, id);
 	if ((t = conv_time(c, "expires_at")) > 0)
 		add_key(ks, IX_EXPIRY, NULL, t, 0, id);
-	message_keys(c, ks, id);
 	if (claimed) {
 		/* canceled or opted out meanwhile: nothing to be uncertain about */
 		if (conv_claim_lapses(c))
@@ -578,6 +585,9 @@ store_index_keys(jv c, struct store_keys *ks)
 	    (t = conv_start(c)) > 0)
 		add_key(ks, IX_REMINDER, NULL, t, 0, id);
 out:
+	/* last: only these may meet the cap, never a due or lease key */
+	if (id && status)
+		message_keys(c, ks, id);
 	jv_free(claim);
 }
 

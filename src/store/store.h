@@ -28,7 +28,7 @@ enum {
 
 /* the index keys of one conversation (store_index_keys) */
 #define STORE_MAX_KEY 480
-#define STORE_MAX_KEYS 64	/* ten kinds, and the messages' provider ids */
+#define STORE_MAX_KEYS 256	/* ten kinds, then the newest messages' provider ids */
 struct store_keys {
 	unsigned char k[STORE_MAX_KEYS][STORE_MAX_KEY];
 	size_t len[STORE_MAX_KEYS];
