@@ -142,10 +142,10 @@ wait_port() {
 }
 
 @test "408 for a client that stops sending; the handler never runs" {
-	run -0 bash -c "(printf 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc'; sleep 4) | http-hook -q -t 1 /hook=$T/h"
+	run -0 bash -c "(printf 'POST /hook HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc'; sleep 2) | http-hook -q -t 1 /hook=$T/h"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 408 Request Timeout"
 	[ ! -e "$T/env" ]
-	run -0 bash -c "(printf 'POST /hook HTTP/1.1\r\n'; sleep 4) | http-hook -q -t 1 /hook=$T/h"
+	run -0 bash -c "(printf 'POST /hook HTTP/1.1\r\n'; sleep 2) | http-hook -q -t 1 /hook=$T/h"
 	assert_equal "$(status_line "$output")" "HTTP/1.1 408 Request Timeout"
 }
 
