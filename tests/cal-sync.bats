@@ -190,9 +190,13 @@ parsed() {
 	[ "$(calls GET /users/me)" -eq 2 ]
 }
 
-@test "cal-sync: nothing listening is exit 75" {
-	CALENDLY_API_URL=http://127.0.0.1:1 run -75 cal-sync since 1h
+@test "cal-sync: nothing listening is exit 75; -R sets the tries" {
+	CALENDLY_API_URL=http://127.0.0.1:1 run -75 cal-sync -R 1 since 1h
 	assert_output --partial "GET /users/me:"
+	control '{"mode": "500"}'
+	run -75 cal-sync -R 2 since 1h
+	[ "$(calls GET /users/me)" -eq 2 ]
+	run -64 cal-sync -R 0 since 1h
 }
 
 @test "cal-sync subscribe: finds the user, writes a new key 0600, subscribes both events with it" {

@@ -170,7 +170,7 @@ for i in range(5000):
 
 # provider PORT MODE: the mock Twilio on PORT answering MODE ("down": none)
 provider() {
-	echo "{\"mode\": \"$2\", \"retry_after\": 1}" >"$T/control"
+	echo "{\"mode\": \"$2\", \"retry_after\": ${RETRY_AFTER:-0}}" >"$T/control"
 	if [ "$2" = down ]; then
 		stop_started
 		rm -f "$T/mock.pid"

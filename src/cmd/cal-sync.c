@@ -778,7 +778,7 @@ options(int argc, char *argv[], struct opts *o, struct api *api)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "a:C:hk:q:rs:t:")) != -1) {
+	while ((c = getopt(argc, argv, "a:C:hk:q:rR:s:t:")) != -1) {
 		switch (c) {
 		case 'a':
 			if (duration_parse(optarg, &o->ahead) != 0)
@@ -793,6 +793,7 @@ options(int argc, char *argv[], struct opts *o, struct api *api)
 		case 'k': o->keypath = optarg; break;
 		case 'q': o->pattern = optarg; break;
 		case 'r': o->fix = 1; break;
+		case 'R': api->tries = (int)number_arg('R', optarg); break;
 		case 's':
 			if (strcmp(optarg, "user") != 0 && strcmp(optarg, "organization") != 0)
 				die(EXIT_USAGE, "-s: user or organization, not %s", optarg);
