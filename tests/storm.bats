@@ -134,6 +134,10 @@ kill_rounds() {
 	[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 5000 ]
 	[ "$(conv-store dump | jq -s 'map(.messages | length) | max')" -eq 1 ]
 	run -0 conv-store check
+	# a size that is not one is said, and the default used
+	CALSMS_MAP_SIZE=64k run -0 --separate-stderr conv-store stats
+	[[ "$stderr" == *"CALSMS_MAP_SIZE: not a size in bytes (65536 or more): 64k; 1 GiB used"* ]]
+	[ "$(jq .conversations <<<"$output")" -eq 5000 ]
 }
 
 @test "storm: a read-only store refuses writes with a clear line; reads go on" {

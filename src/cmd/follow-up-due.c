@@ -4,11 +4,11 @@
  * Everything due is found through the store's time-ordered indexes, never
  * a scan: pending confirmations (of a rescheduled booking too), follow-ups
  * by confirmation time, reminders by start time, cancel notices by cancel
- * time, the moment after the appointment by its end, claims by claim time.  An item is claimed in
- * the write transaction that found it due and printed after the commit;
- * two processes on one store never print the same item.  A claim whose
- * outcome is not recorded within the lease becomes "uncertain" and is
- * never sent again automatically.
+ * time, the moment after the appointment by its end, claims by claim
+ * time.  An item is claimed in the write transaction that found it due and
+ * printed after the commit; two processes on one store never print the
+ * same item.  A claim whose outcome is not recorded within the lease
+ * becomes "uncertain" and is never sent again automatically.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -395,9 +395,8 @@ no_template(const char *dir, int opt, const char *name, const char *what)
 
 /*
  * -T: the sender's templates say which moments the business wants: an
- * answer to HELP (help.jq), a
- * cancel notice (canceled.jq), the new time of a reschedule
- * (rescheduled.jq); -H, -r and -A must find theirs.
+ * answer to HELP (help.jq), a cancel notice (canceled.jq), the new time of
+ * a reschedule (rescheduled.jq); -H, -r and -A must find theirs.
  */
 static int
 moments_from(const char *dir, struct opts *o)

@@ -280,8 +280,8 @@ optional_moment(const char *due)
  * The template for a line due "due": the event type's, else the
  * directory's.  A reschedule's confirmation (due "rescheduled", or a
  * "confirm" whose appointment has an old_id) is rescheduled.jq where
- * there is one, else confirm.jq, the event type's words first.  -t's one file
- * is no cancel notice and no thank-you: those need their own templates.
+ * there is one, else confirm.jq, the event type's words first.  -t's one
+ * file is no cancel notice and no thank-you: those need their own.
  */
 static struct template *
 template_for(jv line, const char *due)
@@ -475,7 +475,7 @@ enqueue(struct job *j)
 static int
 on_line(jv line, long lineno, void *ctx)
 {
-	const char *phone;
+	const char *phone, *due;
 	char err[512] = "";
 	struct job *j;
 
@@ -502,8 +502,9 @@ on_line(jv line, long lineno, void *ctx)
 		free(j);
 		return 0;
 	}
-	if ((S.template_dir && texts_off(line)) || (optional_moment(json_str(line, "due")) &&
-	    template_for(line, json_str(line, "due")) == NULL)) {
+	due = json_str(line, "due");
+	if ((S.template_dir && texts_off(line)) ||
+	    (optional_moment(due) && template_for(line, due) == NULL)) {
 		emit(line, "off", j->to, NULL, 0, 0, 0, NULL, jv_null());
 		free(j);
 		return 0;

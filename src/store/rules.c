@@ -7,8 +7,8 @@
  * result, a delivery receipt, a reply, an opt-out, a due decision, a lease
  * that lapses, an operator's resolve, and a restore.  The moments after
  * the confirmation (reminder, cancel notice, after the appointment) each
- * keep one field that says whether they are still to come.  Nothing here touches
- * LMDB or does I/O; store.c keeps what these return, conv-store and
+ * keep one field that says whether they are still to come.  Nothing here
+ * touches LMDB or does I/O; store.c keeps what these return, conv-store and
  * follow-up-due say which event happened.  rule_table is the table of
  * transitions calsms(7) prints; tests/unit/rules-test.c checks every row
  * against these functions.
@@ -225,7 +225,7 @@ conv_confirm_kind(jv conv)
 }
 
 /* When the appointment ends (its start when no end is given), or 0. */
-static int64_t
+int64_t
 conv_end(jv conv)
 {
 	jv a = json_get(conv, "appointment");
@@ -251,6 +251,25 @@ moment_field(const char *kind)
 		if (strcmp(kind, fields[i][0]) == 0)
 			return fields[i][1];
 	return NULL;
+}
+
+/*
+ * Whether a moment sent at most once after the confirmation, "canceled"
+ * or "after", is still to come: the store indexes it, follow-up-due
+ * claims it.  A cancel notice is for a canceled conversation with a
+ * phone, the moment after the appointment for one whose confirmation went.
+ */
+int
+conv_moment_due(jv conv, const char *kind)
+{
+	static const char *const confirmed[] = { "awaiting_reply", "followed_up", "replied", NULL };
+	const char *status = conv_str(conv, "status"), *field = moment_field(kind);
+
+	if (status == NULL || field == NULL || !is(conv, field, "due"))
+		return 0;
+	if (strcmp(kind, "canceled") == 0)
+		return strcmp(status, "canceled") == 0 && conv_str(conv, "phone") != NULL;
+	return strcmp(kind, "after") == 0 && str_listed(status, confirmed);
 }
 
 /* A claim that lapses into uncertain: a sendable one's, or a cancel notice's. */
@@ -679,23 +698,16 @@ in_quiet(jv conv, const struct due_opts *o, int64_t now, int64_t *until)
 	return *until > 0;
 }
 
-/*
- * Whether conv may be handed out for kind: nothing claimed, and a status
- * that kind is for (a cancel notice is for a canceled conversation, the
- * moment after the appointment for one whose confirmation went).
- */
+/* Whether conv may be handed out for kind: nothing claimed, and a status kind is for. */
 static int
 may_claim(jv conv, const char *kind)
 {
-	const char *status = conv_str(conv, "status"), *field = moment_field(kind);
-	static const char *const confirmed[] = { "awaiting_reply", "followed_up", "replied", NULL };
+	const char *status = conv_str(conv, "status");
 
 	if (status == NULL || json_kind(conv, "claim") == JV_KIND_OBJECT)
 		return 0;
-	if (strcmp(kind, "canceled") == 0)
-		return strcmp(status, "canceled") == 0 && is(conv, field, "due");
-	if (strcmp(kind, "after") == 0)
-		return str_listed(status, confirmed) && is(conv, field, "due");
+	if (strcmp(kind, "canceled") == 0 || strcmp(kind, "after") == 0)
+		return conv_moment_due(conv, kind);
 	return conv_sendable(status);
 }
 

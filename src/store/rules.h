@@ -39,6 +39,8 @@ int64_t conv_time(jv conv, const char *key);
 int64_t conv_start(jv conv);
 int64_t conv_sent_at(jv conv, const char *kind);
 int64_t conv_confirmed_at(jv conv);
+int64_t conv_end(jv conv);
+int conv_moment_due(jv conv, const char *kind);
 const char *conv_confirm_kind(jv conv);
 int conv_claim_lapses(jv conv);
 int kind_confirms(const char *kind);

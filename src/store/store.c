@@ -172,6 +172,10 @@ read_meta(int fd, off_t at, struct meta *m)
  * the other way round, a commit in between made a live store look
  * truncated.)
  */
+static const char EMPTY[] = "empty";
+static const char SHORT_ONE[] = "shorter than its meta pages (truncated)";
+static const char SHORT_TWO[] = "shorter than its two meta pages (truncated)";
+
 static const char *
 damaged(const char *path)
 {
@@ -185,7 +189,7 @@ damaged(const char *path)
 		return NULL;	/* LMDB says why */
 	if (read_meta(fd, 0, &m[0]) != 0) {
 		close(fd);
-		return "shorter than its meta pages (truncated)";
+		return SHORT_ONE;
 	}
 	page = m[0].psize;
 	if (m[0].magic != LMDB_MAGIC || page < 512 || page > 65536 || (page & (page - 1))) {
@@ -194,7 +198,7 @@ damaged(const char *path)
 	}
 	if (read_meta(fd, page, &m[1]) != 0 || fstat(fd, &sb) != 0) {
 		close(fd);
-		return "shorter than its two meta pages (truncated)";
+		return SHORT_TWO;
 	}
 	close(fd);
 	size = sb.st_size;
@@ -220,15 +224,15 @@ settled_damage(const char *path, off_t size)
 {
 	struct timespec pause = { 0, 5 * 1000000 };
 	struct stat sb;
-	const char *why = size == 0 ? "empty" : damaged(path);
+	const char *why = size == 0 ? EMPTY : damaged(path);
 	int tries;
 
-	for (tries = 0; why && tries < 20 && (size == 0 || strstr(why, "meta pages")); tries++) {
+	for (tries = 0; tries < 20 && (why == EMPTY || why == SHORT_ONE || why == SHORT_TWO);
+	    tries++) {
 		nanosleep(&pause, NULL);
 		if (stat(path, &sb) != 0)
 			return NULL;	/* LMDB says why */
-		size = sb.st_size;
-		why = size == 0 ? "empty" : damaged(path);
+		why = sb.st_size == 0 ? EMPTY : damaged(path);
 	}
 	return why;
 }
@@ -260,7 +264,7 @@ check_existing(const char *dir, int flags)
 		note("%s: not a usable store (not a file): restore it from a dump", path);
 		return EXIT_IOERR;
 	}
-	if ((why = settled_damage(path, sb.st_size)) != NULL && strcmp(why, "empty") == 0) {
+	if ((why = settled_damage(path, sb.st_size)) == EMPTY) {
 		note("%s: not a usable store (empty): restore it from a dump", path);
 		return EXIT_IOERR;
 	}
@@ -513,29 +517,19 @@ message_keys(jv c, struct store_keys *ks, const char *id)
 
 /* The cancel notice and the moment after the appointment, when to come. */
 static void
-moment_keys(jv c, struct store_keys *ks, const char *id, const char *status,
-    const char *phone)
+moment_keys(jv c, struct store_keys *ks, const char *id)
 {
-	static const char *const confirmed[] = { "awaiting_reply", "followed_up", "replied", NULL };
-	const char *notice = conv_str(c, "cancel_notice"), *after = conv_str(c, "after");
 	jv info;
 	int64_t t;
 
-	if (phone && strcmp(status, "canceled") == 0 && notice && strcmp(notice, "due") == 0) {
+	if (conv_moment_due(c, "canceled")) {
 		info = json_get(c, "canceled");
 		t = conv_time(info, "at");
 		add_key(ks, IX_CANCELED, NULL, t > 0 ? t : conv_time(c, "updated_at"), 0, id);
 		jv_free(info);
 	}
-	if (str_listed(status, confirmed) && after && strcmp(after, "due") == 0) {
-		info = json_get(c, "appointment");
-		t = conv_time(info, "end_time");
-		if (t == 0)
-			t = conv_time(info, "start_time");
-		if (t > 0)
-			add_key(ks, IX_AFTER, NULL, t, 0, id);
-		jv_free(info);
-	}
+	if (conv_moment_due(c, "after") && (t = conv_end(c)) > 0)
+		add_key(ks, IX_AFTER, NULL, t, 0, id);
 }
 
 /* Every index key of one conversation: see the layout above. */
@@ -563,7 +557,7 @@ store_index_keys(jv c, struct store_keys *ks)
 			add_key(ks, IX_LEASE, NULL, conv_time(claim, "at"), 0, id);
 		goto out;
 	}
-	moment_keys(c, ks, id, status, phone);
+	moment_keys(c, ks, id);
 	if (conv_sendable(status) && (t = conv_time(c, "help_at")) > 0 &&
 	    (help = conv_str(c, "help")) && strcmp(help, "due") == 0)
 		add_key(ks, IX_HELP, NULL, t, 0, id);
