@@ -79,3 +79,12 @@ stop_started() {
 		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
 	done
 }
+
+# json_is FILTER [FILE]: the JSON on stdin (or in FILE) is not empty and
+# FILTER holds for it (jq -e alone passes on no input at all)
+json_is() {
+	local in
+	in=$(if [ $# -gt 1 ]; then cat "$2"; else cat; fi)
+	[ -n "${in//[[:space:]]/}" ] || fail "json_is $1: no input"
+	jq -e "$1" <<<"$in" >/dev/null || fail "json_is: $1 does not hold for: $in"
+}

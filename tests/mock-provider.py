@@ -9,7 +9,8 @@ request, says how to answer: {"mode": "ok" | "429" | "500" | "503" |
 "400" | "404" | "hang" | "slow" | "drop", "times": N (then ok),
 "retry_after": S, "code": C, "message": M, "status": S, "delay": S}.
 "drop" reads the whole request, then closes the connection without a
-word; "503" answers with Retry-After.  Each logged request says the
+word; "drop-second" does that to the second request of each kept-alive
+connection and answers the others; "503" answers with Retry-After.  Each logged request says the
 mode it was answered in.  MOCK_PORT binds that port instead of any free
 one, so a test can take the provider down and bring it back.
 
@@ -87,6 +88,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.on_connection = getattr(self, "on_connection", 0) + 1
         url = urllib.parse.urlsplit(self.path)
         kind = "twilio" if url.path.startswith("/2010-04-01/") else (
             "eum" if self.headers.get("X-Amz-Target") else "sns")
@@ -98,7 +100,9 @@ class Handler(BaseHTTPRequestHandler):
             n = served["n"]
             if ctl.get("times") is not None and n > ctl["times"]:
                 mode = "ok"
-            rec = {"t": time.time(), "n": n, "mode": mode, "inflight": served["inflight"], "kind": kind, "path": url.path,
+            if mode == "drop-second":
+                mode = "drop" if self.on_connection == 2 else "ok"
+            rec = {"t": time.time(), "n": n, "mode": mode, "on_connection": self.on_connection, "inflight": served["inflight"], "kind": kind, "path": url.path,
                    "headers": {k.lower(): v for k, v in self.headers.items()}}
             if kind == "eum":
                 rec["json"] = json.loads(body or b"{}")

@@ -144,6 +144,25 @@ no_secrets() {
 	[ "$(requests)" -eq 1 ]
 }
 
+@test "a kept-alive connection closed after reading a request: unknown, never posted again by libcurl" {
+	mode '{"mode": "drop-second"}'
+	for i in 1 2 3 4 5 6; do
+		jq -nc --arg i "$i" '{id: ("A" + $i), phone: ("+1404555010" + $i), due: "confirm", body: "Hello"}'
+	done >"$T/in"
+	run --separate-stderr sms-send -p twilio -j 1 -R 4 <"$T/in"
+	assert_failure 75
+	# each number reached the provider once, whatever became of the connection
+	[ "$(jq -r .form.To "$T/log" | sort | uniq -d | wc -l)" -eq 0 ] || fail "posted twice: $(cat "$T/log")"
+	[ "$(wc -l <"$T/log")" -eq 6 ]
+	# what was dropped after the provider read it is unknown, the rest sent
+	dropped=$(jq -r 'select(.mode == "drop") | .form.To' "$T/log" | sort)
+	[ -n "$dropped" ]
+	unknown=$(jq -r 'select(.sms.status == "unknown") | .sms.to' <<<"$output" | sort)
+	[ "$dropped" = "$unknown" ] || fail "dropped: $dropped; unknown: $unknown"
+	[ "$(jq -r 'select(.sms.status == "sent") | .id' <<<"$output" | wc -l)" -eq $((6 - $(wc -l <<<"$dropped"))) ]
+	json_is 'select(.sms.status == "unknown") | .sms.attempts == 1' <<<"$output"
+}
+
 @test "a provider that answers after -W: unknown, posted once" {
 	mode '{"mode": "slow", "delay": 3}'
 	run --separate-stderr sms-send -p twilio -W 1 -R 4 < <(line)

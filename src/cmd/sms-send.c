@@ -32,11 +32,13 @@
 
 #define MAX_TEMPLATES 64
 #define RETRY_AFTER_MAX 300
+#define IDLE_REUSE_MAX 4	/* seconds a kept-alive connection may idle and be reused */
 
 struct job {
 	jv line;
 	char to[17], *body;
 	int segments, ucs2, attempts;
+	int requests;	/* requests this attempt made: libcurl's own resend is a second */
 	int64_t not_before;
 	long retry_after;
 	CURL *easy;
@@ -563,10 +565,30 @@ on_header(char *p, size_t size, size_t n, void *data)
 	return len;
 }
 
+/*
+ * Called before each request libcurl makes.  When a kept-alive connection
+ * closes after the provider read our request, libcurl would post the same
+ * request again on a new connection, in silence: a second SMS.  The
+ * second request of one attempt is stopped here, and the attempt's outcome
+ * is unknown.
+ */
+static int
+on_request(void *data, char *ip, char *local_ip, int port, int local_port)
+{
+	struct job *j = data;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	return ++j->requests > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 static void
 start(struct job *j)
 {
 	j->attempts++;
+	j->requests = 0;
 	curl_slist_free_all(j->rq.headers);
 	sb_free(&j->rq.body);
 	sb_free(&j->resp);
@@ -592,6 +614,10 @@ start(struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(j->easy, CURLOPT_PREREQFUNCTION, on_request);
+	curl_easy_setopt(j->easy, CURLOPT_PREREQDATA, j);
+	/* a connection idle this long may be closed by the provider as we reuse it */
+	curl_easy_setopt(j->easy, CURLOPT_MAXAGE_CONN, (long)IDLE_REUSE_MAX);
 	curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(j->easy, CURLOPT_TIMEOUT, (long)S.timeout);
@@ -669,7 +695,12 @@ done(struct job *j, CURLcode cc)
 
 	curl_multi_remove_handle(S.multi, j->easy);
 	S.inflight--;
-	if (cc != CURLE_OK) {
+	if (cc != CURLE_OK && j->requests > 1) {
+		a.outcome = UNKNOWN;
+		snprintf(a.code, sizeof a.code, "network");
+		snprintf(a.message, sizeof a.message, "the connection closed after the request "
+		    "was sent: it may have gone");
+	} else if (cc != CURLE_OK) {
 		a.outcome = config_error(cc) ? HALT : never_reached(j, cc) ? RETRY : UNKNOWN;
 		snprintf(a.code, sizeof a.code, "network");
 		snprintf(a.message, sizeof a.message, "%s%s", curl_easy_strerror(cc),

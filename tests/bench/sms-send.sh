@@ -40,6 +40,25 @@ while [ $i -lt $C ]; do
 done
 c=$(elapsed "$t")
 row "twilio mock, no rate limit, msgs/s ($N)" "$(rate "$N" "$s")" "curl per message, msgs/s ($C)" "$(rate "$C" "$c")"
+# what never reusing a connection would cost (sms-send reuses them, guarded
+# against libcurl's resend): one curl process posting C messages either way
+curl_posts() {	# curl_posts EXTRA: a curl config for C posts
+	i=0
+	while [ $i -lt $C ]; do
+		[ $i -gt 0 ] && echo next
+		printf 'url = "%s/2010-04-01/Accounts/%s/Messages.json"\nuser = "%s:%s"\n' \
+			"$TWILIO_API_URL" "$TWILIO_ACCOUNT_SID" "$TWILIO_ACCOUNT_SID" "$TWILIO_AUTH_TOKEN"
+		printf 'data = "To=%%2B14045550101&Body=Hello"\noutput = /dev/null\nsilent\n%s\n' "$1"
+		i=$((i + 1))
+	done
+}
+curl_posts "" >"$B/reuse.cfg"
+curl_posts 'header = "Connection: close"' >"$B/fresh.cfg"
+t=$(secs); curl -K "$B/reuse.cfg"; ru=$(elapsed "$t")
+t=$(secs); curl -K "$B/fresh.cfg"; fr=$(elapsed "$t")
+row "sms-send, a new connection per message: extra us per message ($C, curl)" \
+	"$(python3 -c 'import sys; print("%.0f" % ((float(sys.argv[2]) - float(sys.argv[1])) * 1e6 / float(sys.argv[3])))' "$ru" "$fr" $C)" \
+	"one kept-alive connection, us per message" "$(python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) * 1e6 / float(sys.argv[2])))' "$ru" $C)"
 kill $MOCK
 
 mock 0.3
