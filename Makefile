@@ -40,7 +40,7 @@ conv-store_PARTS = store util
 follow-up-due_PARTS = store util
 http-hook_PARTS = util
 sms-parse_PARTS = store sms util
-sms-send_PARTS = sms util
+sms-send_PARTS = sms store util
 
 # cal-parse runs once per webhook: libcrypto linked in statically saves the
 # dynamic loading of all of it (about 0.7 ms a process).
@@ -51,7 +51,7 @@ follow-up-due_LIBS = -llmdb -ljq -lcrypto -lm
 http-hook_LIBS = -ljq -lcrypto -lm
 # sms-parse loads libcurl itself, only when it must fetch (sns-verify.c)
 sms-parse_LIBS = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
-sms-send_LIBS = -lcurl -ljq -lcrypto -lm
+sms-send_LIBS = -lcurl -llmdb -ljq -lcrypto -lm
 
 PROGS := $(PROGRAMS:%=$(BIN)/%)
 MANS := $(wildcard man/*.[1-8])

@@ -337,8 +337,10 @@ no_secrets() {
 @test "a line claimed longer ago than the lease is not sent, and says so" {
 	jq -nc '{id: "A1", phone: "+14045550101", due: "confirm", body: "hi",
 		claim: {kind: "confirm", at: "2025-11-24T15:40:00Z", status: "pending"}}' >"$T/in"
-	jq -nc '{id: "A2", phone: "+14045550101", due: "confirm", body: "hi",
-		claim: {kind: "confirm", at: "2025-11-24T15:59:00Z", status: "pending"}}' >>"$T/in"
+	# A2 claimed from the store a minute ago: the store still says it is due
+	store
+	appt A2 +14045550101 2025-11-25T15:00:00Z | at -60 conv-store add -q
+	at -60 follow-up-due | jq -c '. + {body: "hi"}' >>"$T/in"
 	run --separate-stderr sms-send -p twilio -L 10m <"$T/in"
 	assert_failure 75
 	[ "${#lines[@]}" -eq 2 ]

@@ -29,6 +29,7 @@
 #include <jq.h>
 
 #include "provider.h"
+#include "store.h"
 
 #define MAX_TEMPLATES 64
 #define RETRY_AFTER_MAX 300
@@ -71,6 +72,9 @@ static struct {
 	struct job *queue, *tail;
 	int queued, inflight, status;
 	long troubled;	/* messages not sent since the trouble began, or 0 */
+	const char *db;	/* -d: the store handed-out lines are looked up in */
+	struct store *store;
+	int store_status;	/* why the store could not be read, or 0 */
 } S;
 
 static void
@@ -79,6 +83,7 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: %s -p provider [-t file | -T dir] [-m segments] [-R attempts]\n"
 	    "       [-r rate] [-j parallel] [-W seconds] [-L lease] [-c callback-url] [-C file]\n"
+	    "       [-d db]\n"
 	    "       %s --check -t file | -T dir\n",
 	    progname, progname);
 	exit(status);
@@ -753,6 +758,43 @@ lease_lapsed(const struct job *j)
 	return lapsed;
 }
 
+/*
+ * The last look, right before the request: a line the store handed out
+ * (it carries its claim) is sent only if the store still holds that
+ * claim and would still have it due.  A STOP, a cancel, a reschedule or
+ * a reply recorded meanwhile settles it without a text.  Returns 1 to
+ * send; otherwise the line has been written back.
+ */
+static int
+last_look(struct job *j)
+{
+	const char *id = json_str(j->line, "id"), *why;
+	int opted_out, rc;
+	jv conv;
+
+	if (id == NULL || json_kind(j->line, "claim") != JV_KIND_OBJECT)
+		return 1;	/* not from the store: nothing to look at */
+	if (S.store == NULL && S.store_status == 0 &&
+	    (rc = store_open(store_dir(S.db), STORE_LAZY, &S.store)) != 0)
+		S.store_status = rc;
+	if (S.store_status == 0 && (rc = store_look(S.store, id, j->to, &conv, &opted_out)) != 0)
+		S.store_status = rc;
+	if (S.store_status != 0) {
+		not_sent(j, "store", "the store could not be read for the last look: not sent");
+		return 0;
+	}
+	if (!opted_out && rule_still_due(conv, j->line, &why)) {
+		jv_free(conv);
+		return 1;
+	}
+	jv_free(conv);
+	emit(j->line, "skipped", j->to, j->body, j->segments, j->ucs2, 0, NULL,
+	    error_jv("not_due", opted_out ? "the number is on the opt-out list" : why, 0));
+	j->line = jv_invalid();
+	job_free(j);
+	return 0;
+}
+
 /* Starts what may start now; returns ms until something else may. */
 static long
 dispatch(void)
@@ -786,6 +828,8 @@ dispatch(void)
 		if (lease_lapsed(j))
 			not_sent(j, "lease_expired", "claimed longer ago than the lease (-L): "
 			    "not sent, so it cannot be sent twice");
+		else if (!last_look(j))
+			;	/* settled by what the store says now */
 		else if (S.p->local) {
 			struct sms_answer a = { 0 };
 
@@ -986,9 +1030,10 @@ main(int argc, char *argv[])
 	S.inflight_max = 8;
 	S.timeout = 30;
 	S.lease = 600;
-	while ((c = getopt(argc, argv, "c:C:hj:L:m:p:r:R:t:T:W:")) != -1) {
+	while ((c = getopt(argc, argv, "c:C:d:hj:L:m:p:r:R:t:T:W:")) != -1) {
 		switch (c) {
 		case 'c': setenv("TWILIO_STATUS_CALLBACK", optarg, 1); break;
+		case 'd': S.db = optarg; break;
 		case 'C':
 			if ((i = conf_load(optarg)) != 0)
 				return i;
@@ -1051,6 +1096,8 @@ main(int argc, char *argv[])
 	curl_multi_cleanup(S.multi);
 	curl_global_cleanup();
 	free_templates();
+	if (S.store)
+		store_close(S.store);
 	fcntl(0, F_SETFL, S.stdin_flags);
 	return finish_stdout(S.status);
 }

@@ -272,6 +272,56 @@ conv_moment_due(jv conv, const char *kind)
 	return strcmp(kind, "after") == 0 && str_listed(status, confirmed);
 }
 
+/*
+ * What an unclaimed conversation becomes due for, and from when: the one
+ * answer the store's due indexes encode and the sender's last look asks.
+ * A claimed one is due for nothing more.  Returns how many.
+ */
+int
+conv_due(jv conv, struct due_at *out, int max)
+{
+	const char *status = conv_str(conv, "status"), *help = conv_str(conv, "help");
+	int64_t t;
+	int n = 0;
+	jv x;
+
+#define DUE(k, when) do { if (n < max) { out[n].kind = (k); out[n].t = (when); n++; } } while (0)
+	if (status == NULL || json_kind(conv, "claim") == JV_KIND_OBJECT)
+		return 0;
+	if (conv_moment_due(conv, "canceled")) {
+		x = json_get(conv, "canceled");
+		t = conv_time(x, "at");
+		jv_free(x);
+		DUE("canceled", t > 0 ? t : conv_time(conv, "updated_at"));
+	}
+	if (conv_moment_due(conv, "after") && (t = conv_end(conv)) > 0)
+		DUE("after", t);
+	if (!conv_sendable(status))
+		return n;
+	if ((t = conv_time(conv, "help_at")) > 0 && help && strcmp(help, "due") == 0)
+		DUE("help", t);
+	if (json_kind(conv, "outbox") == JV_KIND_OBJECT) {
+		x = json_get(conv, "outbox");
+		if ((t = conv_time(x, "at")) > 0)
+			DUE("manual", t);
+		jv_free(x);
+	}
+	if (conv_str(conv, "skip") != NULL)
+		return n;
+	if (strcmp(status, "pending") == 0 && conv_str(conv, "phone")) {
+		t = conv_time(conv, "retry_at");
+		DUE("confirm", t > 0 ? t : conv_time(conv, "created_at"));
+	}
+	if (strcmp(status, "awaiting_reply") == 0 && (t = conv_confirmed_at(conv)) > 0 &&
+	    !conv_sent_at(conv, "followup"))
+		DUE("followup", t);
+	if (strcmp(status, "pending") != 0 && json_kind(conv, "reminder") == JV_KIND_NULL &&
+	    (t = conv_start(conv)) > 0)
+		DUE("reminder", t);
+#undef DUE
+	return n;
+}
+
 /* A claim that lapses into uncertain: a sendable one's, or a cancel notice's. */
 int
 conv_claim_lapses(jv conv)
@@ -540,6 +590,29 @@ settled(jv conv, const char *kind, const char *how)
 	return conv;
 }
 
+/* sms-send's last look found the line no longer due */
+static int
+moot(jv sms)
+{
+	jv err = json_get(sms, "error");
+	int yes = is(err, "code", "not_due");
+
+	jv_free(err);
+	return yes;
+}
+
+/* The line was handed out with this claim, not an older or newer one. */
+static int
+claim_is(jv claim, jv line)
+{
+	jv want = json_get(line, "claim");
+	int same = jv_get_kind(want) != JV_KIND_OBJECT ||
+	    jv_equal(json_get(claim, "at"), json_get(want, "at"));
+
+	jv_free(want);
+	return same;
+}
+
 /*
  * sms-send's result for a line follow-up-due (or add) handed out.  Only
  * "sent" moves the conversation on; "unknown" (the provider may or may
@@ -560,6 +633,12 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 	*unsubscribed = 0;
 	if (pid && *pid && conv_find(conv, "messages", "provider_id", pid, kind) >= 0)
 		goto same;	/* recorded already */
+	if (strcmp(result, "skipped") == 0 && moot(sms)) {
+		/* the sender's last look found it no longer due: no text, no message */
+		if (claimed && claim_is(claim, line))
+			conv = rule_release(conv, 0, now);
+		goto same;
+	}
 	if (!claimed && conv_find(conv, "messages", NULL, NULL, kind) < 0) {
 		snprintf(why, sizeof why, "no %s was handed out for it", kind);
 		jv_free(sms);
@@ -684,6 +763,42 @@ rule_opt_out(jv conv, int64_t now)
 	if (!conv_live(conv_str(conv, "status")))
 		return conv;
 	return set_status(conv, "opted_out", now);
+}
+
+/*
+ * The sender's last look, right before its request: whether the stored
+ * conversation still holds the claim a line was handed out with, and
+ * would still be due for that kind without it.  A STOP, a cancel, a
+ * reschedule or a reply that makes a follow-up moot, recorded since the
+ * claim, says no.  Sets why when it does.
+ */
+int
+rule_still_due(jv conv, jv line, const char **why)
+{
+	jv claim = json_get(conv, "claim"), want = json_get(line, "claim"), unclaimed = jv_null();
+	const char *kind = json_str(line, "due");
+	struct due_at due[DUE_KINDS];
+	int i, n, ok = 0;
+
+	*why = "no such conversation";
+	if (!jv_is_valid(conv) || kind == NULL)
+		goto out;
+	*why = "its claim is gone (recorded, resolved or lapsed)";
+	if (jv_get_kind(claim) != JV_KIND_OBJECT || !is(claim, "kind", kind) ||
+	    !jv_equal(json_get(claim, "at"), json_get(want, "at")))
+		goto out;
+	*why = "no longer due (opted out, canceled, moved or answered since it was claimed)";
+	unclaimed = set(jv_copy(conv), "claim", jv_null());
+	n = conv_due(unclaimed, due, DUE_KINDS);
+	if (kind_confirms(kind))
+		kind = "confirm";
+	for (i = 0; i < n && !ok; i++)
+		ok = strcmp(due[i].kind, kind) == 0;
+out:
+	jv_free(unclaimed);
+	jv_free(claim);
+	jv_free(want);
+	return ok;
 }
 
 /* ---- what is due ---- */

@@ -43,6 +43,14 @@ int64_t conv_end(jv conv);
 int conv_moment_due(jv conv, const char *kind);
 const char *conv_confirm_kind(jv conv);
 int conv_claim_lapses(jv conv);
+/* what an unclaimed conversation becomes due for, and from when */
+#define DUE_KINDS 8
+struct due_at {
+	const char *kind;	/* a string the rules hold */
+	int64_t t;
+};
+int conv_due(jv conv, struct due_at *out, int max);
+int rule_still_due(jv conv, jv line, const char **why);
 int kind_confirms(const char *kind);
 int conv_find(jv conv, const char *list, const char *key, const char *value,
     const char *kind);

@@ -439,6 +439,29 @@ store_get(struct store *st, MDB_txn *txn, const char *id)
 	return jv_parse_sized(v.mv_data, (int)v.mv_size);
 }
 
+/*
+ * One conversation as stored now, and whether phone is on the opt-out
+ * list, in one read transaction: the sender's last look.  *conv is
+ * invalid when there is none.  Returns 0 or an exit status.
+ */
+int
+store_look(struct store *st, const char *id, const char *phone, jv *conv, int *opted_out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	*conv = jv_invalid();
+	*opted_out = 0;
+	if ((rc = store_ready(st)) != 0)
+		return rc;
+	if ((rc = store_read_begin(st, &txn)) != 0)
+		return store_fatal(rc, "look");
+	*conv = store_get(st, txn, id);
+	*opted_out = phone && optout_has(st, txn, phone);
+	store_read_end(txn);
+	return 0;
+}
+
 static void
 be64(unsigned char *p, uint64_t v)
 {
@@ -515,21 +538,20 @@ message_keys(jv c, struct store_keys *ks, const char *id)
 	jv_free(msgs);
 }
 
-/* The cancel notice and the moment after the appointment, when to come. */
-static void
-moment_keys(jv c, struct store_keys *ks, const char *id)
+/* The due index of each kind conv_due() names. */
+static int
+due_index(const char *kind)
 {
-	jv info;
-	int64_t t;
+	static const struct { const char *kind; int ix; } map[] = {
+		{ "confirm", IX_CONFIRM }, { "followup", IX_FOLLOWUP },
+		{ "reminder", IX_REMINDER }, { "help", IX_HELP }, { "manual", IX_MANUAL },
+		{ "canceled", IX_CANCELED }, { "after", IX_AFTER }, { NULL, 0 } };
+	int i;
 
-	if (conv_moment_due(c, "canceled")) {
-		info = json_get(c, "canceled");
-		t = conv_time(info, "at");
-		add_key(ks, IX_CANCELED, NULL, t > 0 ? t : conv_time(c, "updated_at"), 0, id);
-		jv_free(info);
-	}
-	if (conv_moment_due(c, "after") && (t = conv_end(c)) > 0)
-		add_key(ks, IX_AFTER, NULL, t, 0, id);
+	for (i = 0; map[i].kind; i++)
+		if (strcmp(map[i].kind, kind) == 0)
+			return map[i].ix;
+	return 0;
 }
 
 /* Every index key of one conversation: see the layout above. */
@@ -537,10 +559,11 @@ void
 store_index_keys(jv c, struct store_keys *ks)
 {
 	const char *id = conv_str(c, "id"), *status = conv_str(c, "status"),
-	    *phone = conv_str(c, "phone"), *help;
+	    *phone = conv_str(c, "phone");
 	int64_t created = conv_time(c, "created_at"), t;
-	jv claim = json_get(c, "claim"), outbox = jv_invalid();
-	int claimed = jv_get_kind(claim) == JV_KIND_OBJECT;
+	jv claim = json_get(c, "claim");
+	int claimed = jv_get_kind(claim) == JV_KIND_OBJECT, i, n;
+	struct due_at due[DUE_KINDS];
 
 	ks->n = 0;
 	if (id == NULL || status == NULL)
@@ -557,27 +580,10 @@ store_index_keys(jv c, struct store_keys *ks)
 			add_key(ks, IX_LEASE, NULL, conv_time(claim, "at"), 0, id);
 		goto out;
 	}
-	moment_keys(c, ks, id);
-	if (conv_sendable(status) && (t = conv_time(c, "help_at")) > 0 &&
-	    (help = conv_str(c, "help")) && strcmp(help, "due") == 0)
-		add_key(ks, IX_HELP, NULL, t, 0, id);
-	if (conv_sendable(status) && json_kind(c, "outbox") == JV_KIND_OBJECT &&
-	    (t = conv_time(outbox = json_get(c, "outbox"), "at")) > 0)
-		add_key(ks, IX_MANUAL, NULL, t, 0, id);
-	jv_free(outbox);
-	if (conv_str(c, "skip") != NULL)
-		goto out;
-	if (strcmp(status, "pending") == 0 && phone) {
-		t = conv_time(c, "retry_at");
-		add_key(ks, IX_CONFIRM, NULL, t > 0 ? t : created, 0, id);
-	}
-	if (strcmp(status, "awaiting_reply") == 0 &&
-	    (t = conv_confirmed_at(c)) > 0 && !conv_sent_at(c, "followup"))
-		add_key(ks, IX_FOLLOWUP, NULL, t, 0, id);
-	if (conv_sendable(status) && strcmp(status, "pending") != 0 &&
-	    json_kind(c, "reminder") == JV_KIND_NULL &&
-	    (t = conv_start(c)) > 0)
-		add_key(ks, IX_REMINDER, NULL, t, 0, id);
+	n = conv_due(c, due, DUE_KINDS);
+	for (i = 0; i < n; i++)
+		if (due_index(due[i].kind))
+			add_key(ks, due_index(due[i].kind), NULL, due[i].t, 0, id);
 out:
 	/* last: only these may meet the cap, never a due or lease key */
 	if (id && status)

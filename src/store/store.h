@@ -83,6 +83,8 @@ int store_read_begin(struct store *st, MDB_txn **txn);
 void store_read_end(MDB_txn *txn);
 void store_sizes(struct store *st, MDB_txn *txn, size_t *optouts, size_t *orphans);
 jv store_get(struct store *st, MDB_txn *txn, const char *id);
+int store_look(struct store *st, const char *id, const char *phone, jv *conv,
+    int *opted_out);
 int store_put(struct store *st, MDB_txn *txn, jv old, jv conv);
 int store_del(struct store *st, MDB_txn *txn, jv old);
 int optout_has(struct store *st, MDB_txn *txn, const char *phone);

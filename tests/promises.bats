@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# The promises under ordinary faults (calsms(7), PROMISES): each test
+# attacks one, through the built programs.
+load helper
+
+START=2025-11-25T15:00:00Z	# 23 hours after T = 2025-11-24T16:00:00Z
+
+setup() {
+	export CALSMS_NOW=1764000000
+	T=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+	stop_started
+}
+
+reply() {	# reply FROM BODY PID: a reply line as sms-parse writes it
+	jq -nc --arg f "$1" --arg b "$2" --arg p "$3" \
+		'{type: "reply", from: $f, to: "+15005550006", body: $b, provider: "twilio", provider_id: $p, received_at: (env.AT // "2025-11-24T16:00:00Z")}'
+}
+
+@test "the last look: a STOP, a cancel or a reschedule recorded after the claim stops the request" {
+	store
+	for i in 1 2 3 4 5 6; do appt "A$i" "+1404555010$i" $START; done | conv-store add -q
+	run -0 follow-up-due
+	[ "${#lines[@]}" -eq 6 ]
+	printf '%s\n' "$output" >"$T/claimed"
+	# while the six lines wait for the sender
+	at 1 conv-store reply < <(reply +14045550104 STOP SM-stop) >/dev/null
+	appt A5 +14045550105 $START '.type = "cancel"' | at 1 conv-store add -q
+	appt A6 +14045550106 $START '.type = "cancel" | .rescheduled = true | .new_id = "A6b"' | at 1 conv-store add -q
+	run -0 --separate-stderr at 2 sms-send -p log -T "$BATS_TEST_DIRNAME/../examples/templates" -r 0 <"$T/claimed"
+	[ "${#lines[@]}" -eq 6 ]
+	printf '%s\n' "$output" >"$T/results"
+	json_is '[.[] | select(.sms.status == "sent") | .id] | sort == ["A1", "A2", "A3"]' < <(jq -s . "$T/results")
+	json_is '[.[] | select(.sms.status == "skipped") | select(.sms.error.code == "not_due") | .id] | sort == ["A4", "A5", "A6"]' < <(jq -s . "$T/results")
+	run -0 at 2 conv-store record <"$T/results"
+	conv_is A4 '.status == "opted_out" and .claim == null and ([.messages[]?] | length) == 0'
+	conv_is A5 '.status == "canceled" and .claim == null and ([.messages[]?] | length) == 0'
+	conv_is A6 '.status == "canceled" and .claim == null and ([.messages[]?] | length) == 0'
+	conv_is A1 '.status == "awaiting_reply" and .claim == null'
+	# nothing is left claimed, uncertain or due again for them
+	run -0 at 3600 follow-up-due
+	json_is '[.id] - ["A1", "A2", "A3"] == []' <<<"$output"
+	run -0 conv-store list -s uncertain
+	assert_output ""
+	run -0 conv-store check
+}
+
+@test "the last look: a YES after the follow-up was claimed means no follow-up" {
+	store
+	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
+	run -0 at 1800 follow-up-due
+	json_is '.due == "followup"' <<<"$output"
+	printf '%s\n' "$output" >"$T/claimed"
+	at 1801 conv-store reply < <(AT=2025-11-24T16:30:01Z reply +14045550101 YES SM-yes) >/dev/null
+	run -0 --separate-stderr at 1802 sms-send -p log -T "$BATS_TEST_DIRNAME/../examples/templates" <"$T/claimed"
+	json_is '.sms.status == "skipped" and .sms.error.code == "not_due"' <<<"$output"
+	at 1802 conv-store record <<<"$output" >/dev/null
+	conv_is A1 '.status == "replied" and .claim == null and ([.messages[].kind] == ["confirm"])'
+}
+
+@test "the last look: a line whose claim an operator resolved is not sent; a store that cannot be read sends nothing" {
+	store
+	appt A1 +14045550101 $START | conv-store add -q
+	run -0 follow-up-due
+	printf '%s\n' "$output" >"$T/claimed"
+	# the lease lapsed and the operator said it went
+	at 700 follow-up-due >/dev/null
+	conv_is A1 '.status == "uncertain"'
+	at 700 conv-store resolve A1 unsent >/dev/null
+	run -0 at 701 follow-up-due
+	json_is '.due == "confirm"' <<<"$output"
+	# the first, older claim is not the one the store holds now
+	run -0 --separate-stderr at 10 sms-send -p log -T "$BATS_TEST_DIRNAME/../examples/templates" -L 1h <"$T/claimed"
+	json_is '.sms.status == "skipped" and .sms.error.code == "not_due"' <<<"$output"
+	run --separate-stderr sms-send -p log -T "$BATS_TEST_DIRNAME/../examples/templates" -d "$T/nowhere" <"$T/claimed"
+	assert_failure 75
+	json_is '.sms.status == "skipped" and .sms.error.code == "store"' <<<"$output"
+	[ -n "$stderr" ]
+	[ ! -e "$T/nowhere" ]
+}
