@@ -80,3 +80,30 @@ reply() {	# reply FROM BODY PID: a reply line as sms-parse writes it
 	[ -n "$stderr" ]
 	[ ! -e "$T/nowhere" ]
 }
+
+@test "an old START delivered again never undoes a later STOP; a START sent before the STOP leaves it" {
+	store
+	appt A1 +14045550101 $START | conv-store add -q
+	AT=2025-11-24T16:01:00Z reply +14045550101 STOP SM-stop1 | at 60 conv-store reply >/dev/null
+	AT=2025-11-24T16:02:00Z reply +14045550101 START SM-start | at 120 conv-store reply >/dev/null
+	AT=2025-11-24T16:03:00Z reply +14045550101 STOP SM-stop2 | at 180 conv-store reply >/dev/null
+	run -0 conv-store dump
+	json_is 'select(.optout) | .optout.phone == "+14045550101"' <<<"$output"
+	# Twilio retries the START an hour later
+	AT=2025-11-24T16:02:00Z reply +14045550101 START SM-start | at 3600 conv-store reply >/dev/null
+	# a START the customer sent before the STOP, delivered late, with its own id
+	AT=2025-11-24T16:02:30Z reply +14045550101 START SM-late | at 3700 conv-store reply >/dev/null
+	run -0 conv-store dump
+	json_is 'select(.optout) | .optout.phone == "+14045550101"' <<<"$output"
+	# the next booking from that number is not texted
+	appt A2 +14045550101 2025-11-26T15:00:00Z | at 3800 conv-store add -q
+	conv_is A2 '.status == "opted_out"'
+	run -0 at 3800 follow-up-due
+	assert_output ""
+	# the replay changed nothing: the START is kept once
+	conv_is A1 '[.replies[] | select(.provider_id == "SM-start")] | length == 1'
+	# a START sent after the STOP does take the number off
+	AT=2025-11-24T17:10:00Z reply +14045550101 START SM-start2 | at 4200 conv-store reply >/dev/null
+	run -0 conv-store dump
+	refute_output --partial '"optout"'
+}

@@ -301,11 +301,48 @@ apply_receipt(struct store *st, MDB_txn *txn, struct item *it)
 	return orphan_put(st, txn, jv_copy(it->in));
 }
 
+struct seen {
+	const char *pid;
+	int found;
+};
+
+static int
+has_reply(struct store *st, MDB_txn *txn, jv c, void *ctx)
+{
+	struct seen *s = ctx;
+
+	(void)st;
+	(void)txn;
+	s->found = conv_find(c, "replies", "provider_id", s->pid, NULL) >= 0;
+	jv_free(c);
+	return s->found;
+}
+
+/* *seen: a reply with provider id pid was kept already, here or as an orphan */
+static int
+reply_seen(struct store *st, MDB_txn *txn, const char *phone, const char *pid, int *seen)
+{
+	struct seen s = { pid, 0 };
+	int rc;
+
+	*seen = 0;
+	if (pid == NULL || *pid == '\0')
+		return 0;
+	if (orphan_has(st, txn, pid)) {
+		*seen = 1;
+		return 0;
+	}
+	rc = store_convs(st, txn, IX_PHONE, phone, has_reply, &s);
+	*seen = s.found;
+	return rc;
+}
+
 static int
 apply_reply(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 {
 	const char *from = json_str(it->in, "from"), *intent, *type = json_str(it->in, "type");
-	int64_t now = clock_now();
+	int64_t now = clock_now(), sent_at;
+	int seen;
 	char phone[17];
 	jv target, c;
 	int rc;
@@ -322,12 +359,26 @@ apply_reply(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 		item_fail(it, EXIT_DATA, "not a reply (needs from, a phone number); skipped");
 		return 0;
 	}
-	if (strcmp(intent, "stop") == 0 && (rc = optout_set(st, txn, phone, 1, now)))
-		return rc;
-	if (strcmp(intent, "start") == 0 && (rc = optout_set(st, txn, phone, 0, now)))
-		return rc;
 	if ((rc = for_phone(st, txn, phone, &target)) != 0)
 		return rc;
+	/* seen before (a provider's retry, a replay): nothing it did is done again */
+	if ((rc = reply_seen(st, txn, phone, json_str(it->in, "provider_id"), &seen)) != 0) {
+		jv_free(target);
+		return rc;
+	}
+	if (seen) {
+		it->out = jv_is_valid(target) ? target :
+		    jv_object_set(jv_object(), jv_string("orphan"), jv_copy(it->in));
+		return 0;
+	}
+	sent_at = conv_time(it->in, "received_at") > 0 ? conv_time(it->in, "received_at") : now;
+	if (strcmp(intent, "stop") == 0 || strcmp(intent, "start") == 0) {
+		rc = optout_set(st, txn, phone, strcmp(intent, "stop") == 0, sent_at);
+		if (rc != 0 && rc != STORE_KEPT) {
+			jv_free(target);
+			return rc;
+		}
+	}
 	if (!jv_is_valid(target)) {
 		jv_free(target);
 		it->out = jv_object_set(jv_object(), jv_string("orphan"), jv_copy(it->in));

@@ -705,6 +705,13 @@ rule_receipt(jv conv, jv receipt, int64_t now)
 		return refuse(conv, "a receipt for no message of this conversation");
 	msgs = json_get(conv, "messages");
 	m = jv_array_get(jv_copy(msgs), i);
+	/* a receipt older than the one kept (a late or repeated callback) changes nothing */
+	if (conv_time(m, "delivery_at") > 0 && conv_time(receipt, "at") > 0 &&
+	    conv_time(receipt, "at") < conv_time(m, "delivery_at")) {
+		jv_free(m);
+		jv_free(msgs);
+		return conv;
+	}
 	m = set(m, "delivery", json_get(receipt, "status"));
 	m = set(m, "delivery_error", json_get(receipt, "error"));
 	m = set(m, "delivery_at", json_str(receipt, "at") ? json_get(receipt, "at") :

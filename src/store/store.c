@@ -704,22 +704,42 @@ optout_has(struct store *st, MDB_txn *txn, const char *phone)
 	return mdb_get(txn, st->optout, &k, &v) == 0;
 }
 
-/* Puts phone on the opt-out list (keeping the first time) or takes it off. */
+/*
+ * Puts phone on the opt-out list (keeping the first time) or takes it off.
+ * at is when the customer asked: a START sent before the STOP on the list
+ * (a late or replayed delivery) leaves the number on it, and returns
+ * STORE_KEPT.
+ */
 int
-optout_set(struct store *st, MDB_txn *txn, const char *phone, int on, int64_t now)
+optout_set(struct store *st, MDB_txn *txn, const char *phone, int on, int64_t at)
 {
 	MDB_val k = { strlen(phone), (void *)phone }, v;
 	jv rec;
-	int rc;
+	int rc, kept;
 
-	if (!on) {
-		rc = mdb_del(txn, st->optout, &k, NULL);
-		return rc == MDB_NOTFOUND ? 0 : rc;
+	if ((rc = mdb_get(txn, st->optout, &k, &v)) == MDB_NOTFOUND) {
+		if (!on)
+			return 0;
+		rec = jv_object_set(jv_object(), jv_string("phone"), jv_string(phone));
+		return optout_put(st, txn, jv_object_set(rec, jv_string("at"), rfc3339_jv(at)));
 	}
-	if (mdb_get(txn, st->optout, &k, &v) == 0)
-		return 0;
-	rec = jv_object_set(jv_object(), jv_string("phone"), jv_string(phone));
-	return optout_put(st, txn, jv_object_set(rec, jv_string("at"), rfc3339_jv(now)));
+	if (rc != 0 || on)
+		return rc;
+	rec = jv_parse_sized(v.mv_data, (int)v.mv_size);
+	kept = conv_time(rec, "at") > at;
+	jv_free(rec);
+	if (kept)
+		return STORE_KEPT;
+	return mdb_del(txn, st->optout, &k, NULL);
+}
+
+/* Whether a reply or receipt with this provider id is kept as an orphan. */
+int
+orphan_has(struct store *st, MDB_txn *txn, const char *pid)
+{
+	MDB_val k = { strlen(pid), (void *)pid }, v;
+
+	return k.mv_size > 0 && k.mv_size < STORE_MAX_KEY && mdb_get(txn, st->orphan, &k, &v) == 0;
 }
 
 /* Stores an opt-out record {"phone", "at"} as it is. Consumes rec. */

@@ -88,7 +88,9 @@ int store_look(struct store *st, const char *id, const char *phone, jv *conv,
 int store_put(struct store *st, MDB_txn *txn, jv old, jv conv);
 int store_del(struct store *st, MDB_txn *txn, jv old);
 int optout_has(struct store *st, MDB_txn *txn, const char *phone);
-int optout_set(struct store *st, MDB_txn *txn, const char *phone, int on, int64_t now);
+#define STORE_KEPT (-30000)	/* optout_set: a later STOP stands */
+int optout_set(struct store *st, MDB_txn *txn, const char *phone, int on, int64_t at);
+int orphan_has(struct store *st, MDB_txn *txn, const char *pid);
 int optout_put(struct store *st, MDB_txn *txn, jv rec);
 int orphan_put(struct store *st, MDB_txn *txn, jv reply);
 int store_each(struct store *st, MDB_txn *txn, MDB_dbi dbi,
