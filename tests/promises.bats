@@ -107,3 +107,79 @@ reply() {	# reply FROM BODY PID: a reply line as sms-parse writes it
 	run -0 conv-store dump
 	refute_output --partial '"optout"'
 }
+
+receipt() {	# receipt PID STATUS AT
+	jq -nc --arg p "$1" --arg s "$2" --arg a "$3" '{type: "receipt", provider: "twilio", provider_id: $p, status: $s, error: (if $s == "undelivered" then {code: "30003", message: "Unreachable"} else null end), at: $a}'
+}
+
+@test "retry keeps a reply: a YES, then a failed reminder retried, gets no follow-up" {
+	store
+	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
+	at 600 conv-store reply < <(AT=2025-11-24T16:10:00Z reply +14045550101 YES SM-yes) >/dev/null
+	conv_is A1 '.status == "replied"'
+	run -0 at 3600 follow-up-due -r 22h
+	json_is '.due == "reminder"' <<<"$output"
+	at 3600 sent failed true <<<"$output" | at 3600 conv-store record >/dev/null
+	conv_is A1 '.status == "failed"'
+	run -0 at 3700 conv-store retry A1
+	conv_is A1 '.status == "replied"'
+	run -0 at 7200 follow-up-due
+	refute_output --partial '"due":"followup"'
+}
+
+@test "a YES while the confirmation's outcome is unknown is kept in the status: no follow-up after resolve" {
+	store
+	appt A1 +14045550101 $START | conv-store add | sent unknown | conv-store record >/dev/null
+	at 60 conv-store reply < <(AT=2025-11-24T16:01:00Z reply +14045550101 YES SM-yes) >/dev/null
+	at 700 follow-up-due >/dev/null
+	conv_is A1 '.status == "uncertain"'
+	run -0 at 800 conv-store resolve A1 sent
+	conv_is A1 '.status == "replied"'
+	run -0 at 3600 follow-up-due
+	assert_output ""
+}
+
+@test "a cancel while the confirmation's outcome is unknown: its notice still goes once the lease lapses" {
+	store
+	appt A1 +14045550101 $START | conv-store add | sent unknown | conv-store record >/dev/null
+	appt A1 +14045550101 $START '.type = "cancel"' | at 60 conv-store add -q
+	conv_is A1 '.status == "canceled" and .cancel_notice == "due"'
+	mkdir "$T/tpl" && cp "$BATS_TEST_DIRNAME"/../examples/templates/*.jq "$BATS_TEST_DIRNAME"/../examples/moments/canceled.jq "$T/tpl/"
+	run -0 at 120 follow-up-due -T "$T/tpl"
+	assert_output ""
+	run -0 --separate-stderr at 700 follow-up-due -T "$T/tpl"
+	json_is '.due == "canceled"' <<<"$output"
+	assert_equal "$stderr" "follow-up-due: A1: claim not recorded within the lease: dropped, the appointment is canceled"
+	at 700 sent <<<"$output" | at 700 conv-store record >/dev/null
+	conv_is A1 '.status == "canceled" and .cancel_notice == "sent" and .claim == null'
+}
+
+@test "a receipt that comes before its send is recorded reaches the message" {
+	store
+	appt A1 +14045550101 $START | conv-store add >"$T/claimed"
+	at 1 conv-store reply < <(receipt SM-A1-confirm undelivered 2025-11-24T16:00:01Z) >/dev/null
+	at 2 sent <"$T/claimed" | at 2 conv-store record >/dev/null
+	conv_is A1 '.messages[0].delivery == "undelivered" and .messages[0].delivery_error.code == "30003"'
+	run -0 conv-store list --orphans
+	assert_output ""
+	run -0 conv-store stats
+	json_is '.undelivered == 1 or .delivery.undelivered == 1 or ([.. | objects | .undelivered? // empty] | add) == 1' <<<"$output"
+}
+
+@test "restoring an older dump after a receipt keeps one message; a dump never rolls back a cancel" {
+	store
+	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
+	conv-store dump >"$T/old"
+	at 60 conv-store reply < <(receipt SM-A1-confirm delivered 2025-11-24T16:01:00Z) >/dev/null
+	run -0 at 120 conv-store load <"$T/old"
+	conv_is A1 '(.messages | length) == 1 and .messages[0].delivery == "delivered"'
+	run -0 conv-store check
+	# a clock stepped back: the live record looks older than the dump
+	appt A1 +14045550101 $START '.type = "cancel"' | at -86400 conv-store add -q
+	conv_is A1 '.status == "canceled"'
+	jq -c 'select(.id == "A1") | .updated_at = "2025-11-30T00:00:00Z"' "$T/old" >"$T/newer"
+	run -0 at 180 conv-store load <"$T/newer"
+	conv_is A1 '.status == "canceled"'
+	run -0 at 3600 follow-up-due -r 23h
+	assert_output ""
+}

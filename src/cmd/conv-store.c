@@ -174,6 +174,29 @@ fail_with(struct item *it, const char *id, jv refused)
 	jv_free(msg);
 }
 
+/* A receipt that came before its message was recorded is applied now. */
+static int
+early_receipt(struct store *st, MDB_txn *txn, struct item *it)
+{
+	jv sms = json_get(it->in, "sms"), receipt = jv_invalid(), next;
+	const char *pid = json_str(sms, "provider_id");
+	int rc = 0;
+
+	if (pid && (rc = orphan_take_receipt(st, txn, pid, &receipt)) == 0 &&
+	    jv_is_valid(receipt)) {
+		next = rule_receipt(jv_copy(it->out), receipt, clock_now());
+		if (jv_is_valid(next)) {
+			rc = store_put(st, txn, jv_copy(it->out), jv_copy(next));
+			jv_free(it->out);
+			it->out = next;
+		} else
+			jv_free(next);
+	}
+	jv_free(receipt);
+	jv_free(sms);
+	return rc;
+}
+
 static int
 apply_record(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 {
@@ -197,6 +220,8 @@ apply_record(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 		it->out = jv_invalid();
 		return 0;
 	}
+	if ((rc = early_receipt(st, txn, it)) != 0)
+		return rc;
 	/* the provider says the number sent STOP there: as if here */
 	if (ch.unsubscribed)
 		return optout_set(st, txn, conv_str(it->out, "phone"), 1, ch.now);

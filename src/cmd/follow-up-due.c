@@ -104,7 +104,7 @@ scan(struct store *st, MDB_txn *txn, struct pass *p, int kind, int64_t limit,
 static int
 expire_leases(struct store *st, MDB_txn *txn, struct pass *p)
 {
-	jv c;
+	jv c, next;
 	int i, rc, more = 0;
 
 	do {	/* every lapsed lease, a batch at a time */
@@ -117,8 +117,11 @@ expire_leases(struct store *st, MDB_txn *txn, struct pass *p)
 				jv_free(c);
 				continue;
 			}
-			p->notes = jv_array_append(p->notes, jv_string(p->ids[i]));
-			rc = store_put(st, txn, jv_copy(c), rule_lease_lapse(jv_copy(c), p->now));
+			next = rule_lease_lapse(jv_copy(c), p->now);
+			p->notes = jv_array_append(p->notes, jv_string_fmt("%s: claim not recorded "
+			    "within the lease: %s", p->ids[i], json_kind(next, "claim") == JV_KIND_OBJECT ?
+			    "uncertain" : "dropped, the appointment is canceled"));
+			rc = store_put(st, txn, jv_copy(c), next);
 			jv_free(c);
 			if (rc != 0)
 				return rc;
@@ -287,7 +290,7 @@ print_items(struct store *st, struct pass *p)
 	for (i = 0; i < jv_array_length(jv_copy(p->notes)); i++) {
 		jv id = jv_array_get(jv_copy(p->notes), i);
 
-		note("%s: claim not recorded within the lease: uncertain", jv_string_value(id));
+		note("%s", jv_string_value(id));
 		jv_free(id);
 	}
 	for (i = 0; i < n; i++) {

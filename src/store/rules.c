@@ -330,7 +330,7 @@ conv_claim_lapses(jv conv)
 	const char *status = conv_str(conv, "status"), *kind = json_str(claim, "kind");
 	int lapses = jv_get_kind(claim) == JV_KIND_OBJECT && status &&
 	    (conv_sendable(status) || (strcmp(status, "canceled") == 0 &&
-	    kind && strcmp(kind, "canceled") == 0));
+	    kind && (strcmp(kind, "canceled") == 0 || is(conv, "cancel_notice", "due"))));
 
 	jv_free(claim);
 	return lapses;
@@ -521,6 +521,23 @@ rule_release(jv conv, int64_t retry_at, int64_t now)
 	return touch(conv, now);
 }
 
+/* Whether the customer answered (anything but HELP, STOP or START) in this conversation. */
+static int
+answered(jv conv)
+{
+	static const char *const no_answer[] = { "help", "stop", "start", NULL };
+	jv replies = json_get(conv, "replies"), r;
+	int i, n = conv_count(conv, "replies"), yes = 0;
+
+	for (i = 0; i < n && !yes; i++) {
+		r = jv_array_get(jv_copy(replies), i);
+		yes = json_str(r, "intent") && !str_listed(json_str(r, "intent"), no_answer);
+		jv_free(r);
+	}
+	jv_free(replies);
+	return yes;
+}
+
 /* The status after a message of kind was sent from status. */
 static const char *
 after_sent(const char *kind, const char *status, const char *before)
@@ -534,6 +551,22 @@ after_sent(const char *kind, const char *status, const char *before)
 	if (unsure)
 		return before ? before : "awaiting_reply";
 	return status;
+}
+
+/*
+ * The status after a message of kind was sent from status.  A reply that
+ * came while its outcome was unknown (or before it was recorded) is not
+ * forgotten: the conversation is replied.
+ */
+static const char *
+status_after_sent(jv conv, const char *kind, const char *status, const char *before)
+{
+	const char *next = after_sent(kind, status, before);
+
+	if ((strcmp(next, "awaiting_reply") == 0 || strcmp(next, "followed_up") == 0) &&
+	    strcmp(status, next) != 0 && answered(conv))
+		return "replied";
+	return next;
 }
 
 /* Retries back off: 1, 2, 4 ... 60 minutes after each failure of kind. */
@@ -666,7 +699,7 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 		conv = settled(conv, kind, "sent");
 		if (strcmp(kind, "manual") == 0)
 			conv = set(conv, "outbox", jv_null());
-		conv = set_status(conv, after_sent(kind, status, before), now);
+		conv = set_status(conv, status_after_sent(conv, kind, status, before), now);
 	} else if (strcmp(result, "unknown") == 0) {
 		conv = touch(conv, now);	/* the claim stays: the lease decides */
 	} else if (strcmp(result, "failed") == 0 && json_kind(err, "permanent") == JV_KIND_TRUE) {
@@ -680,7 +713,8 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 			if (conv_live(status))
 				conv = set_status(conv, "opted_out", now);
 		} else if (conv_live(status) && strcmp(kind, "after") != 0)
-			conv = set_status(conv, "failed", now);
+			conv = set_status(set(conv, "failed_from", jv_string(
+			    strcmp(status, "uncertain") == 0 && before ? before : status)), "failed", now);
 	} else if (claimed) {
 		conv = rule_release(conv, now + backoff(conv, kind), now);
 		if (strcmp(status, "uncertain") == 0)
@@ -926,8 +960,20 @@ rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
 jv
 rule_lease_lapse(jv conv, int64_t now)
 {
+	jv claim;
+	int notice;
+
 	if (!conv_claim_lapses(conv))
 		return refuse(conv, "no claim to lapse");
+	claim = json_get(conv, "claim");
+	notice = is(claim, "kind", "canceled");
+	jv_free(claim);
+	/*
+	 * canceled while a send's outcome was unknown: nothing more of that
+	 * kind will go, so the claim is dropped and the cancel notice is due
+	 */
+	if (is(conv, "status", "canceled") && !notice)
+		return rule_release(conv, 0, now);
 	return set_status(conv, "uncertain", now);
 }
 
@@ -949,7 +995,7 @@ rule_resolve(jv conv, const char *how, int64_t now)
 		m = set(m, "provider", jv_string("operator"));
 		m = set(m, "at", json_get(claim, "at"));
 		conv = settled(rule_release(conv_append(conv, "messages", m), 0, now), kind, "sent");
-		next = after_sent(kind, "uncertain", before);
+		next = status_after_sent(conv, kind, "uncertain", before);
 	} else {
 		conv = rule_release(conv, 0, now);
 		next = before ? before : "pending";
@@ -996,7 +1042,7 @@ failed_kind(jv conv)
 jv
 rule_retry(jv conv, int64_t now)
 {
-	const char *status = conv_str(conv, "status"), *kind = NULL;
+	const char *status = conv_str(conv, "status"), *kind = NULL, *from;
 	jv claim = json_get(conv, "claim"), next;
 	char why[96];
 
@@ -1016,9 +1062,12 @@ rule_retry(jv conv, int64_t now)
 		    json_str(claim, "status") ? json_str(claim, "status") : "pending", now);
 	} else {
 		kind = failed_kind(conv);
-		next = set_status(rule_release(jv_copy(conv), 0, now),
-		    kind && !kind_confirms(kind) && conv_confirmed_at(conv) ?
-		    "awaiting_reply" : "pending", now);
+		from = conv_str(conv, "failed_from");
+		if (from == NULL || !conv_sendable(from))	/* failed before this was kept */
+			from = kind && !kind_confirms(kind) && conv_confirmed_at(conv) ?
+			    (answered(conv) ? "replied" : "awaiting_reply") : "pending";
+		next = set_status(rule_release(jv_copy(conv), 0, now), from, now);
+		next = set(next, "failed_from", jv_null());
 		if (kind && strcmp(kind, "help") == 0)
 			next = set(next, "help", jv_string("due"));
 	}
@@ -1082,10 +1131,21 @@ rule_note(jv conv, const char *text, int64_t now)
 
 /* ---- restore ---- */
 
+/* Whether two entries of a list are one message or reply: the same provider id. */
+static int
+same_entry(jv a, jv b)
+{
+	const char *pa = json_str(a, "provider_id"), *pb = json_str(b, "provider_id");
+
+	if (pa && pb && *pa)
+		return strcmp(pa, pb) == 0 && jv_equal(json_get(a, "kind"), json_get(b, "kind"));
+	return jv_equal(jv_copy(a), jv_copy(b));
+}
+
 static jv
 union_of(jv base, jv other, const char *list)
 {
-	jv a = json_get(base, list), b = json_get(other, list), x;
+	jv a = json_get(base, list), b = json_get(other, list), x, y;
 	int i, j, n, m, seen;
 
 	if (jv_get_kind(a) != JV_KIND_ARRAY) {
@@ -1096,18 +1156,50 @@ union_of(jv base, jv other, const char *list)
 	for (i = 0; i < n; i++) {
 		x = jv_array_get(jv_copy(b), i);
 		m = jv_array_length(jv_copy(a));
-		for (seen = 0, j = 0; j < m && !seen; j++)
-			seen = jv_equal(jv_array_get(jv_copy(a), j), jv_copy(x));
+		for (seen = 0, j = 0; j < m && !seen; j++) {
+			y = jv_array_get(jv_copy(a), j);
+			if ((seen = same_entry(y, x)) && json_kind(y, "delivery") != JV_KIND_STRING &&
+			    json_kind(x, "delivery") == JV_KIND_STRING)
+				a = jv_array_set(a, j, jv_copy(x));	/* the copy that heard back */
+			jv_free(y);
+		}
 		a = seen ? (jv_free(x), a) : jv_array_append(a, x);
 	}
 	jv_free(b);
 	return set(base, list, a);
 }
 
+/* Statuses no restore may undo, and moments once settled */
+static const char *const final[] = { "canceled", "opted_out", NULL };
+
+static jv
+keep_final(jv base, jv other)
+{
+	static const char *const moments[] = { "cancel_notice", "after", "reminder", "help",
+	    "skip", NULL };
+	int i;
+
+	if (str_listed(conv_str(other, "status"), final) &&
+	    !str_listed(conv_str(base, "status"), final)) {
+		base = set(base, "status", json_get(other, "status"));
+		base = set(base, "canceled", json_get(other, "canceled"));
+		if (json_kind(other, "cancel_notice") != JV_KIND_NULL)
+			base = set(base, "cancel_notice", json_get(other, "cancel_notice"));
+	}
+	for (i = 0; moments[i]; i++)
+		if (json_kind(other, moments[i]) == JV_KIND_STRING &&
+		    !is(other, moments[i], "due") && (json_kind(base, moments[i]) == JV_KIND_NULL ||
+		    is(base, moments[i], "due")))
+			base = set(base, moments[i], json_get(other, moments[i]));
+	return base;
+}
+
 /*
  * A conversation loaded from a dump over the one stored: the newer (by
- * updated_at) wins, and no message or reply of either is forgotten, so a
- * restore never rolls a conversation back to be texted again.
+ * updated_at) is the base, no message or reply of either is forgotten or
+ * kept twice (one provider id is one message), and whatever the clocks
+ * say a canceled or opted-out conversation, or a moment settled, stays
+ * so: a restore never makes a conversation textable again.
  */
 jv
 rule_merge(jv stored, jv incoming)
@@ -1125,6 +1217,7 @@ rule_merge(jv stored, jv incoming)
 		base = stored;
 		other = incoming;
 	}
+	base = keep_final(base, other);
 	base = union_of(base, other, "messages");
 	base = union_of(base, other, "replies");
 	jv_free(other);

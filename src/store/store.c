@@ -733,6 +733,39 @@ optout_set(struct store *st, MDB_txn *txn, const char *phone, int on, int64_t at
 	return mdb_del(txn, st->optout, &k, NULL);
 }
 
+static int
+is_receipt(jv r)
+{
+	const char *type = json_str(r, "type");
+
+	return type && strcmp(type, "receipt") == 0;
+}
+
+/*
+ * The receipt kept as an orphan for provider id pid, taken off the orphan
+ * list: its message has just been recorded.  *out is invalid when none.
+ */
+int
+orphan_take_receipt(struct store *st, MDB_txn *txn, const char *pid, jv *out)
+{
+	MDB_val k = { strlen(pid), (void *)pid }, v;
+	jv r;
+	int rc;
+
+	*out = jv_invalid();
+	if (k.mv_size == 0 || k.mv_size >= STORE_MAX_KEY)
+		return 0;
+	if ((rc = mdb_get(txn, st->orphan, &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	r = jv_parse_sized(v.mv_data, (int)v.mv_size);
+	if (!is_receipt(r)) {
+		jv_free(r);
+		return 0;
+	}
+	*out = r;
+	return mdb_del(txn, st->orphan, &k, NULL);
+}
+
 /* Whether a reply or receipt with this provider id is kept as an orphan. */
 int
 orphan_has(struct store *st, MDB_txn *txn, const char *pid)

@@ -91,6 +91,7 @@ int optout_has(struct store *st, MDB_txn *txn, const char *phone);
 #define STORE_KEPT (-30000)	/* optout_set: a later STOP stands */
 int optout_set(struct store *st, MDB_txn *txn, const char *phone, int on, int64_t at);
 int orphan_has(struct store *st, MDB_txn *txn, const char *pid);
+int orphan_take_receipt(struct store *st, MDB_txn *txn, const char *pid, jv *out);
 int optout_put(struct store *st, MDB_txn *txn, jv rec);
 int orphan_put(struct store *st, MDB_txn *txn, jv reply);
 int store_each(struct store *st, MDB_txn *txn, MDB_dbi dbi,
