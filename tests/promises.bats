@@ -183,3 +183,32 @@ receipt() {	# receipt PID STATUS AT
 	run -0 at 3600 follow-up-due -r 23h
 	assert_output ""
 }
+
+@test "texts off for an event type: a front-desk message or a HELP is settled once, never claimed again" {
+	cp -r "$BATS_TEST_DIRNAME/../examples/templates" "$T/tpl"
+	mkdir "$T/tpl/consultation" && touch "$T/tpl/consultation/off"
+	store
+	appt A1 +14045550101 $START '.event_slug = "consultation"' | conv-store add -q
+	run -0 conv-store send A1 "We are running late"
+	at 10 conv-store reply < <(reply +14045550101 HELP SM-help) >/dev/null
+	for t in 20 30 40 50; do
+		CALSMS_NOW=$((CALSMS_NOW + t)) run -0 --separate-stderr bash -o pipefail -c \
+			'follow-up-due -T "$0" | sms-send -p log -T "$0" | conv-store record' "$T/tpl"
+	done
+	run -0 at 60 follow-up-due -T "$T/tpl"
+	assert_output ""
+	conv_is A1 '.outbox == null and .help == "off" and .skip == "off" and .claim == null and .messages == []'
+	run -0 conv-store check
+}
+
+@test "the log provider: the same words twice to one number are two messages, each recorded" {
+	store
+	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
+	for t in 10 20; do
+		run -0 at $t conv-store send A1 "Same words"
+		CALSMS_NOW=$((CALSMS_NOW + t)) run -0 --separate-stderr bash -o pipefail -c \
+			'follow-up-due | sms-send -p log -T "$0" | conv-store record' "$BATS_TEST_DIRNAME/../examples/templates"
+	done
+	conv_is A1 '[.messages[] | select(.kind == "manual" and .status == "sent")] | length == 2'
+	conv_is A1 '([.messages[].provider_id] | unique | length) == (.messages | length) and .status == "awaiting_reply"'
+}

@@ -795,6 +795,26 @@ last_look(struct job *j)
 	return 0;
 }
 
+/*
+ * A provider without a network (log): the id it makes is unique to this
+ * line's message, its conversation, kind, claim and how many came before.
+ */
+static void
+local_send(struct job *j, struct sms_answer *a)
+{
+	jv claim_at = json_path(j->line, "claim", "at", NULL);
+	jv key = jv_string_fmt("%s\n%s\n%s\n%d", json_str(j->line, "id") ? json_str(j->line, "id") : "",
+	    json_str(j->line, "due") ? json_str(j->line, "due") : "",
+	    jv_get_kind(claim_at) == JV_KIND_STRING ? jv_string_value(claim_at) : "",
+	    json_kind(j->line, "messages") == JV_KIND_ARRAY ?
+	    jv_array_length(json_get(j->line, "messages")) : 0);
+
+	j->attempts = 1;
+	S.p->local(jv_string_value(key), j->to, j->body, a);
+	jv_free(key);
+	jv_free(claim_at);
+}
+
 /* Starts what may start now; returns ms until something else may. */
 static long
 dispatch(void)
@@ -833,8 +853,7 @@ dispatch(void)
 		else if (S.p->local) {
 			struct sms_answer a = { 0 };
 
-			j->attempts = 1;
-			S.p->local(json_str(j->line, "id"), j->to, j->body, &a);
+			local_send(j, &a);
 			finish(j, &a);
 		} else
 			start(j);

@@ -685,10 +685,14 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 		 */
 		if (claimed)
 			conv = rule_release(conv, 0, now);
-		if (strcmp(kind, "canceled") == 0 || strcmp(kind, "after") == 0)
-			conv = touch(set(conv, moment_field(kind), jv_string("off")), now);
-		else
-			conv = touch(set(conv, "skip", jv_string("off")), now);
+		/* settled once: a HELP or the front desk's message is not claimed again */
+		if (moment_field(kind))
+			conv = set(conv, moment_field(kind), jv_string("off"));
+		if (strcmp(kind, "manual") == 0)
+			conv = set(conv, "outbox", jv_null());
+		if (strcmp(kind, "canceled") != 0 && strcmp(kind, "after") != 0)
+			conv = set(conv, "skip", jv_string("off"));
+		conv = touch(conv, now);
 		goto same;
 	}
 	conv = conv_append(conv, "messages", message_of(sms, kind, now));
