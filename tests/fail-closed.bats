@@ -164,16 +164,30 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	[ "$(jq -r .id <<<"$output")" = NEW ]
 }
 
-@test "add: phones are stored as E.164, so the opt-out list holds; an unusable one is 65" {
+@test "add: phones are stored as E.164, so the opt-out list holds; an unusable one is no_phone, never a lost booking" {
 	store
 	conv-store optout +14045550101 >/dev/null
 	appt A1 "(404) 555-0101" $START | conv-store add -q
 	conv_is A1 '.phone == "+14045550101" and .status == "opted_out"'
 	run --separate-stderr conv-store add < <(appt A2 "12" $START; appt A3 +14045550103 $START)
-	assert_failure 65
-	[[ "$stderr" == *"A2: phone is not a usable number; skipped"* ]]
-	[ "$(jq -r .id <<<"$output")" = A3 ]
-	run -1 conv-store get A2
+	assert_success
+	[[ "$stderr" == *"A2: phone is not a usable number: kept as phone_raw, no text"* ]]
+	json_is '.id == "A3"' <<<"$output"
+	conv_is A2 '.status == "no_phone" and .phone == null and .appointment.phone_raw == "12"'
+	conv_is A3 '.status == "pending"'
+}
+
+@test "whatever cal-parse writes, conv-store accepts: a number that reads back otherwise is no_phone, the webhook 200" {
+	store
+	body=$(jq -c '.payload.text_reminder_number = "+82 00 2879 090"' "$FIX/calendly/invitee-created.json")
+	run -0 --separate-stderr cal-parse -n <<<"$body"
+	json_is '.phone == null and .phone_raw == "+82 00 2879 090"' <<<"$output"
+	run -0 --separate-stderr conv-store add -q <<<"$output"
+	for n in "+43 01 50 4" "011 4301 50 4" "+44 (0)07700 900123"; do
+		run -0 --separate-stderr cal-parse -n <<<"$(jq -c --arg p "$n" '.payload.text_reminder_number = $p' "$FIX/calendly/invitee-created.json")"
+		printf '%s\n' "$output" >"$T/line"
+		run -0 --separate-stderr conv-store add <"$T/line"
+	done
 }
 
 @test "add: a booking without a start time is refused (65), not confirmed 'on null'" {

@@ -41,21 +41,28 @@ lmdb_status(int rc, const char *what)
 
 /* ---- add ---- */
 
-static int
+/*
+ * The appointment's phone as E.164.  A number that cannot be used never
+ * loses the booking: it is kept as phone_raw, and the conversation is
+ * no_phone, for an operator's set-phone.
+ */
+static void
 normalise_phone(struct item *it)
 {
 	const char *phone = json_str(it->in, "phone");
 	char e164[17];
 
 	if (json_kind(it->in, "phone") == JV_KIND_NULL)
-		return 0;
-	if (phone == NULL || phone_e164(phone, default_country(), e164) != 0) {
-		item_fail(it, EXIT_DATA, "%s: phone is not a usable number; skipped",
-		    json_str(it->in, "id"));
-		return -1;
+		return;
+	if (phone && phone_e164(phone, default_country(), e164) == 0) {
+		it->in = jv_object_set(it->in, jv_string("phone"), jv_string(e164));
+		return;
 	}
-	it->in = jv_object_set(it->in, jv_string("phone"), jv_string(e164));
-	return 0;
+	note("%.64s: phone is not a usable number: kept as phone_raw, no text",
+	    json_str(it->in, "id"));
+	if (phone && json_kind(it->in, "phone_raw") != JV_KIND_STRING)
+		it->in = jv_object_set(it->in, jv_string("phone_raw"), jv_string(phone));
+	it->in = jv_object_set(it->in, jv_string("phone"), jv_null());
 }
 
 static int
@@ -126,19 +133,14 @@ apply_add(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 	}
 	if (strcmp(type, "cancel") == 0) {
 		/* a cancel is never refused: a phone it cannot use is dropped */
-		if (json_kind(it->in, "phone") != JV_KIND_NULL && normalise_phone(it) != 0) {
-			it->in = jv_object_set(it->in, jv_string("phone"), jv_null());
-			it->status = 0;
-			it->err[0] = '\0';
-		}
+		normalise_phone(it);
 		return add_cancel(st, txn, it, id, now);
 	}
 	if (rfc3339_parse(json_str(it->in, "start_time"), &start) != 0) {
 		item_fail(it, EXIT_DATA, "%s: a booking without a start_time; skipped", id);
 		return 0;
 	}
-	if (normalise_phone(it) != 0)
-		return 0;
+	normalise_phone(it);
 	return add_booking(st, txn, it, id, now);
 }
 

@@ -170,9 +170,12 @@ international(const char *d, size_t n, char out[17])
 	/* "+44 (0)7700 900123": a trunk prefix written after the code */
 	if (c && *c->trunk == '0' && nsn[0] == '0')
 		memmove(nsn, nsn + 1, strlen(nsn));
+	/* never two: what comes out must read back as itself */
+	if (c && *c->trunk == '0' && nsn[0] == '0')
+		return -1;
 	if (c && !nsn_ok(c, nsn, strlen(nsn)))
 		return -1;
-	if (strlen(nsn) < 4)
+	if (strlen(nsn) < 4 || ccl + strlen(nsn) < 7)
 		return -1;
 	return put_e164(d, ccl, nsn, out);
 }
