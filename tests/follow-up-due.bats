@@ -234,9 +234,10 @@ book() {
 	appt A1 +14045550101 $START '.type = "cancel"' | at 60 conv-store add
 	run --separate-stderr at 7200 follow-up-due
 	assert_output ""
-	assert_equal "$stderr" ""
-	conv_is A1 '.status == "canceled"'
+	assert_equal "$stderr" "follow-up-due: A1: claim not recorded within the lease: dropped, the appointment is canceled"
+	conv_is A1 '.status == "canceled" and .claim == null'
 	# the late result is still recorded, and changes nothing else
 	sent <"$BATS_TEST_TMPDIR/claimed" | at 7300 conv-store record >/dev/null
-	conv_is A1 '.status == "canceled" and .claim == null and (.messages | length) == 1'
+	conv_is A1 '.status == "canceled" and .claim == null and (.messages | length) == 1 and .lapsed == null'
+	run -0 conv-store check
 }

@@ -663,6 +663,20 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 	int claimed = is(claim, "kind", kind);
 	char why[96];
 
+	/* a late result for a claim dropped when its conversation was canceled */
+	if (!claimed && json_kind(conv, "lapsed") == JV_KIND_OBJECT) {
+		jv lapsed = json_get(conv, "lapsed");
+
+		if (is(lapsed, "kind", kind) && claim_is(lapsed, line)) {
+			jv_free(claim);
+			claim = lapsed;
+			claimed = 1;
+			conv = set(conv, "lapsed", jv_null());
+			before = json_str(claim, "status");
+		} else
+			jv_free(lapsed);
+	}
+
 	*unsubscribed = 0;
 	if (pid && *pid && conv_find(conv, "messages", "provider_id", pid, kind) >= 0)
 		goto same;	/* recorded already */
@@ -977,7 +991,7 @@ rule_lease_lapse(jv conv, int64_t now)
 	 * kind will go, so the claim is dropped and the cancel notice is due
 	 */
 	if (is(conv, "status", "canceled") && !notice)
-		return rule_release(conv, 0, now);
+		return rule_release(set(conv, "lapsed", json_get(conv, "claim")), 0, now);
 	return set_status(conv, "uncertain", now);
 }
 
