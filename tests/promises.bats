@@ -212,3 +212,42 @@ receipt() {	# receipt PID STATUS AT
 	conv_is A1 '[.messages[] | select(.kind == "manual" and .status == "sent")] | length == 2'
 	conv_is A1 '([.messages[].provider_id] | unique | length) == (.messages | length) and .status == "awaiting_reply"'
 }
+
+@test "dump | load | dump is byte for byte for every kind of record, orphan receipts too" {
+	store
+	{ appt A1 +14045550101 $START; appt A2 null $START; appt A3 +14045550103 $START; } |
+		conv-store add | sent | conv-store record >/dev/null
+	appt A3 +14045550103 $START '.type = "cancel"' | at 60 conv-store add -q
+	at 70 conv-store send A1 "See you" >/dev/null
+	at 80 conv-store note A1 "called her" >/dev/null
+	conv-store optout +14045550199 >/dev/null
+	conv-store reply < <(reply +14045559999 hi SM9) >/dev/null
+	conv-store reply < <(receipt SM-unknown delivered 2025-11-24T16:02:00Z) >/dev/null
+	at 100 follow-up-due >/dev/null	# a claim outstanding
+	conv-store dump >"$T/d1"
+	json_is '[.[] | select(.orphan.type == "receipt")] | length == 1' < <(jq -s . "$T/d1")
+	json_is '[.[] | select(.claim != null and .claim != {} and has("id"))] | length == 1' < <(jq -s . "$T/d1")
+	run -0 env CALSMS_DB="$T/db2" conv-store load <"$T/d1"
+	CALSMS_DB=$T/db2 conv-store dump >"$T/d2"
+	cmp "$T/d1" "$T/d2"
+	run -0 env CALSMS_DB="$T/db2" conv-store check
+}
+
+@test "load refuses malformed claims (65), with their line, and keeps the rest" {
+	store
+	appt A1 +14045550101 $START | conv-store add -q
+	conv-store dump >"$T/d"
+	line=$(conv-store get A1)
+	for bad in '[]' '"x"' '{}' '{"kind": "confirm", "at": "yesterday", "status": "pending"}' \
+		'{"kind": "confirm", "at": "2025-11-24T16:00:00Z", "status": "nope"}'; do
+		jq -c --argjson c "$bad" '.id = "B" | .claim = $c' <<<"$line" >>"$T/d"
+	done
+	jq -c '.id = "C"' <<<"$line" >>"$T/d"
+	run --separate-stderr env CALSMS_DB="$T/db2" conv-store load <"$T/d"
+	assert_failure 65
+	[ "$(grep -c 'a claim that is not' <<<"$stderr")" -eq 5 ]
+	[[ "$stderr" == *"stdin:2:"* && "$stderr" == *"stdin:6:"* ]]
+	run -0 env CALSMS_DB="$T/db2" conv-store get C
+	run -1 env CALSMS_DB="$T/db2" conv-store get B
+	run -0 env CALSMS_DB="$T/db2" conv-store check
+}

@@ -431,6 +431,21 @@ merge(jv stored, void *ctx)
 	return rule_merge(stored, jv_copy(*(jv *)ctx));
 }
 
+/* null, or {kind, at (RFC 3339), status (a known one)} as rule_claim makes it */
+static int
+claim_well_formed(jv conv)
+{
+	jv claim = json_get(conv, "claim");
+	int64_t t;
+	int ok = jv_get_kind(claim) == JV_KIND_NULL || jv_get_kind(claim) == JV_KIND_INVALID ||
+	    (jv_get_kind(claim) == JV_KIND_OBJECT && json_str(claim, "kind") &&
+	    json_str(claim, "at") && rfc3339_parse(json_str(claim, "at"), &t) == 0 &&
+	    conv_known(json_str(claim, "status")));
+
+	jv_free(claim);
+	return ok;
+}
+
 static int
 apply_load(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 {
@@ -451,9 +466,11 @@ apply_load(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 	}
 	jv_free(x);
 	if (jv_get_kind(x = json_get(it->in, "orphan")) == JV_KIND_OBJECT) {
-		if (json_str(x, "from") == NULL) {
+		if (json_str(x, "from") == NULL && !(json_str(x, "type") &&
+		    strcmp(json_str(x, "type"), "receipt") == 0 && json_str(x, "provider_id"))) {
 			jv_free(x);
-			item_fail(it, EXIT_DATA, "an orphan reply without from; skipped");
+			item_fail(it, EXIT_DATA, "an orphan that is neither a reply with from nor a "
+			    "receipt with provider_id; skipped");
 			return 0;
 		}
 		return orphan_put(st, txn, x);
@@ -462,6 +479,10 @@ apply_load(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 	if (id == NULL || *id == '\0' || strlen(id) > 200 ||
 	    !conv_known(json_str(it->in, "status"))) {
 		item_fail(it, EXIT_DATA, "not a conversation, optout or orphan line; skipped");
+		return 0;
+	}
+	if (!claim_well_formed(it->in)) {
+		item_fail(it, EXIT_DATA, "%.64s: a claim that is not {kind, at, status}; skipped", id);
 		return 0;
 	}
 	rc = store_update(st, txn, id, merge, &it->in, &done);
