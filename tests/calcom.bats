@@ -146,3 +146,14 @@ post() {
 	[ "$(post "$T/cancel.json")" = "HTTP/1.1 200 OK" ]
 	conv_is cal0000000000011 '.status == "canceled"'
 }
+
+@test "calcom: the event type's slug is sanitised as for Calendly, never a path or a line" {
+	jq '.payload.type = "../../etc/x Y\nZ"' "$C/booking-created.json" >"$T/b.json"
+	parsed "$T/b.json"
+	assert_success
+	json_is '.event_slug == "etc-x-y-z"' <<<"$output"
+	jq '.payload.type = "///"' "$C/booking-created.json" >"$T/b.json"
+	parsed "$T/b.json"
+	assert_success
+	json_is '.event_slug == null' <<<"$output"
+}

@@ -174,7 +174,7 @@ calcom_appointment(jv p, int cancel)
 	snprintf(type, sizeof type, "%.0f", json_num(p, "eventTypeId"));
 	a = set(a, "event_type", json_kind(p, "eventTypeId") == JV_KIND_NUMBER ?
 	    jv_string(type) : jv_null());
-	a = set(a, "event_slug", json_str_or_null(json_get(p, "type")));
+	a = set(a, "event_slug", slug_of(json_str(p, "type")));
 	loc = json_get(responses, "location");
 	lv = json_path(loc, "value", NULL);
 	a = set(a, "location", json_str(p, "location") ? set(set(jv_object(), "type",

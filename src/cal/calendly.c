@@ -117,7 +117,7 @@ time_field(jv se, const char *key, int64_t *t)
 }
 
 /* A name a file can carry: lower case letters, digits and single dashes. */
-static jv
+jv
 slug_of(const char *name)
 {
 	char out[64];

@@ -11,6 +11,8 @@
 
 /* p is the invitee with its scheduled_event inside (the webhook payload) */
 jv calendly_appointment(jv p, int cancel, const regex_t *question);
+/* lower case letters, digits and single dashes, or null: a name a file can carry */
+jv slug_of(const char *name);
 
 /* calcom.c: p is a Cal.com webhook's payload */
 jv calcom_appointment(jv p, int cancel);
