@@ -251,3 +251,26 @@ receipt() {	# receipt PID STATUS AT
 	run -1 env CALSMS_DB="$T/db2" conv-store get B
 	run -0 env CALSMS_DB="$T/db2" conv-store check
 }
+
+@test "numeric options: inf, nan, 1e400, -1, hex, spaces and signs are usage errors (64) in every program" {
+	store
+	for bad in inf nan 1e400 -1 0x10 " 5" "+5" "5 " "1e3" ""; do
+		run -64 --separate-stderr follow-up-due -s "$bad"
+		[[ "$stderr" == *"-s: not a rate"* ]] || fail "follow-up-due -s '$bad': $stderr"
+		run -64 --separate-stderr follow-up-due -n "$bad"
+		run -64 --separate-stderr sms-send -p log -r "$bad" </dev/null
+		run -64 --separate-stderr sms-send -p log -j "$bad" </dev/null
+		run -64 --separate-stderr sms-send -p log -m "$bad" </dev/null
+		run -64 --separate-stderr sms-send -p log -W "$bad" </dev/null
+		run -64 --separate-stderr cal-parse -t "$bad" </dev/null
+		run -64 --separate-stderr http-hook -m "$bad" /x=/bin/true </dev/null
+		run -64 --separate-stderr conv-store add -e "$bad" </dev/null
+		run -64 --separate-stderr conv-store list -n "$bad"
+		run -64 --separate-stderr conv-store report -P "$bad"
+		run -64 --separate-stderr cal-sync -R "$bad" status
+	done
+	# what is a number still is
+	run -0 follow-up-due -s 0
+	run -0 follow-up-due -s 2.5 -n 10
+	run -0 sms-send -p log -r 0.5 -j 2 </dev/null
+}

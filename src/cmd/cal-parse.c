@@ -201,7 +201,7 @@ main(int argc, char *argv[])
 	const char *header = NULL, *format = NULL;
 	const char *pattern = CALENDLY_QUESTION, *event;
 	const char *key_env, *file_env;
-	char *key = NULL, *body, *end;
+	char *key = NULL, *body;
 	long tolerance = 180;
 	int c, noverify = 0, rc, is_calcom;
 	size_t len;
@@ -226,9 +226,7 @@ main(int argc, char *argv[])
 		case 'q': pattern = optarg; break;
 		case 's': header = optarg; break;
 		case 't':
-			errno = 0;
-			tolerance = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || tolerance < 0)
+			if (long_arg(optarg, 0, 10L * 365 * 86400, &tolerance) != 0)
 				die(EXIT_USAGE, "-t: not a number of seconds: %s", optarg);
 			break;
 		default: usage(EXIT_USAGE);

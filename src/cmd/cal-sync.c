@@ -753,12 +753,9 @@ hook_url(const char *arg)
 static long
 number_arg(int opt, const char *s)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v <= 0)
+	if (long_arg(s, 1, 1000000, &v) != 0)
 		die(EXIT_USAGE, "-%c: not a positive number: %s", opt, s);
 	return v;
 }

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -905,7 +906,6 @@ list_options(struct listing *l, int argc, char **argv, const char **phone_arg,
 		{ "orphans", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *end;
 	int c;
 
 	optind = 1;
@@ -917,8 +917,7 @@ list_options(struct listing *l, int argc, char **argv, const char **phone_arg,
 			break;
 		case 'p': *phone_arg = optarg; break;
 		case 'n':
-			l->max = strtol(optarg, &end, 10);
-			if (*end || l->max <= 0) {
+			if (long_arg(optarg, 1, LONG_MAX, &l->max) != 0) {
 				note("-n: not a positive number: %s", optarg);
 				return -1;
 			}
@@ -1315,7 +1314,6 @@ report_options(struct report *r, int argc, char **argv, int *tsv, const char **z
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const bys[] = { "day", "week", "month", "event", NULL };
-	char *end;
 	int c;
 
 	optind = 1;
@@ -1332,8 +1330,7 @@ report_options(struct report *r, int argc, char **argv, int *tsv, const char **z
 			break;
 		case 't': *tsv = 1; break;
 		case 'P':
-			r->price = strtod(optarg, &end);
-			if (*end || end == optarg || r->price < 0) {
+			if (real_arg(optarg, 0, 1e6, &r->price) != 0) {
 				note("-P: not a price per segment: %s", optarg);
 				return -1;
 			}
@@ -1417,7 +1414,7 @@ struct limits {
 static int
 pair(const char *arg, int durations, long *a, int64_t *d)
 {
-	char x[64], *comma, *end;
+	char x[64], *comma;
 	int i;
 
 	snprintf(x, sizeof x, "%s", arg);
@@ -1429,7 +1426,7 @@ pair(const char *arg, int durations, long *a, int64_t *d)
 
 		if (durations && duration_parse(part, &d[i]) != 0)
 			return -1;
-		if (!durations && ((a[i] = strtol(part, &end, 10)) < 0 || *end || end == part))
+		if (!durations && long_arg(part, 0, LONG_MAX, &a[i]) != 0)
 			return -1;
 	}
 	return 0;
@@ -1841,7 +1838,7 @@ find_command(const char *name)
 static void
 add_options(int argc, char **argv)
 {
-	char *end;
+	long days;
 	int c;
 
 	optind = 1;
@@ -1849,11 +1846,11 @@ add_options(int argc, char **argv)
 		switch (c) {
 		case 'q': quiet = 1; break;
 		case 'e':
-			expire_days = (int)strtol(optarg, &end, 10);
-			if (*end || expire_days < 1 || expire_days > 36500) {
+			if (long_arg(optarg, 1, 36500, &days) != 0) {
 				note("-e: not a number of days: %s", optarg);
 				usage(EXIT_USAGE);
 			}
+			expire_days = (int)days;
 			break;
 		default: usage(EXIT_USAGE);
 		}

@@ -455,7 +455,6 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	const char *dir = NULL, *templates = NULL;
 	struct store *st;
-	char *end;
 	int c, status;
 
 	log_init(argv[0]);
@@ -478,8 +477,7 @@ main(int argc, char *argv[])
 				usage(EXIT_USAGE);
 			break;
 		case 'n':
-			o.max = strtol(optarg, &end, 10);
-			if (*end || o.max <= 0)
+			if (long_arg(optarg, 1, LONG_MAX, &o.max) != 0)
 				die(EXIT_USAGE, "-n: not a positive number: %s", optarg);
 			break;
 		case 'Q':
@@ -491,9 +489,9 @@ main(int argc, char *argv[])
 				usage(EXIT_USAGE);
 			break;
 		case 's':
-			o.rate = strtod(optarg, &end);
-			if (*end || end == optarg || o.rate < 0)
-				die(EXIT_USAGE, "-s: not a rate (messages a second): %s", optarg);
+			if (real_arg(optarg, 0, 1e6, &o.rate) != 0)
+				die(EXIT_USAGE, "-s: not a rate (messages a second; 0: no limit): %s",
+				    optarg);
 			break;
 		case 'T': templates = optarg; break;
 		case 'w': o.watch = 1; break;

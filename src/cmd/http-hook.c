@@ -800,7 +800,6 @@ main(int argc, char *argv[])
 	long max_body = 1024 * 1024, t_read = 10, t_run = 30, *lp;
 	int64_t started = mono_ms();
 	int ch, nroutes, code, status;
-	char *end;
 
 	log_init(argv[0]);
 	while ((ch = getopt(argc, argv, "+hm:qt:T:")) != -1) {
@@ -809,9 +808,7 @@ main(int argc, char *argv[])
 		case 'q': quiet = 1; break;
 		case 'm': case 't': case 'T':
 			lp = ch == 'm' ? &max_body : ch == 't' ? &t_read : &t_run;
-			errno = 0;
-			*lp = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || *lp <= 0)
+			if (long_arg(optarg, 1, 1L << 40, lp) != 0)
 				die(EXIT_USAGE, "-%c: not a positive number: %s", ch, optarg);
 			break;
 		default: usage(EXIT_USAGE);

@@ -1019,14 +1019,16 @@ provider_named(const char *name)
 static long
 number(int c, const char *s, double *d)
 {
-	char *end;
-	double v = strtod(s, &end);
+	double v;
+	long n;
 
-	if (*end || end == s || v < 0 || (d == NULL && v != (long)v))
-		die(EXIT_USAGE, "-%c: not a number: %s", c, s);
-	if (d)
+	if (d == NULL && long_arg(s, 0, 1000000, &n) == 0)
+		return n;
+	if (d != NULL && real_arg(s, 0, 1e6, &v) == 0) {
 		*d = v;
-	return (long)v;
+		return (long)v;
+	}
+	die(EXIT_USAGE, "-%c: not a number: %s", c, s);
 }
 
 int

@@ -104,6 +104,10 @@ void json_dump(jv v, struct strbuf *b);
 int form_decode(const char *body, size_t len, jv *pairs);
 const char *form_get(jv pairs, const char *name);
 
+/* arg.c: numbers on the command line, plain decimals only */
+int real_arg(const char *s, double lo, double hi, double *out);
+int long_arg(const char *s, long lo, long hi, long *out);
+
 /* file.c: whole files and secrets */
 char *read_all(FILE *f, size_t max, size_t *len, int *too_big);
 int read_secret(const char *path, char **out);
