@@ -58,8 +58,9 @@ confirmed() {	# a booking for +14045550101, its confirmation sent as SMc1
 @test "Twilio's published signature vectors, with the port variants" {
 	form CallSid=CA1234567890ABCDE Caller=+14158675309 Digits=1234 From=+14158675309 To=+18005551212 >"$T/v"
 	export TWILIO_AUTH_TOKEN=12345
-	run -0 sms-parse -p twilio -u 'https://mycompany.com/myapp.php?foo=1&bar=2' -s RSOYDt4T1cUTdK1PDd93/VVr8B8= "$T/v"
+	run -0 --separate-stderr sms-parse -p twilio -u 'https://mycompany.com/myapp.php?foo=1&bar=2' -s RSOYDt4T1cUTdK1PDd93/VVr8B8= "$T/v"
 	assert_output ""
+	[[ "$stderr" == *"neither a message nor a status callback; ignored"* ]]
 	run -0 sms-parse -p twilio -u 'https://mycompany.com:443/myapp.php?foo=1&bar=2' -s kvajT1Ptam85bY51eRf/AJRuM3w= "$T/v"
 	run -0 sms-parse -p twilio -u 'http://mycompany.com:80/myapp.php?foo=1&bar=2' -s 0ZXoZLH/DfblKGATFgpif+LLRf4= "$T/v"
 	run -0 sms-parse -p twilio -u 'https://mycompany.com:443/myapp.php?foo=1&bar=2' -s RSOYDt4T1cUTdK1PDd93/VVr8B8= "$T/v"
@@ -152,7 +153,7 @@ confirmed() {	# a booking for +14045550101, its confirmation sent as SMc1
 	u="$URL?bodySHA256=$h"
 	sig=$(python3 -c 'import sys, hmac, hashlib, base64
 print(base64.b64encode(hmac.new(sys.argv[2].encode(), sys.argv[1].encode(), hashlib.sha1).digest()).decode(), end="")' "$u" "$TOKEN")
-	CONTENT_TYPE=application/json run -0 sms-parse -p twilio -u "$u" -s "$sig" "$T/j"
+	CONTENT_TYPE=application/json run -0 --separate-stderr sms-parse -p twilio -u "$u" -s "$sig" "$T/j"
 	assert_output ""
 	printf '{"event":"y"}' >"$T/j"
 	CONTENT_TYPE=application/json run -77 sms-parse -p twilio -u "$u" -s "$sig" "$T/j"
@@ -373,4 +374,19 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	snsmsg Notification "$ev" 2 "" "$CERT" >"$T/m"
 	run -0 sms-parse -p sns -a "$TOPIC" "$T/m"
 	jq -e '.at == "2025-11-24T16:00:00Z"' <<<"$output"
+}
+
+@test "an MMS with a picture and no text is a reply (body \"\", num_media); what cannot be classified says so" {
+	form "MessageSid=MM1" "AccountSid=AC123" "From=+14045550101" "To=+15005550006" \
+		"NumMedia=1" "MediaUrl0=https://api.twilio.com/media/ME1" "MediaContentType0=image/jpeg" \
+		"SmsStatus=received" >"$T/in"
+	run -0 --separate-stderr sms-parse -p twilio -s "$(tsign "$T/in")" "$T/in"
+	json_is '.type == "reply" and .body == "" and .num_media == 1 and .intent == "other" and .provider_id == "MM1"' <<<"$output"
+	confirmed
+	conv-store reply <<<"$output" >/dev/null
+	conv_is A1 '.status == "replied" and .replies[0].body == ""'
+	form "MessageSid=SM7" "AccountSid=AC123" "From=+14045550101" >"$T/in"
+	run -0 --separate-stderr sms-parse -p twilio -s "$(tsign "$T/in")" "$T/in"
+	assert_output ""
+	[[ "$stderr" == *"SM7: neither a message"*"ignored"* ]]
 }

@@ -194,7 +194,8 @@ reply_line(jv params)
 	r = jv_object_set(r, jv_string("type"), jv_string("reply"));
 	r = jv_object_set(r, jv_string("from"), str_or_null(form_get(params, "From")));
 	r = jv_object_set(r, jv_string("to"), str_or_null(form_get(params, "To")));
-	r = jv_object_set(r, jv_string("body"), str_or_null(form_get(params, "Body")));
+	r = jv_object_set(r, jv_string("body"), jv_string(form_get(params, "Body") ?
+	    form_get(params, "Body") : ""));
 	r = jv_object_set(r, jv_string("intent"), jv_string(intent_of(params)));
 	r = jv_object_set(r, jv_string("provider"), jv_string("twilio"));
 	r = jv_object_set(r, jv_string("provider_id"),
@@ -242,12 +243,19 @@ line_of(jv params)
 {
 	const char *sid = form_get(params, "MessageSid");
 
-	if (sid == NULL)
+	const char *media = form_get(params, "NumMedia");
+
+	if (sid == NULL) {
+		note("no MessageSid: neither a message nor a status callback; ignored");
 		return jv_invalid();
-	if (form_get(params, "Body") != NULL)
+	}
+	/* an MMS with a picture and no text is a reply all the same */
+	if (form_get(params, "Body") != NULL || (media && atoi(media) > 0))
 		return reply_line(params);
 	if (form_get(params, "MessageStatus") != NULL)
 		return receipt_line(params);
+	note("%.64s: neither a message (Body, NumMedia) nor a status callback "
+	    "(MessageStatus); ignored", sid);
 	return jv_invalid();
 }
 
@@ -403,8 +411,11 @@ sns_main(struct request *rq)
 		line = sns_line(msg);
 		if (jv_is_valid(line))
 			json_print(line);
-		else
+		else {
 			jv_free(line);
+			note("notification %.64s: neither an inbound message nor a delivery "
+			    "event; ignored", json_str(msg, "MessageId") ? json_str(msg, "MessageId") : "");
+		}
 	} else if (strcmp(type, "UnsubscribeConfirmation") != 0) {
 		note("Type %.40s: not an SNS message", type);
 		status = EXIT_DATA;
