@@ -34,7 +34,7 @@ setup() {
 	conv-store cancel C1 >/dev/null
 	run --separate-stderr conv-store retry C1
 	assert_failure 65
-	[[ "$stderr" == *"C1: canceled: only a failed or uncertain conversation is retried"* ]]
+	[[ "$stderr" == *"C1: canceled: only a failed or uncertain conversation, or one waiting out a back-off, is retried"* ]]
 	appt S1 +14045550103 $START | conv-store add | sent failed true | conv-store record >/dev/null
 	run --separate-stderr at 90000 conv-store retry S1
 	assert_failure 65

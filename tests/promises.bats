@@ -274,3 +274,54 @@ receipt() {	# receipt PID STATUS AT
 	run -0 follow-up-due -s 2.5 -n 10
 	run -0 sms-send -p log -r 0.5 -j 2 </dev/null
 }
+
+@test "stop and cancel are different operator actions, and every operator command writes history" {
+	cp -r "$BATS_TEST_DIRNAME/../examples/templates" "$T/tpl"
+	cp "$BATS_TEST_DIRNAME/../examples/moments/canceled.jq" "$T/tpl/"
+	store
+	{ appt A1 +14045550101 $START; appt A2 +14045550102 $START; appt A3 +14045550103 $START; } |
+		conv-store add | sent | conv-store record >/dev/null
+	# stop: no more texts, nothing said, the appointment still stands
+	run -0 at 10 conv-store stop A1
+	json_is '.skip == "stopped" and .status == "awaiting_reply" and .history[-1].action == "stop"' <<<"$output"
+	run -65 --separate-stderr at 11 conv-store stop A1
+	# cancel: the appointment is canceled; the customer is told (canceled.jq)
+	run -0 at 20 conv-store cancel A2
+	json_is '.status == "canceled" and .cancel_notice == "due" and .history[-1].action == "cancel"' <<<"$output"
+	run -0 at 30 follow-up-due -T "$T/tpl" -r 22h
+	json_is '[.id, .due] == ["A2", "canceled"]' <<<"$output"
+	run -0 at 7200 follow-up-due -T "$T/tpl" -r 22h
+	refute_output --partial '"A1"'
+	# opt-out and opt-in by hand, and resolve, are in the history too
+	run -0 at 40 conv-store optout +14045550103
+	conv_is A3 '.status == "opted_out" and .history[-1].action == "optout"'
+	run -0 at 50 conv-store optin +14045550103
+	conv_is A3 '.history[-1].action == "optin"'
+	appt A4 +14045550104 $START | conv-store add | sent unknown | conv-store record >/dev/null
+	at 700 follow-up-due >/dev/null 2>&1
+	run -0 at 710 conv-store resolve A4 sent
+	conv_is A4 '.status == "awaiting_reply" and .history[-1].action == "resolve" and .history[-1].how == "sent"'
+}
+
+@test "after an outage: health counts a confirmation's wait from its booking, and retry sends the waiting now" {
+	store
+	for i in 1 2 3; do appt "A$i" "+1404555010$i" $START; done | conv-store add -q
+	# three runs of the sender during an outage: each claim comes back failed for now
+	for t in 0 70 200; do
+		CALSMS_NOW=$((CALSMS_NOW + t)) follow-up-due | at $t sent failed |
+			jq -c '.sms.provider_id = null' | at $t conv-store record >/dev/null
+	done
+	run at 400 conv-store health
+	assert_failure 1
+	[[ "$output" == *"oldest_due=400s"* ]] || fail "$output"
+	# the back-off would hold them for minutes more
+	run -0 at 410 follow-up-due
+	assert_output ""
+	run -1 --separate-stderr at 410 conv-store retry NOPE
+	run -0 at 410 conv-store retry A1
+	json_is '.retry_at == null and .history[-1].action == "retry"' <<<"$output"
+	run -0 at 420 conv-store retry --waiting
+	[ "${#lines[@]}" -eq 2 ]
+	run -0 at 430 follow-up-due
+	[ "${#lines[@]}" -eq 3 ]
+}

@@ -292,6 +292,28 @@ opt_out_all(struct store *st, MDB_txn *txn, const char *phone, const char *excep
 	return store_convs(st, txn, IX_PHONE, phone, opt_out_one, &o);
 }
 
+struct noting {
+	const char *action;
+	int64_t now;
+};
+
+static int
+note_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
+{
+	struct noting *n = ctx;
+
+	return store_put(st, txn, jv_copy(c), rule_history(c, n->action, jv_object(), n->now));
+}
+
+/* The operator's action on a number, in the history of each of its conversations. */
+static int
+note_all(struct store *st, MDB_txn *txn, const char *phone, const char *action, int64_t now)
+{
+	struct noting n = { action, now };
+
+	return store_convs(st, txn, IX_PHONE, phone, note_one, &n);
+}
+
 static int
 receipt_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
 {
@@ -545,9 +567,14 @@ operator_cancel(jv conv, void *ctx)
 	info = jv_object_set(info, jv_string("reason"), jv_string("canceled by operator"));
 	info = jv_object_set(info, jv_string("rescheduled"), jv_false());
 	info = jv_object_set(info, jv_string("new_id"), jv_null());
+	if (json_str(conv, "status") && strcmp(json_str(conv, "status"), "canceled") == 0) {
+		jv_free(info);
+		jv_free(conv);
+		return jv_invalid_with_msg(jv_string("canceled already"));
+	}
 	next = rule_cancel(conv, info, clock_now());
 	jv_free(info);
-	return next;
+	return rule_history(next, "cancel", jv_object(), clock_now());
 }
 
 static jv
@@ -630,13 +657,33 @@ apply_optout(struct store *st, MDB_txn *txn, void *ctx)
 			continue;
 		}
 		if ((rc = optout_set(st, txn, phone, on, now)) != 0 ||
-		    (on && (rc = opt_out_all(st, txn, phone, NULL, now)) != 0))
+		    (on && (rc = opt_out_all(st, txn, phone, NULL, now)) != 0) ||
+		    (rc = note_all(st, txn, phone, o->how, now)) != 0)
 			return rc;
 		rec = jv_object_set(jv_object(), jv_string("phone"), jv_string(phone));
 		o->out = jv_array_append(o->out, jv_object_set(rec,
 		    jv_string("opted_out"), jv_bool(on)));
 	}
 	return 0;
+}
+
+static jv
+operator_stop(jv conv, void *ctx)
+{
+	(void)ctx;
+	if (!jv_is_valid(conv)) {
+		jv_free(conv);
+		return jv_invalid_with_msg(jv_string("no such conversation"));
+	}
+	return rule_stop(conv, clock_now());
+}
+
+static int
+cmd_stop(struct store *st, int argc, char **argv)
+{
+	struct oneshot o = { argv, argc, 0, NULL, jv_invalid(), 0, operator_stop };
+
+	return oneshot(st, apply_each, &o);
 }
 
 static int
@@ -682,12 +729,55 @@ operator_retry(jv conv, void *ctx)
 	return rule_retry(conv, clock_now());
 }
 
+struct waiting {
+	jv ids;
+	int64_t now;
+};
+
+static int
+backing_off(const char *id, int64_t t, void *ctx)
+{
+	struct waiting *w = ctx;
+
+	if (t > w->now)
+		w->ids = jv_array_append(w->ids, jv_string(id));
+	return 0;
+}
+
 static int
 cmd_retry(struct store *st, int argc, char **argv)
 {
 	struct oneshot o = { argv, argc, 0, NULL, jv_invalid(), 0, operator_retry };
+	struct waiting w = { jv_array(), clock_now() };
+	MDB_txn *txn;
+	int rc, i;
 
-	return oneshot(st, apply_each, &o);
+	if (argc != 1 || strcmp(argv[0], "--waiting") != 0) {
+		jv_free(w.ids);
+		return oneshot(st, apply_each, &o);
+	}
+	/* every confirmation waiting out a back-off */
+	if ((rc = store_read_begin(st, &txn)) != 0 ||
+	    (rc = store_walk(st, txn, IX_CONFIRM, NULL, backing_off, &w)) != 0) {
+		jv_free(w.ids);
+		return store_fatal(rc, "read");
+	}
+	store_read_end(txn);
+	o.nargs = jv_array_length(jv_copy(w.ids));
+	if ((o.args = calloc((size_t)o.nargs + 1, sizeof *o.args)) == NULL)
+		die(EXIT_SOFTWARE, "out of memory");
+	for (i = 0; i < o.nargs; i++) {
+		jv id = jv_array_get(jv_copy(w.ids), i);
+
+		o.args[i] = strdup(jv_string_value(id));
+		jv_free(id);
+	}
+	rc = o.nargs ? oneshot(st, apply_each, &o) : 0;
+	for (i = 0; i < o.nargs; i++)
+		free(o.args[i]);
+	free(o.args);
+	jv_free(w.ids);
+	return rc;
 }
 
 static jv
@@ -1378,11 +1468,35 @@ cmd_report(struct store *st, int argc, char **argv)
 enum { OK, WARNING, CRITICAL, UNKNOWN };
 static const char *const state_name[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
+static int first_due(const char *id, int64_t t, void *ctx);
+
 struct health {
 	int64_t now, after, oldest, newest;
 	long failed, uncertain;
 	int64_t offset;	/* added to a key's time: when it is due */
 };
+
+/*
+ * A confirmation still to go, due or claimed: it has waited since the
+ * booking, however often an outage's back-off put it off or re-claimed it.
+ */
+static int
+waiting_confirm(struct store *st, MDB_txn *txn, jv c, void *ctx)
+{
+	struct due_at due[DUE_KINDS];
+	jv claim = json_get(c, "claim");
+	int i, n = conv_due(c, due, DUE_KINDS), waits = kind_confirms(json_str(claim, "kind"));
+
+	(void)st;
+	(void)txn;
+	for (i = 0; i < n && !waits; i++)
+		waits = strcmp(due[i].kind, "confirm") == 0;
+	if (waits)
+		first_due(NULL, conv_time(c, "created_at"), ctx);
+	jv_free(claim);
+	jv_free(c);
+	return 0;
+}
 
 /* The time indexes are soonest first: the first key is the oldest due. */
 static int
@@ -1503,7 +1617,7 @@ cmd_health(struct store *st, int argc, char **argv)
 	if ((rc = store_read_begin(st, &txn)) != 0 ||
 	    (rc = store_count(st, txn, IX_STATUS, "failed", &h.failed)) != 0 ||
 	    (rc = store_count(st, txn, IX_STATUS, "uncertain", &h.uncertain)) != 0 ||
-	    (rc = store_walk(st, txn, IX_CONFIRM, NULL, first_due, &h)) != 0 ||
+	    (rc = store_convs(st, txn, IX_STATUS, "pending", waiting_confirm, &h)) != 0 ||
 	    (h.offset = h.after, rc = store_walk(st, txn, IX_FOLLOWUP, NULL, first_due, &h)) != 0 ||
 	    (rc = store_walk(st, txn, IX_CREATED, NULL, newest_booking, &h)) != 0) {
 		printf("CALSMS UNKNOWN - the store cannot be read: %s\n", mdb_strerror(rc));
@@ -1791,8 +1905,9 @@ static const struct command commands[] = {
 	{ "list", "[-s status[,status]] [-p phone] [-n max] [--since time] [--until time] "
 	    "[--starts-after time] [--starts-before time] [--orphans]", cmd_list, NULL, 0, -1, 0, 1 },
 	{ "cancel", "id ...", cmd_cancel, NULL, 1, -1, 0, 0 },
+	{ "stop", "id ...", cmd_stop, NULL, 1, -1, 0, 0 },
 	{ "resolve", "id sent|unsent", cmd_resolve, NULL, 2, 2, 0, 0 },
-	{ "retry", "id ...", cmd_retry, NULL, 1, -1, 0, 0 },
+	{ "retry", "id ... | --waiting", cmd_retry, NULL, 1, -1, 0, 0 },
 	{ "set-phone", "id phone", cmd_set_phone, NULL, 2, 2, 0, 0 },
 	{ "note", "id text", cmd_note, NULL, 2, 2, 0, 0 },
 	{ "send", "id text", cmd_send, NULL, 2, 2, 0, 0 },

@@ -286,7 +286,8 @@ conv_due(jv conv, struct due_at *out, int max)
 	jv x;
 
 #define DUE(k, when) do { if (n < max) { out[n].kind = (k); out[n].t = (when); n++; } } while (0)
-	if (status == NULL || json_kind(conv, "claim") == JV_KIND_OBJECT)
+	if (status == NULL || json_kind(conv, "claim") == JV_KIND_OBJECT ||
+	    is(conv, "skip", "stopped"))
 		return 0;
 	if (conv_moment_due(conv, "canceled")) {
 		x = json_get(conv, "canceled");
@@ -1019,6 +1020,8 @@ rule_resolve(jv conv, const char *how, int64_t now)
 		next = before ? before : "pending";
 	}
 	conv = set_status(conv, next, now);
+	conv = rule_history(conv, "resolve", set(set(jv_object(), "how", jv_string(how)),
+	    "kind", jv_string(kind)), now);
 	jv_free(claim);
 	return conv;
 }
@@ -1026,8 +1029,8 @@ rule_resolve(jv conv, const char *how, int64_t now)
 /* ---- the operator's hand ---- */
 
 /* An operator's action, kept in the conversation's history. Consumes detail. */
-static jv
-history(jv conv, const char *action, jv detail, int64_t now)
+jv
+rule_history(jv conv, const char *action, jv detail, int64_t now)
 {
 	jv h = set(set(jv_object(), "action", jv_string(action)), "at", rfc3339_jv(now));
 
@@ -1064,9 +1067,20 @@ rule_retry(jv conv, int64_t now)
 	jv claim = json_get(conv, "claim"), next;
 	char why[96];
 
+	if (conv_sendable(status) && json_kind(conv, "claim") != JV_KIND_OBJECT &&
+	    conv_time(conv, "retry_at") > now) {
+		/* backing off after an outage: due now */
+		kind = kind_confirms(conv_confirm_kind(conv)) && is(conv, "status", "pending") ?
+		    "confirm" : NULL;
+		next = rule_history(set(jv_copy(conv), "retry_at", jv_null()), "retry",
+		    set(jv_object(), "kind", kind ? jv_string(kind) : jv_null()), now);
+		jv_free(claim);
+		jv_free(conv);
+		return next;
+	}
 	if (!is(conv, "status", "failed") && !is(conv, "status", "uncertain")) {
-		snprintf(why, sizeof why, "%s: only a failed or uncertain conversation is retried",
-		    status ? status : "no status");
+		snprintf(why, sizeof why, "%s: only a failed or uncertain conversation, or one "
+		    "waiting out a back-off, is retried", status ? status : "no status");
 		jv_free(claim);
 		return refuse(conv, why);
 	}
@@ -1089,7 +1103,7 @@ rule_retry(jv conv, int64_t now)
 		if (kind && strcmp(kind, "help") == 0)
 			next = set(next, "help", jv_string("due"));
 	}
-	next = history(next, "retry", set(jv_object(), "kind", kind ? jv_string(kind) : jv_null()), now);
+	next = rule_history(next, "retry", set(jv_object(), "kind", kind ? jv_string(kind) : jv_null()), now);
 	jv_free(claim);
 	jv_free(conv);
 	return next;
@@ -1117,7 +1131,7 @@ rule_set_phone(jv conv, const char *phone, int opted_out, int64_t now)
 			conv = set(conv, "skip", jv_string("started"));
 	} else if (opted_out && conv_live(conv_str(conv, "status")))
 		conv = set_status(conv, "opted_out", now);
-	return history(conv, "set-phone", set(detail, "new", jv_string(phone)), now);
+	return rule_history(conv, "set-phone", set(detail, "new", jv_string(phone)), now);
 }
 
 /*
@@ -1137,14 +1151,29 @@ rule_send(jv conv, const char *body, int64_t now)
 		return refuse(conv, "a message is already waiting to be sent");
 	box = set(set(jv_object(), "body", jv_string(body)), "at", rfc3339_jv(now));
 	conv = set(conv, "outbox", box);
-	return history(conv, "send", set(jv_object(), "body", jv_string(body)), now);
+	return rule_history(conv, "send", set(jv_object(), "body", jv_string(body)), now);
+}
+
+/*
+ * The operator stops texting this conversation: nothing more is due for
+ * it, whatever its status; replies still attach to it.
+ */
+jv
+rule_stop(jv conv, int64_t now)
+{
+	if (is(conv, "skip", "stopped"))
+		return refuse(conv, "texts are stopped already");
+	if (json_kind(conv, "claim") == JV_KIND_OBJECT)
+		return refuse(conv, "a send is in flight: wait for it, or resolve it");
+	conv = set(set(conv, "skip", jv_string("stopped")), "outbox", jv_null());
+	return rule_history(conv, "stop", jv_object(), now);
 }
 
 /* The front desk's note, kept in the history. */
 jv
 rule_note(jv conv, const char *text, int64_t now)
 {
-	return history(conv, "note", set(jv_object(), "text", jv_string(text)), now);
+	return rule_history(conv, "note", set(jv_object(), "text", jv_string(text)), now);
 }
 
 /* ---- restore ---- */

@@ -78,6 +78,8 @@ jv rule_retry(jv conv, int64_t now);
 jv rule_set_phone(jv conv, const char *phone, int opted_out, int64_t now);
 jv rule_note(jv conv, const char *text, int64_t now);
 jv rule_send(jv conv, const char *body, int64_t now);
+jv rule_stop(jv conv, int64_t now);
+jv rule_history(jv conv, const char *action, jv detail, int64_t now);
 
 /* reply lines without an intent: the keyword table */
 const char *reply_intent(const char *body);
