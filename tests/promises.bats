@@ -325,3 +325,23 @@ receipt() {	# receipt PID STATUS AT
 	run -0 at 430 follow-up-due
 	[ "${#lines[@]}" -eq 3 ]
 }
+
+@test "one torn JSON line loses only itself, named by its own line, in add, record and load" {
+	store
+	{ appt A1 +14045550101 $START; appt A2 +14045550102 $START | cut -c1-60; appt A3 +14045550103 $START;
+		appt A4 +14045550104 $START | jq .; } >"$T/in"
+	run -65 --separate-stderr conv-store add -q <"$T/in"
+	[[ "$stderr" == "conv-store: stdin:2: "*"; skipped" ]] || fail "$stderr"
+	[ "$(grep -c . <<<"$stderr")" -eq 1 ]
+	run -0 conv-store list
+	json_is '[.[].id] | sort == ["A1", "A3", "A4"]' < <(jq -s . <<<"$output")
+	run -0 follow-up-due
+	printf '%s\n' "$output" | sent | sed '2s/"due":"confirm".*$/"due":"conf/' >"$T/results"
+	run -65 --separate-stderr conv-store record <"$T/results"
+	[[ "$stderr" == "conv-store: stdin:2: "* ]] || fail "$stderr"
+	[ "$(conv-store list -s awaiting_reply | grep -c .)" -eq 2 ]
+	conv-store dump | sed '1s/"status":"[a-z_]*".*$/"status":"awai/' >"$T/dump"
+	run -65 --separate-stderr env CALSMS_DB="$T/db2" conv-store load <"$T/dump"
+	[[ "$stderr" == "conv-store: stdin:1: "* ]] || fail "$stderr"
+	[ "$(CALSMS_DB=$T/db2 conv-store dump | grep -c .)" -eq "$(($(wc -l <"$T/dump") - 1))" ]
+}

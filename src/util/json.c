@@ -39,6 +39,8 @@ struct json_reader {
 	void *ctx;
 	int items;
 	struct strbuf pending;
+	struct strbuf held;	/* the lines of the value being read, from held_line */
+	long held_line;
 };
 
 static void
@@ -48,25 +50,62 @@ keep(struct json_reader *r, int status)
 		r->status = status;
 }
 
+static void feed(struct json_reader *r, const char *line, size_t len, long lineno, int last);
+
+/*
+ * A value that does not parse is skipped from the line it began on to the
+ * end of that line, and no further: the lines after it are read again, so
+ * that one torn line (a lost quote, a cut write) loses only itself.
+ */
+static void
+resync(struct json_reader *r, jv err, const char *what)
+{
+	struct strbuf rest = r->held;
+	long line = r->held_line;
+	const char *p, *nl, *end;
+
+	if (what)
+		note("%s:%ld: %s; skipped", r->name, line, what);
+	else
+		json_error_note(r->name, line, err);
+	keep(r, EXIT_DATA);
+	jv_parser_free(r->p);
+	r->p = jv_parser_new(0);
+	memset(&r->held, 0, sizeof r->held);
+	p = rest.p;
+	end = rest.p + rest.len;
+	if (p && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL)
+		for (p = nl + 1, line++; p < end; p = nl + 1, line++) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			if (nl == NULL)
+				nl = end - 1;
+			feed(r, p, (size_t)(nl - p) + 1, line, 0);
+		}
+	sb_free(&rest);
+}
+
 /* Feeds one line (or the end, when len is 0 and last) and hands out values. */
 static void
-feed(struct json_reader *r, const char *line, size_t len, int last)
+feed(struct json_reader *r, const char *line, size_t len, long lineno, int last)
 {
 	jv v;
 
+	if (len) {
+		if (r->held.len == 0)
+			r->held_line = lineno;
+		sb_put(&r->held, line, len);
+	}
 	jv_parser_set_buf(r->p, line, (int)len, !last);
 	for (;;) {
 		v = jv_parser_next(r->p);
 		if (jv_is_valid(v)) {
 			r->items++;
-			keep(r, r->fn(v, r->line, r->ctx));
+			r->held.len = 0;	/* the next value starts here, or later */
+			keep(r, r->fn(v, lineno, r->ctx));
 			continue;
 		}
 		if (jv_invalid_has_msg(jv_copy(v))) {
-			json_error_note(r->name, r->line, v);
-			keep(r, EXIT_DATA);
-			jv_parser_free(r->p);
-			r->p = jv_parser_new(0);
+			resync(r, v, NULL);
 			return;
 		}
 		jv_free(v);
@@ -74,12 +113,10 @@ feed(struct json_reader *r, const char *line, size_t len, int last)
 		 * libjq 1.6 may stop short of its buffer without a message (an
 		 * RS byte does it); the next buffer would then fail its assert.
 		 */
-		if (jv_parser_remaining(r->p) != 0) {
-			note("%s:%ld: not JSON; skipped", r->name, r->line);
-			keep(r, EXIT_DATA);
-			jv_parser_free(r->p);
-			r->p = jv_parser_new(0);
-		}
+		if (jv_parser_remaining(r->p) != 0)
+			resync(r, jv_invalid(), "not JSON");
+		else if (last)
+			r->held.len = 0;
 		return;
 	}
 }
@@ -120,7 +157,7 @@ json_reader_feed(struct json_reader *r, const char *buf, size_t n)
 		if (nl == NULL)
 			break;
 		r->line++;
-		feed(r, r->pending.p, r->pending.len, 0);
+		feed(r, r->pending.p, r->pending.len, r->line, 0);
 		r->pending.len = 0;
 	}
 }
@@ -133,12 +170,13 @@ json_reader_end(struct json_reader *r)
 
 	if (r->pending.len) {
 		r->line++;
-		feed(r, r->pending.p, r->pending.len, 0);
+		feed(r, r->pending.p, r->pending.len, r->line, 0);
 	}
-	feed(r, "", 0, 1);
+	feed(r, "", 0, r->line, 1);
 	status = r->status;
 	jv_parser_free(r->p);
 	sb_free(&r->pending);
+	sb_free(&r->held);
 	free(r);
 	return status;
 }
@@ -167,6 +205,7 @@ json_read_groups(int fd, const char *name, json_item_fn fn,
 				/* stopped: what is still unread is not reported as bad */
 				jv_parser_free(r->p);
 				sb_free(&r->pending);
+				sb_free(&r->held);
 				free(r);
 				return -flushed;
 			}
