@@ -108,7 +108,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	run --separate-stderr conv-store load <"$T/dump"
 	assert_failure 65
 	[[ "$stderr" == *"stdin:2: an opt-out without an E.164 phone; skipped"* ]]
-	[[ "$stderr" == *"stdin:4: an orphan reply without from; skipped"* ]]
+	[[ "$stderr" == *"stdin:4: an orphan that is neither a reply with from nor a receipt with provider_id; skipped"* ]]
 	run conv-store dump
 	assert_success
 	[ "$(jq -s 'map(select(.optout)) | length' <<<"$output")" -eq 1 ]
