@@ -12,6 +12,7 @@ setup() {
 
 teardown() {
 	stop_started
+	[ ! -f "$T/umount" ] || sh "$T/umount" 2>/dev/null || true
 }
 
 reply() {	# reply FROM BODY PID: a reply line as sms-parse writes it
@@ -344,4 +345,29 @@ receipt() {	# receipt PID STATUS AT
 	run -65 --separate-stderr env CALSMS_DB="$T/db2" conv-store load <"$T/dump"
 	[[ "$stderr" == "conv-store: stdin:1: "* ]] || fail "$stderr"
 	[ "$(CALSMS_DB=$T/db2 conv-store dump | grep -c .)" -eq "$(($(wc -l <"$T/dump") - 1))" ]
+}
+
+@test "a store on a read-only mount can be read: dump, list, get, export, stats, health, check" {
+	[ "$(id -u)" = 0 ] || skip "a read-only bind mount needs root"
+	store
+	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
+	conv-store dump >"$T/before"
+	mkdir "$T/ro"
+	mount --bind "$CALSMS_DB" "$T/ro" || skip "bind mounts are not allowed here"
+	echo "umount '$T/ro'" >"$T/umount"
+	mount -o remount,bind,ro "$T/ro" || { umount "$T/ro"; skip "read-only remounts are not allowed here"; }
+	! touch "$T/ro/x" 2>/dev/null
+	export CALSMS_DB=$T/ro
+	run -0 --separate-stderr conv-store dump
+	assert_equal "$output" "$(cat "$T/before")"
+	run -0 --separate-stderr conv-store list
+	json_is '.id == "A1"' <<<"$output"
+	run -0 --separate-stderr conv-store get A1
+	run -0 --separate-stderr conv-store export
+	run -0 --separate-stderr conv-store stats
+	run -0 --separate-stderr conv-store check
+	run -0 --separate-stderr conv-store health
+	# a write is refused, clearly, and changes nothing
+	run -73 --separate-stderr conv-store note A1 hi
+	umount "$T/ro"
 }

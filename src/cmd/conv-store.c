@@ -1901,9 +1901,9 @@ static const struct command commands[] = {
 	{ "add", "[-q] [-e days]", NULL, apply_add, 0, 0, STORE_CREATE, 0 },
 	{ "record", "", NULL, apply_record, 0, 0, STORE_LAZY, 0 },
 	{ "reply", "", NULL, apply_reply, 0, 0, STORE_LAZY, 0 },
-	{ "get", "id|phone ...", cmd_get, NULL, 1, -1, 0, 0 },
+	{ "get", "id|phone ...", cmd_get, NULL, 1, -1, STORE_READ, 0 },
 	{ "list", "[-s status[,status]] [-p phone] [-n max] [--since time] [--until time] "
-	    "[--starts-after time] [--starts-before time] [--orphans]", cmd_list, NULL, 0, -1, 0, 1 },
+	    "[--starts-after time] [--starts-before time] [--orphans]", cmd_list, NULL, 0, -1, STORE_READ, 1 },
 	{ "cancel", "id ...", cmd_cancel, NULL, 1, -1, 0, 0 },
 	{ "stop", "id ...", cmd_stop, NULL, 1, -1, 0, 0 },
 	{ "resolve", "id sent|unsent", cmd_resolve, NULL, 2, 2, 0, 0 },
@@ -1913,16 +1913,16 @@ static const struct command commands[] = {
 	{ "send", "id text", cmd_send, NULL, 2, 2, 0, 0 },
 	{ "optout", "phone ...", cmd_optout, NULL, 1, -1, 0, 0 },
 	{ "optin", "phone ...", cmd_optin, NULL, 1, -1, 0, 0 },
-	{ "stats", "", cmd_stats, NULL, 0, 0, 0, 0 },
-	{ "export", "[--since time] [--until time]", cmd_export, NULL, 0, -1, 0, 1 },
+	{ "stats", "", cmd_stats, NULL, 0, 0, STORE_READ, 0 },
+	{ "export", "[--since time] [--until time]", cmd_export, NULL, 0, -1, STORE_READ, 1 },
 	{ "health", "[-f warn,crit] [-u warn,crit] [-d warn,crit] [-a after] [-q quiet] "
-	    "[-b hh:mm-hh:mm]", cmd_health, NULL, 0, -1, 0, 1 },
-	{ "dump", "", cmd_dump, NULL, 0, 0, 0, 0 },
+	    "[-b hh:mm-hh:mm]", cmd_health, NULL, 0, -1, STORE_READ, 1 },
+	{ "dump", "", cmd_dump, NULL, 0, 0, STORE_READ, 0 },
 	{ "load", "", NULL, apply_load, 0, 0, STORE_CREATE, 0 },
 	{ "purge", "", cmd_purge, NULL, 0, 0, 0, 0 },
 	{ "check", "[--repair]", cmd_check, NULL, 0, 1, 0, 0 },
 	{ "report", "[--by day|week|month|event] [--since time] [--until time] [-t] "
-	    "[-P price] [-z zone]", cmd_report, NULL, 0, -1, 0, 1 },
+	    "[-P price] [-z zone]", cmd_report, NULL, 0, -1, STORE_READ, 1 },
 	{ NULL, NULL, NULL, NULL, 0, 0, 0, 0 }
 };
 
@@ -1980,7 +1980,7 @@ main(int argc, char *argv[])
 	const char *dir = NULL;
 	const struct command *cmd;
 	struct store *st;
-	int c, status, n;
+	int c, status, n, flags;
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -2010,7 +2010,10 @@ main(int argc, char *argv[])
 		note("resolve: say sent or unsent, not %s", argv[2]);
 		usage(EXIT_USAGE);
 	}
-	if ((status = store_open(store_dir(dir), cmd->flags, &st)) != 0) {
+	flags = cmd->flags;
+	if (cmd->run == cmd_check && argc == 1)
+		flags |= STORE_READ;	/* check without --repair only reads */
+	if ((status = store_open(store_dir(dir), flags, &st)) != 0) {
 		if (cmd->run == cmd_health) {	/* a monitor reads the line, not stderr */
 			printf("CALSMS UNKNOWN - no usable store at %s\n", store_dir(dir));
 			return UNKNOWN;

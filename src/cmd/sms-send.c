@@ -775,7 +775,7 @@ last_look(struct job *j)
 	if (id == NULL || json_kind(j->line, "claim") != JV_KIND_OBJECT)
 		return 1;	/* not from the store: nothing to look at */
 	if (S.store == NULL && S.store_status == 0 &&
-	    (rc = store_open(store_dir(S.db), STORE_LAZY, &S.store)) != 0)
+	    (rc = store_open(store_dir(S.db), STORE_LAZY | STORE_READ, &S.store)) != 0)
 		S.store_status = rc;
 	if (S.store_status == 0 && (rc = store_look(S.store, id, j->to, &conv, &opted_out)) != 0)
 		S.store_status = rc;

@@ -296,15 +296,32 @@ map_start(void)
 }
 
 static int
+env_open(struct store *st, unsigned flags)
+{
+	int rc;
+
+	if ((rc = mdb_env_create(&st->env)) || (rc = mdb_env_set_maxdbs(st->env, 8)) ||
+	    (rc = mdb_env_set_mapsize(st->env, map_start())) ||
+	    (rc = mdb_env_open(st->env, st->dir, flags, 0600))) {
+		if (st->env)
+			mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	return rc;
+}
+
+static int
 open_env(struct store *st)
 {
 	int rc, dead;
 
 	if ((rc = check_existing(st->dir, st->flags)) != 0)
 		return rc;
-	if ((rc = mdb_env_create(&st->env)) || (rc = mdb_env_set_maxdbs(st->env, 8)) ||
-	    (rc = mdb_env_set_mapsize(st->env, map_start())) ||
-	    (rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600)))
+	rc = env_open(st, MDB_NOTLS | (st->flags & STORE_READ ? MDB_RDONLY : 0));
+	/* a read-only mount (a snapshot, a backup): no lock file to take, no writer */
+	if (rc == EROFS && (st->flags & STORE_READ))
+		rc = env_open(st, MDB_NOTLS | MDB_RDONLY | MDB_NOLOCK);
+	if (rc)
 		return store_fatal(rc, st->dir);
 	mdb_reader_check(st->env, &dead);
 	/* a read transaction finds the databases without taking the write lock */

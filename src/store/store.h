@@ -52,6 +52,7 @@ typedef jv (*store_change_fn)(jv conv, void *ctx);
 
 #define STORE_CREATE 1	/* store_open: may make a new store */
 #define STORE_LAZY 2	/* store_open: open when a stream's first line comes */
+#define STORE_READ 4	/* store_open: only read (a read-only mount too) */
 
 const char *store_dir(const char *opt);
 int store_open(const char *dir, int flags, struct store **out);
