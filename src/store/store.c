@@ -47,6 +47,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,6 +296,40 @@ map_start(void)
 	return (size_t)n;
 }
 
+/*
+ * LMDB keeps no checksums: garbage inside a page can send it through a
+ * wild pointer.  That is damage to report, not a crash: the line is made
+ * when the store is opened, since a signal handler may only write it.
+ */
+static char fault_line[600];
+static size_t fault_len;
+
+static void
+on_fault(int sig)
+{
+	ssize_t n = write(2, fault_line, fault_len);
+
+	(void)n;
+	(void)sig;
+	_exit(EXIT_IOERR);
+}
+
+static void
+catch_faults(const char *dir)
+{
+	struct sigaction sa;
+	int n;
+
+	n = snprintf(fault_line, sizeof fault_line, "%s: store: %s/data.mdb: not a usable "
+	    "store (damaged inside its pages): restore it from a dump\n", progname, dir);
+	fault_len = n > 0 && (size_t)n < sizeof fault_line ? (size_t)n : 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fault;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
 static int
 env_open(struct store *st, unsigned flags)
 {
@@ -317,6 +352,7 @@ open_env(struct store *st)
 
 	if ((rc = check_existing(st->dir, st->flags)) != 0)
 		return rc;
+	catch_faults(st->dir);
 	rc = env_open(st, MDB_NOTLS | (st->flags & STORE_READ ? MDB_RDONLY : 0));
 	/* a read-only mount (a snapshot, a backup): no lock file to take, no writer */
 	if (rc == EROFS && (st->flags & STORE_READ))
@@ -325,7 +361,12 @@ open_env(struct store *st)
 		return store_fatal(rc, st->dir);
 	mdb_reader_check(st->env, &dead);
 	/* a read transaction finds the databases without taking the write lock */
-	if ((rc = open_dbis(st, MDB_RDONLY)) == MDB_NOTFOUND)
+	if ((rc = open_dbis(st, MDB_RDONLY)) == MDB_NOTFOUND && (st->flags & STORE_READ)) {
+		note("%s/data.mdb: not a usable store (its databases are missing): restore it "
+		    "from a dump", st->dir);
+		return EXIT_IOERR;
+	}
+	if (rc == MDB_NOTFOUND)
 		rc = open_dbis(st, 0);
 	return rc ? store_fatal(rc, st->dir) : 0;
 }
