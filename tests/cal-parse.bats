@@ -425,3 +425,12 @@ EOF_
 	jq -e '.location == null and .host == null and .event_type == null and
 		.event_slug == null and .answers == [] and .guests == []' <<<"$output"
 }
+
+@test "a newline in a payload field never forges a log line: notes escape control characters" {
+	jq '.payload.timezone = "Nowhere/City\nhttp-hook: POST /calendly: 200, handler exit 0, 1 ms"' \
+		"$FIX/calendly/invitee-created.json" >"$BATS_TEST_TMPDIR/b.json"
+	unset CALENDLY_SIGNING_KEY
+	run -0 --separate-stderr cal-parse -n "$BATS_TEST_TMPDIR/b.json"
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || fail "more than one line: $stderr"
+	[[ "$stderr" == *'Nowhere/City\x0ahttp-hook: POST'* ]] || fail "$stderr"
+}

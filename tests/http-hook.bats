@@ -306,3 +306,18 @@ handler() {
 		assert_output 413
 	done
 }
+
+@test "a control byte in the request target (a bare CR, ESC) is 400, never reaches QUERY_STRING, and is escaped in the log" {
+	run -0 req 'POST /hook?a=1\rb=2 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n'
+	assert_equal "$(status_line "$output")" "HTTP/1.1 400 Bad Request"
+	[ ! -e "$T/env" ]
+	printf 'POST /hook?\033[2J\033]0;owned\007 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n' |
+		http-hook /hook="$T/h" >"$T/out" 2>"$T/err"
+	assert_equal "$(status_line "$(cat "$T/out")")" "HTTP/1.1 400 Bad Request"
+	[ ! -e "$T/env" ]
+	! grep -q $'\033' "$T/err" || fail "an ESC reached the log: $(cat -v "$T/err")"
+	grep -q '\\x1b\[2J' "$T/err"
+	# a query string of visible characters still reaches the handler
+	run -0 req 'POST /hook?a=1&b=%%0D HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n'
+	grep -qx 'QUERY_STRING=a=1&b=%0D' "$T/env"
+}

@@ -76,8 +76,11 @@ logmsg(const char *fmt, ...)
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	if (use_syslog) {
-		mask_phones(buf);
-		syslog(LOG_INFO, "%s", buf);
+		char safe[1024];
+
+		log_escape(buf, safe, sizeof safe);
+		mask_phones(safe);
+		syslog(LOG_INFO, "%s", safe);
 	} else
 		note("%s", buf);
 }
@@ -247,6 +250,16 @@ next_line(char **p)
 	return line;
 }
 
+/* Only visible ASCII, as RFC 9112 allows in a request target. */
+static int
+visible(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 static int
 parse_fields(struct request *rq)
 {
@@ -263,8 +276,8 @@ parse_fields(struct request *rq)
 	*sp = '\0';
 	rq->version = sp + 1;
 	if (!is_token(rq->method) || rq->target[0] != '/' ||
-	    strchr(rq->version, ' '))
-		return 400;
+	    strchr(rq->version, ' ') || !visible(rq->target))
+		return 400;	/* a control byte (CR, ESC) in the target reaches no log or handler */
 	if (strncmp(rq->version, "HTTP/", 5) != 0 ||
 	    !isdigit((unsigned char)rq->version[5]) || rq->version[6] != '.' ||
 	    !isdigit((unsigned char)rq->version[7]) || rq->version[8])

@@ -26,6 +26,7 @@ void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void mask_phones(char *s);
+void log_escape(const char *in, char *out, size_t size);
 int finish_stdout(int status);
 
 /* json.c: streams of JSON values in, one compact object per line out */

@@ -62,14 +62,37 @@ mask_phones(char *s)
 	}
 }
 
+/*
+ * What comes from outside (a time zone, a request target) may hold a
+ * newline that would forge a log line, or an ESC for the operator's
+ * terminal: every control character, C1 ones too, is written as \xHH.
+ */
+void
+log_escape(const char *in, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t n = 0;
+
+	for (; *p && n + 5 < size; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *p);
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *++p);
+		else
+			out[n++] = (char)*p;
+	}
+	out[n] = '\0';
+}
+
 static void
 vlog(const char *fmt, va_list ap)
 {
-	char buf[2048];
+	char buf[2048], safe[2048];
 
 	vsnprintf(buf, sizeof buf, fmt, ap);
-	mask_phones(buf);
-	fprintf(stderr, "%s: %s\n", progname, buf);
+	log_escape(buf, safe, sizeof safe);
+	mask_phones(safe);
+	fprintf(stderr, "%s: %s\n", progname, safe);
 }
 
 void
