@@ -371,3 +371,33 @@ receipt() {	# receipt PID STATUS AT
 	run -73 --separate-stderr conv-store note A1 hi
 	umount "$T/ro"
 }
+
+# wait_for SECONDS CONDITION: until the shell condition holds, at most SECONDS
+# (waiting for a state, never a fixed sleep)
+wait_for() {
+	local end=$((SECONDS + $1))
+	until eval "$2"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.05
+	done
+}
+
+@test "the promise in real time: a STOP and a cancel recorded while their lines wait in the running sender are honoured" {
+	unset CALSMS_NOW
+	store
+	start=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)
+	for i in 1 2 3 4 5 6 7 8; do appt "A$i" "+1404555010$i" "$start"; done | conv-store add -q
+	# its own process group, so that teardown stops the whole pipeline
+	setsid sh -c 'follow-up-due -w | sms-send -p log -r 2 -T "$1" | conv-store record >/dev/null' \
+		sh "$BATS_TEST_DIRNAME/../examples/templates" 2>"$T/sender.err" 3>&- &
+	echo "kill -- -$!" >"$T/umount"
+	# the sender has sent two and holds the other six, at two a second
+	wait_for 20 '[ "$(grep -c "log: to" "$T/sender.err")" -ge 2 ]'
+	conv-store reply < <(jq -nc '{type: "reply", from: "+14045550108", body: "STOP", provider_id: "SM-stop"}') >/dev/null
+	appt A7 +14045550107 "$start" '.type = "cancel"' | conv-store add -q
+	wait_for 30 '[ "$(conv-store list -s awaiting_reply | grep -c .)" -ge 6 ]'
+	wait_for 10 '[ "$(conv-store list | jq -s "map(select(.claim == null)) | length")" -eq 8 ]'
+	conv_is A8 '.status == "opted_out" and ([.messages[]?] | length) == 0'
+	conv_is A7 '.status == "canceled" and ([.messages[]?] | length) == 0'
+	[ "$(grep -c 'log: to' "$T/sender.err")" -eq 6 ]
+}
