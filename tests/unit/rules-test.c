@@ -186,6 +186,32 @@ play(const char *event, const char *from)
 	if (IS("after off for its event type"))
 		return send_result(claimed(with(c, "after", jv_string("due")), "after", from),
 		    "after", "off", NULL, 0);
+	if (IS("lease lapses, canceled while unknown")) {
+		c = rule_lease_lapse(claimed(noticed(c), "confirm", "pending"), T0 + 700);
+		/* the claim is dropped: the notice is due */
+		return jv_get_kind(jv_object_get(jv_copy(c), jv_string("claim"))) == JV_KIND_NULL ?
+		    c : (jv_free(c), jv_invalid_with_msg(jv_string("claim kept")));
+	}
+	if (IS("sent confirm, a reply while unknown")) {
+		r = reply_line("Yes, see you", "R2");
+		c = rule_reply(claimed(c, "confirm", "pending"), r, T0);
+		jv_free(r);
+		return send_result(c, "confirm", "sent", NULL, 0);
+	}
+	if (IS("not due at the last look"))
+		return send_result(claimed(c, "confirm", "pending"), "confirm", "skipped", "not_due", 0);
+	if (IS("retry, a reply before the failure")) {
+		jv_free(c);
+		return rule_retry(send_result(claimed(conv_in("replied"), "reminder", "replied"),
+		    "reminder", "failed", "21211", 1), T0);
+	}
+	if (IS("retry, waiting out a back-off"))
+		return rule_retry(with(c, "retry_at", jv_string("2025-11-24T17:00:00Z")), T0);
+	if (IS("restore of a copy that looks newer"))
+		return rule_merge(c, with(conv_in("pending"), "updated_at",
+		    jv_string("2030-01-01T00:00:00Z")));
+	if (IS("stop"))
+		return rule_stop(c, T0);
 	if (IS("lease lapses on a cancel notice"))
 		return rule_lease_lapse(claimed(noticed(c), "canceled", from), T0 + 700);
 	if (IS("resolve sent, a cancel notice"))
@@ -514,6 +540,91 @@ details(void)
 	}
 }
 
+/* The kinds conv_due() names for c, in its order, as "k1 k2 ...". */
+static const char *
+due_kinds(jv c)
+{
+	static char out[200];
+	struct due_at due[DUE_KINDS];
+	int i, n = conv_due(c, due, DUE_KINDS);
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", i ? " " : "", due[i].kind);
+	jv_free(c);
+	return out;
+}
+
+/* The due table: what each conversation becomes due for, and the last look. */
+static void
+due_table(void)
+{
+	static const struct { const char *status, *extra, *want; } rows[] = {
+		{ "pending", NULL, "confirm" },
+		{ "awaiting_reply", NULL, "followup reminder" },
+		{ "followed_up", NULL, "reminder" },
+		{ "replied", NULL, "reminder" },
+		{ "opted_out", NULL, "" },
+		{ "failed", NULL, "" },
+		{ "uncertain", NULL, "" },
+		{ "no_phone", NULL, "" },
+		{ "pending", "claim", "" },
+		{ "pending", "skip", "" },
+		{ "awaiting_reply", "stopped", "" },
+		{ "awaiting_reply", "help", "help followup reminder" },
+		{ "awaiting_reply", "outbox", "manual followup reminder" },
+		{ "canceled", "notice", "canceled" },
+		{ NULL, NULL, NULL }
+	};
+	char what[160];
+	const char *got;
+	jv c, line, conv;
+	int i;
+
+	for (i = 0; rows[i].status; i++) {
+		c = conv_in(rows[i].status);
+		if (rows[i].extra && strcmp(rows[i].extra, "claim") == 0)
+			c = claimed(c, "confirm", "pending");
+		else if (rows[i].extra && strcmp(rows[i].extra, "skip") == 0)
+			c = with(c, "skip", jv_string("started"));
+		else if (rows[i].extra && strcmp(rows[i].extra, "stopped") == 0)
+			c = rule_stop(c, T0);
+		else if (rows[i].extra && strcmp(rows[i].extra, "help") == 0)
+			c = with(with(c, "help", jv_string("due")), "help_at", jv_string("2025-11-24T16:05:00Z"));
+		else if (rows[i].extra && strcmp(rows[i].extra, "outbox") == 0)
+			c = rule_send(c, "hi", T0);
+		else if (rows[i].extra && strcmp(rows[i].extra, "notice") == 0)
+			c = noticed(c);
+		got = due_kinds(c);
+		snprintf(what, sizeof what, "due: %s%s%s is due for \"%s\"", rows[i].status,
+		    rows[i].extra ? " with " : "", rows[i].extra ? rows[i].extra : "", rows[i].want);
+		check(strcmp(got, rows[i].want) == 0, what, got);
+	}
+	/* the last look: the same claim, still due; a STOP or another claim says no */
+	conv = claimed(conv_in("pending"), "confirm", "pending");
+	line = with(with(with(jv_object(), "id", jv_string("A1")), "due", jv_string("confirm")),
+	    "claim", jv_object_get(jv_copy(conv), jv_string("claim")));
+	check(rule_still_due(conv, line, &got), "last look: the claim it was handed out with", NULL);
+	c = with(jv_copy(conv), "status", jv_string("opted_out"));
+	check(!rule_still_due(c, line, &got), "last look: opted out since the claim", got);
+	jv_free(c);
+	c = claimed(jv_copy(conv), "confirm", "pending");
+	c = with(c, "claim", with(jv_object_get(jv_copy(c), jv_string("claim")), "at",
+	    jv_string("2025-11-24T17:00:00Z")));
+	check(!rule_still_due(c, line, &got), "last look: another claim now", got);
+	jv_free(c);
+	c = with(claimed(conv_in("awaiting_reply"), "followup", "awaiting_reply"), "status",
+	    jv_string("replied"));
+	jv_free(line);
+	line = with(with(jv_object(), "due", jv_string("followup")), "claim",
+	    jv_object_get(jv_copy(c), jv_string("claim")));
+	check(!rule_still_due(c, line, &got), "last look: a reply makes the follow-up moot", got);
+	jv_free(c);
+	jv_free(line);
+	jv_free(conv);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -526,6 +637,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	table();
+	due_table();
 	details();
 	printf("1..%d\n", count);
 	return failures ? 1 : 0;
