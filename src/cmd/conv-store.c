@@ -35,7 +35,7 @@ static int expire_days = 90;
 static int quiet;
 
 static int
-lmdb_status(int rc, const char *what)
+store_status(int rc, const char *what)
 {
 	return rc ? store_fatal(rc, what) : 0;
 }
@@ -67,7 +67,7 @@ normalise_phone(struct item *it)
 }
 
 static int
-add_cancel(struct store *st, MDB_txn *txn, struct item *it, const char *id, int64_t now)
+add_cancel(struct store *st, struct store_txn *txn, struct item *it, const char *id, int64_t now)
 {
 	jv old = store_get(st, txn, id), c;
 
@@ -80,7 +80,7 @@ add_cancel(struct store *st, MDB_txn *txn, struct item *it, const char *id, int6
 
 /* The new half of a reschedule: the old booking is canceled, or marked so. */
 static int
-move_old(struct store *st, MDB_txn *txn, struct item *it, const char *id, int64_t now)
+move_old(struct store *st, struct store_txn *txn, struct item *it, const char *id, int64_t now)
 {
 	const char *old_id = json_str(it->in, "old_id");
 	jv prev, c;
@@ -97,7 +97,7 @@ move_old(struct store *st, MDB_txn *txn, struct item *it, const char *id, int64_
 }
 
 static int
-add_booking(struct store *st, MDB_txn *txn, struct item *it, const char *id, int64_t now)
+add_booking(struct store *st, struct store_txn *txn, struct item *it, const char *id, int64_t now)
 {
 	jv old = store_get(st, txn, id), c;
 	const char *phone;
@@ -121,7 +121,7 @@ add_booking(struct store *st, MDB_txn *txn, struct item *it, const char *id, int
 }
 
 static int
-apply_add(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
+apply_add(struct store *st, struct store_txn *txn, struct item *it, void *ctx)
 {
 	const char *type = json_str(it->in, "type"), *id = json_str(it->in, "id");
 	int64_t now = clock_now(), start;
@@ -179,7 +179,7 @@ fail_with(struct item *it, const char *id, jv refused)
 
 /* A receipt that came before its message was recorded is applied now. */
 static int
-early_receipt(struct store *st, MDB_txn *txn, struct item *it)
+early_receipt(struct store *st, struct store_txn *txn, struct item *it)
 {
 	jv sms = json_get(it->in, "sms"), receipt = jv_invalid(), next;
 	const char *pid = json_str(sms, "provider_id");
@@ -201,7 +201,7 @@ early_receipt(struct store *st, MDB_txn *txn, struct item *it)
 }
 
 static int
-apply_record(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
+apply_record(struct store *st, struct store_txn *txn, struct item *it, void *ctx)
 {
 	const char *id = json_str(it->in, "id"), *kind = json_str(it->in, "due");
 	jv sms = json_get(it->in, "sms");
@@ -235,7 +235,7 @@ apply_record(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 /* ---- reply ---- */
 
 static int
-pick_live(struct store *st, MDB_txn *txn, jv c, void *ctx)
+pick_live(struct store *st, struct store_txn *txn, jv c, void *ctx)
 {
 	jv *best = ctx;
 
@@ -255,7 +255,7 @@ pick_live(struct store *st, MDB_txn *txn, jv c, void *ctx)
 
 /* The newest live conversation for phone, else its newest, else invalid. */
 static int
-for_phone(struct store *st, MDB_txn *txn, const char *phone, jv *out)
+for_phone(struct store *st, struct store_txn *txn, const char *phone, jv *out)
 {
 	*out = jv_invalid();
 	return store_convs(st, txn, IX_PHONE, phone, pick_live, out);
@@ -267,7 +267,7 @@ struct opting {
 };
 
 static int
-opt_out_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
+opt_out_one(struct store *st, struct store_txn *txn, jv c, void *ctx)
 {
 	struct opting *o = ctx;
 	const char *id = conv_str(c, "id");
@@ -284,7 +284,7 @@ opt_out_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
 
 /* Every live conversation of phone but one is opted out too. */
 static int
-opt_out_all(struct store *st, MDB_txn *txn, const char *phone, const char *except,
+opt_out_all(struct store *st, struct store_txn *txn, const char *phone, const char *except,
     int64_t now)
 {
 	struct opting o = { except, now };
@@ -298,7 +298,7 @@ struct noting {
 };
 
 static int
-note_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
+note_one(struct store *st, struct store_txn *txn, jv c, void *ctx)
 {
 	struct noting *n = ctx;
 
@@ -307,7 +307,7 @@ note_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
 
 /* The operator's action on a number, in the history of each of its conversations. */
 static int
-note_all(struct store *st, MDB_txn *txn, const char *phone, const char *action, int64_t now)
+note_all(struct store *st, struct store_txn *txn, const char *phone, const char *action, int64_t now)
 {
 	struct noting n = { action, now };
 
@@ -315,7 +315,7 @@ note_all(struct store *st, MDB_txn *txn, const char *phone, const char *action, 
 }
 
 static int
-receipt_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
+receipt_one(struct store *st, struct store_txn *txn, jv c, void *ctx)
 {
 	struct item *it = ctx;
 	jv next;
@@ -333,7 +333,7 @@ receipt_one(struct store *st, MDB_txn *txn, jv c, void *ctx)
 }
 
 static int
-apply_receipt(struct store *st, MDB_txn *txn, struct item *it)
+apply_receipt(struct store *st, struct store_txn *txn, struct item *it)
 {
 	const char *pid = json_str(it->in, "provider_id");
 	int rc;
@@ -357,7 +357,7 @@ struct seen {
 };
 
 static int
-has_reply(struct store *st, MDB_txn *txn, jv c, void *ctx)
+has_reply(struct store *st, struct store_txn *txn, jv c, void *ctx)
 {
 	struct seen *s = ctx;
 
@@ -370,7 +370,7 @@ has_reply(struct store *st, MDB_txn *txn, jv c, void *ctx)
 
 /* *seen: a reply with provider id pid was kept already, here or as an orphan */
 static int
-reply_seen(struct store *st, MDB_txn *txn, const char *phone, const char *pid, int *seen)
+reply_seen(struct store *st, struct store_txn *txn, const char *phone, const char *pid, int *seen)
 {
 	struct seen s = { pid, 0 };
 	int rc;
@@ -388,7 +388,7 @@ reply_seen(struct store *st, MDB_txn *txn, const char *phone, const char *pid, i
 }
 
 static int
-apply_reply(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
+apply_reply(struct store *st, struct store_txn *txn, struct item *it, void *ctx)
 {
 	const char *from = json_str(it->in, "from"), *intent, *type = json_str(it->in, "type");
 	int64_t now = clock_now(), sent_at;
@@ -470,7 +470,7 @@ claim_well_formed(jv conv)
 }
 
 static int
-apply_load(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
+apply_load(struct store *st, struct store_txn *txn, struct item *it, void *ctx)
 {
 	const char *id = json_str(it->in, "id"), *phone;
 	char e164[17];
@@ -517,7 +517,7 @@ apply_load(struct store *st, MDB_txn *txn, struct item *it, void *ctx)
 /* ---- the operator's writes: cancel, optout, optin, resolve ---- */
 
 struct oneshot;
-static int each_id(struct store *st, MDB_txn *txn, struct oneshot *o, store_change_fn fn);
+static int each_id(struct store *st, struct store_txn *txn, struct oneshot *o, store_change_fn fn);
 
 struct oneshot {
 	char **args;
@@ -588,7 +588,7 @@ operator_resolve(jv conv, void *ctx)
 }
 
 static int
-each_id(struct store *st, MDB_txn *txn, struct oneshot *o, store_change_fn fn)
+each_id(struct store *st, struct store_txn *txn, struct oneshot *o, store_change_fn fn)
 {
 	jv out, msg;
 	int i, rc;
@@ -618,7 +618,7 @@ each_id(struct store *st, MDB_txn *txn, struct oneshot *o, store_change_fn fn)
 
 /* The operator's command on each id, as o->change says. */
 static int
-apply_each(struct store *st, MDB_txn *txn, void *ctx)
+apply_each(struct store *st, struct store_txn *txn, void *ctx)
 {
 	struct oneshot *o = ctx;
 
@@ -640,7 +640,7 @@ with_text(struct store *st, int argc, char **argv, store_change_fn fn, const cha
 }
 
 static int
-apply_optout(struct store *st, MDB_txn *txn, void *ctx)
+apply_optout(struct store *st, struct store_txn *txn, void *ctx)
 {
 	struct oneshot *o = ctx;
 	int64_t now = clock_now();
@@ -749,7 +749,7 @@ cmd_retry(struct store *st, int argc, char **argv)
 {
 	struct oneshot o = { argv, argc, 0, NULL, jv_invalid(), 0, operator_retry };
 	struct waiting w = { jv_array(), clock_now() };
-	MDB_txn *txn;
+	struct store_txn *txn;
 	int rc, i;
 
 	if (argc != 1 || strcmp(argv[0], "--waiting") != 0) {
@@ -801,7 +801,7 @@ operator_set_phone(jv conv, void *ctx)
 }
 
 static int
-apply_set_phone(struct store *st, MDB_txn *txn, void *ctx)
+apply_set_phone(struct store *st, struct store_txn *txn, void *ctx)
 {
 	struct oneshot *o = ctx;
 
@@ -839,25 +839,25 @@ cmd_resolve(struct store *st, int argc, char **argv)
 
 /* Stored records are compact JSON already: printed as they are. */
 static int
-print_raw(const MDB_val *v, const char *wrap)
+print_raw(const struct store_val *v, const char *wrap)
 {
 	if (wrap)
 		printf("{\"%s\":", wrap);
-	fwrite(v->mv_data, 1, v->mv_size, stdout);
+	fwrite(v->data, 1, v->size, stdout);
 	fputs(wrap ? "}\n" : "\n", stdout);
 	return ferror(stdout) ? EIO : 0;
 }
 
 static int
-print_id(struct store *st, MDB_txn *txn, const char *id)
+print_id(struct store *st, struct store_txn *txn, const char *id)
 {
-	MDB_val v;
+	struct store_val v;
 
 	return store_raw(st, txn, id, &v) == 0 ? print_raw(&v, NULL) == 0 : 0;
 }
 
 static int
-print_conv(struct store *st, MDB_txn *txn, jv c, void *ctx)
+print_conv(struct store *st, struct store_txn *txn, jv c, void *ctx)
 {
 	(void)st;
 	(void)txn;
@@ -867,7 +867,7 @@ print_conv(struct store *st, MDB_txn *txn, jv c, void *ctx)
 }
 
 static int
-get_one(struct store *st, MDB_txn *txn, const char *arg)
+get_one(struct store *st, struct store_txn *txn, const char *arg)
 {
 	char phone[17];
 	int n = 0, rc;
@@ -888,7 +888,7 @@ get_one(struct store *st, MDB_txn *txn, const char *arg)
 static int
 cmd_get(struct store *st, int argc, char **argv)
 {
-	MDB_txn *txn;
+	struct store_txn *txn;
 	int i, rc, status = 0;
 
 	if ((rc = store_read_begin(st, &txn)) != 0)
@@ -902,7 +902,7 @@ cmd_get(struct store *st, int argc, char **argv)
 
 struct listing {
 	struct store *st;
-	MDB_txn *txn;
+	struct store_txn *txn;
 	const char *statuses[16];
 	int nstatus, by_index;
 	int64_t since, until, start_from, start_to;
@@ -911,7 +911,7 @@ struct listing {
 };
 
 static int
-wanted(struct listing *l, const MDB_val *v)
+wanted(struct listing *l, const struct store_val *v)
 {
 	jv c;
 	const char *status;
@@ -920,7 +920,7 @@ wanted(struct listing *l, const MDB_val *v)
 
 	if ((l->nstatus == 0 || l->by_index) && !l->start_from && !l->start_to)
 		return 1;
-	c = jv_parse_sized(v->mv_data, (int)v->mv_size);
+	c = jv_parse_sized(v->data, (int)v->size);
 	status = conv_str(c, "status");
 	if (l->nstatus && !l->by_index)
 		for (ok = 0, i = 0; i < l->nstatus && !ok; i++)
@@ -937,7 +937,7 @@ static int
 list_key(const char *id, int64_t created, void *ctx)
 {
 	struct listing *l = ctx;
-	MDB_val v;
+	struct store_val v;
 
 	if (l->max && l->printed >= l->max)
 		return 1;
@@ -1024,7 +1024,7 @@ list_options(struct listing *l, int argc, char **argv, const char **phone_arg,
 }
 
 static int
-print_record(const MDB_val *k, const MDB_val *v, void *ctx)
+print_record(const struct store_val *k, const struct store_val *v, void *ctx)
 {
 	(void)k;
 	return print_raw(v, ctx);
@@ -1047,7 +1047,7 @@ cmd_list(struct store *st, int argc, char **argv)
 	if ((rc = store_read_begin(st, &l.txn)) != 0)
 		return store_fatal(rc, "read");
 	if (orphans)
-		rc = store_each(st, l.txn, st->orphan, print_record, "orphan");
+		rc = store_each(st, l.txn, STORE_ORPHANS, print_record, "orphan");
 	else {
 		l.by_index = !phone_arg && l.nstatus == 1;
 		rc = store_walk(st, l.txn, phone_arg ? IX_PHONE : l.by_index ? IX_STATUS :
@@ -1057,24 +1057,24 @@ cmd_list(struct store *st, int argc, char **argv)
 			rc = l.rc;
 	}
 	store_read_end(l.txn);
-	return rc == EIO ? EXIT_IOERR : lmdb_status(rc, "list");
+	return rc == EIO ? EXIT_IOERR : store_status(rc, "list");
 }
 
 static int
 cmd_dump(struct store *st, int argc, char **argv)
 {
-	MDB_txn *txn;
+	struct store_txn *txn;
 	int rc;
 
 	(void)argc;
 	(void)argv;
 	if ((rc = store_read_begin(st, &txn)) != 0)
 		return store_fatal(rc, "read");
-	if ((rc = store_each(st, txn, st->conv, print_record, NULL)) == 0 &&
-	    (rc = store_each(st, txn, st->optout, print_record, "optout")) == 0)
-		rc = store_each(st, txn, st->orphan, print_record, "orphan");
+	if ((rc = store_each(st, txn, STORE_CONVS, print_record, NULL)) == 0 &&
+	    (rc = store_each(st, txn, STORE_OPTOUTS, print_record, "optout")) == 0)
+		rc = store_each(st, txn, STORE_ORPHANS, print_record, "orphan");
 	store_read_end(txn);
-	return rc == EIO ? EXIT_IOERR : lmdb_status(rc, "dump");
+	return rc == EIO ? EXIT_IOERR : store_status(rc, "dump");
 }
 
 /* ---- export: RFC 4180 CSV for spreadsheets ---- */
@@ -1120,7 +1120,7 @@ static int
 export_row(const char *id, int64_t created, void *ctx)
 {
 	struct export *e = ctx;
-	MDB_val v;
+	struct store_val v;
 	jv c, a;
 	char sent[32] = "";
 	int64_t t;
@@ -1131,7 +1131,7 @@ export_row(const char *id, int64_t created, void *ctx)
 		return 1;
 	if (store_raw(e->l.st, e->l.txn, id, &v) != 0)
 		return 0;
-	c = jv_parse_sized(v.mv_data, (int)v.mv_size);
+	c = jv_parse_sized(v.data, (int)v.size);
 	a = json_get(c, "appointment");
 	if ((t = conv_confirmed_at(c)) > 0)
 		rfc3339_format(t, sent);
@@ -1176,7 +1176,7 @@ cmd_export(struct store *st, int argc, char **argv)
 	fputs("id,name,phone,event,start,status,confirmed_at,replied_at,reply\r\n", stdout);
 	rc = store_walk(st, e.l.txn, IX_CREATED, NULL, export_row, &e);
 	store_read_end(e.l.txn);
-	return rc == EIO ? EXIT_IOERR : lmdb_status(rc, "export");
+	return rc == EIO ? EXIT_IOERR : store_status(rc, "export");
 }
 
 /* ---- report: the funnel by period ---- */
@@ -1188,7 +1188,7 @@ static const char *const report_counts[] = { "bookings", "with_phone", "confirma
 
 struct report {
 	struct store *st;
-	MDB_txn *txn;
+	struct store_txn *txn;
 	int64_t since, until;
 	const char *by;
 	double price;
@@ -1296,7 +1296,7 @@ report_one(const char *id, int64_t created, void *ctx)
 {
 	struct report *r = ctx;
 	char period[128];
-	MDB_val v;
+	struct store_val v;
 	jv c, row;
 
 	if (r->until && created > r->until)
@@ -1305,7 +1305,7 @@ report_one(const char *id, int64_t created, void *ctx)
 		return 1;	/* newest first: the rest is older */
 	if (store_raw(r->st, r->txn, id, &v) != 0)
 		return 0;
-	c = jv_parse_sized(v.mv_data, (int)v.mv_size);
+	c = jv_parse_sized(v.data, (int)v.size);
 	if (jv_get_kind(c) == JV_KIND_OBJECT) {
 		period_of(r, c, created, period, sizeof period);
 		row = jv_object_get(jv_copy(r->periods), jv_string(period));
@@ -1460,7 +1460,7 @@ cmd_report(struct store *st, int argc, char **argv)
 	if (rc == 0)
 		report_print(&r, tsv);
 	jv_free(r.periods);
-	return lmdb_status(rc, "report");
+	return store_status(rc, "report");
 }
 
 /* ---- health: the monitoring-plugins convention ---- */
@@ -1481,7 +1481,7 @@ struct health {
  * booking, however often an outage's back-off put it off or re-claimed it.
  */
 static int
-waiting_confirm(struct store *st, MDB_txn *txn, jv c, void *ctx)
+waiting_confirm(struct store *st, struct store_txn *txn, jv c, void *ctx)
 {
 	struct due_at due[DUE_KINDS];
 	jv claim = json_get(c, "claim");
@@ -1605,7 +1605,7 @@ cmd_health(struct store *st, int argc, char **argv)
 	struct limits lim = { { 1, 5 }, { 1, 1 }, { 120, 600 }, 0, 0, 0, 0 };
 	struct health h = { .now = clock_now(), .after = 1800 };
 	int64_t waited, since;
-	MDB_txn *txn;
+	struct store_txn *txn;
 	int state, rc;
 	char why[160] = "";
 
@@ -1620,7 +1620,7 @@ cmd_health(struct store *st, int argc, char **argv)
 	    (rc = store_convs(st, txn, IX_STATUS, "pending", waiting_confirm, &h)) != 0 ||
 	    (h.offset = h.after, rc = store_walk(st, txn, IX_FOLLOWUP, NULL, first_due, &h)) != 0 ||
 	    (rc = store_walk(st, txn, IX_CREATED, NULL, newest_booking, &h)) != 0) {
-		printf("CALSMS UNKNOWN - the store cannot be read: %s\n", mdb_strerror(rc));
+		printf("CALSMS UNKNOWN - the store cannot be read: %s\n", store_strerror(rc));
 		return UNKNOWN;
 	}
 	store_read_end(txn);
@@ -1679,10 +1679,10 @@ count_message(struct stats *s, jv m)
 }
 
 static int
-count_conv(const MDB_val *k, const MDB_val *v, void *ctx)
+count_conv(const struct store_val *k, const struct store_val *v, void *ctx)
 {
 	struct stats *s = ctx;
-	jv c = jv_parse_sized(v->mv_data, (int)v->mv_size), msgs, n;
+	jv c = jv_parse_sized(v->data, (int)v->size), msgs, n;
 	const char *status = conv_str(c, "status");
 	int i, len = conv_count(c, "messages");
 
@@ -1726,7 +1726,7 @@ static int
 cmd_stats(struct store *st, int argc, char **argv)
 {
 	struct stats s = { .counts = jv_object() };
-	MDB_txn *txn;
+	struct store_txn *txn;
 	size_t optouts, orphans;
 	jv out = jv_object();
 	int i, rc;
@@ -1736,7 +1736,7 @@ cmd_stats(struct store *st, int argc, char **argv)
 	for (i = 0; conv_statuses[i]; i++)
 		s.counts = jv_object_set(s.counts, jv_string(conv_statuses[i]), jv_number(0));
 	if ((rc = store_read_begin(st, &txn)) != 0 ||
-	    (rc = store_each(st, txn, st->conv, count_conv, &s)) != 0) {
+	    (rc = store_each(st, txn, STORE_CONVS, count_conv, &s)) != 0) {
 		jv_free(s.counts);
 		jv_free(out);
 		return store_fatal(rc, "stats");
@@ -1779,7 +1779,7 @@ expired(const char *id, int64_t t, void *ctx)
 }
 
 static int
-apply_purge(struct store *st, MDB_txn *txn, void *ctx)
+apply_purge(struct store *st, struct store_txn *txn, void *ctx)
 {
 	struct purge *p = ctx;
 	int i, n, rc;
@@ -1818,7 +1818,7 @@ print_problem(const char *id, size_t len, const char *what, void *ctx)
 static int
 check_once(struct store *st, store_problem_fn fn, struct store_checked *n)
 {
-	MDB_txn *txn;
+	struct store_txn *txn;
 	int rc;
 
 	if ((rc = store_read_begin(st, &txn)) != 0)

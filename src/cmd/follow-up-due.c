@@ -90,7 +90,7 @@ collect(const char *id, int64_t t, void *ctx)
 
 /* Collects the next batch of keys of kind, after the last one collected. */
 static int
-scan(struct store *st, MDB_txn *txn, struct pass *p, int kind, int64_t limit,
+scan(struct store *st, struct store_txn *txn, struct pass *p, int kind, int64_t limit,
     int64_t offset, int more)
 {
 	if (!more)
@@ -102,7 +102,7 @@ scan(struct store *st, MDB_txn *txn, struct pass *p, int kind, int64_t limit,
 }
 
 static int
-expire_leases(struct store *st, MDB_txn *txn, struct pass *p)
+expire_leases(struct store *st, struct store_txn *txn, struct pass *p)
 {
 	jv c, next;
 	int i, rc, more = 0;
@@ -147,7 +147,7 @@ due_line(jv conv, const char *kind)
 
 /* Hands one candidate to the rules: claimed, held, or settled for good. */
 static int
-decide(struct store *st, MDB_txn *txn, struct pass *p, const char *kind, jv c)
+decide(struct store *st, struct store_txn *txn, struct pass *p, const char *kind, jv c)
 {
 	const char *phone = conv_str(c, "phone");
 	int opted = phone && optout_has(st, txn, phone);
@@ -173,7 +173,7 @@ decide(struct store *st, MDB_txn *txn, struct pass *p, const char *kind, jv c)
 }
 
 static int
-claim_kind(struct store *st, MDB_txn *txn, struct pass *p, int kind,
+claim_kind(struct store *st, struct store_txn *txn, struct pass *p, int kind,
     const char *name, int64_t limit, int64_t offset)
 {
 	int i, rc, more = 0;
@@ -204,7 +204,7 @@ claim_kind(struct store *st, MDB_txn *txn, struct pass *p, int kind,
  * in the pipe until its lease lapses.
  */
 static int
-room(struct store *st, MDB_txn *txn, const struct opts *o, long *left)
+room(struct store *st, struct store_txn *txn, const struct opts *o, long *left)
 {
 	double cap = o->rate * (double)o->lease / 2;
 	long claimed = 0;
@@ -220,7 +220,7 @@ room(struct store *st, MDB_txn *txn, const struct opts *o, long *left)
 }
 
 static int
-pass_txn(struct store *st, MDB_txn *txn, void *ctx)
+pass_txn(struct store *st, struct store_txn *txn, void *ctx)
 {
 	struct pass *p = ctx;
 	long left;
@@ -257,7 +257,7 @@ pass_txn(struct store *st, MDB_txn *txn, void *ctx)
 
 /* Releases the claims of items that could not be printed. */
 static int
-release_txn(struct store *st, MDB_txn *txn, void *ctx)
+release_txn(struct store *st, struct store_txn *txn, void *ctx)
 {
 	jv left = *(jv *)ctx, c, id;
 	int i, n = jv_array_length(jv_copy(left)), rc;

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "calsms.h"
-#include "store.h"
+#include "store-lmdb.h"
 
 struct check {
 	struct store *st;
@@ -194,9 +194,10 @@ check_optout(const MDB_val *k, const MDB_val *v, void *ctx)
 }
 
 int
-store_check(struct store *st, MDB_txn *txn, store_problem_fn fn, void *ctx,
+store_check(struct store *st, struct store_txn *stxn, store_problem_fn fn, void *ctx,
     struct store_checked *out)
 {
+	MDB_txn *txn = TXN(stxn);
 	struct check *c = calloc(1, sizeof *c);
 	int rc;
 
@@ -204,12 +205,12 @@ store_check(struct store *st, MDB_txn *txn, store_problem_fn fn, void *ctx,
 		return ENOMEM;
 	*out = (struct store_checked){ 0 };
 	*c = (struct check){ .st = st, .txn = txn, .fn = fn, .ctx = ctx, .n = out };
-	if ((rc = store_each(st, txn, st->conv, check_record, c)) == 0 &&
-	    (rc = store_each(st, txn, st->idx, check_key, c)) == 0 &&
+	if ((rc = store_each_dbi(st, txn, st->conv, check_record, c)) == 0 &&
+	    (rc = store_each_dbi(st, txn, st->idx, check_key, c)) == 0 &&
 	    out->keys - c->orphaned != c->expected)
-		rc = store_each(st, txn, st->idx, check_key_stale, c);
+		rc = store_each_dbi(st, txn, st->idx, check_key_stale, c);
 	if (rc == 0)
-		rc = store_each(st, txn, st->optout, check_optout, c);
+		rc = store_each_dbi(st, txn, st->optout, check_optout, c);
 	free(c);
 	return rc;
 }
@@ -237,8 +238,9 @@ index_record(const MDB_val *k, const MDB_val *v, void *ctx)
 }
 
 static int
-reindex(struct store *st, MDB_txn *txn, void *ctx)
+reindex(struct store *st, struct store_txn *stxn, void *ctx)
 {
+	MDB_txn *txn = TXN(stxn);
 	struct check *c = ctx;
 	int rc;
 
@@ -247,7 +249,7 @@ reindex(struct store *st, MDB_txn *txn, void *ctx)
 	c->expected = 0;
 	if ((rc = mdb_drop(txn, st->idx, 0)) != 0)
 		return rc;
-	return store_each(st, txn, st->conv, index_record, c);
+	return store_each_dbi(st, txn, st->conv, index_record, c);
 }
 
 /* Every index built again from the records, in one write transaction. */

@@ -57,9 +57,24 @@
 #include <unistd.h>
 
 #include "calsms.h"
-#include "store.h"
+#include "store-lmdb.h"
 
 #define MAP_START ((size_t)1 << 30)
+
+/* The key prefix of each index the programs name. */
+unsigned char
+store_prefix(enum store_index ix)
+{
+	static const unsigned char prefix[IX_COUNT] = {
+		[IX_CREATED] = K_CREATED, [IX_PHONE] = K_PHONE, [IX_STATUS] = K_STATUS,
+		[IX_CONFIRM] = K_CONFIRM, [IX_FOLLOWUP] = K_FOLLOWUP, [IX_REMINDER] = K_REMINDER,
+		[IX_HELP] = K_HELP, [IX_MANUAL] = K_MANUAL, [IX_CANCELED] = K_CANCELED,
+		[IX_AFTER] = K_AFTER, [IX_LEASE] = K_LEASE, [IX_EXPIRY] = K_EXPIRY,
+		[IX_MESSAGE] = K_MESSAGE
+	};
+
+	return (unsigned)ix < IX_COUNT ? prefix[ix] : 0;
+}
 typedef int (*store_scan_fn)(const MDB_val *key, void *ctx);
 
 #define GROUP_MAX 1000
@@ -449,7 +464,7 @@ store_write(struct store *st, store_write_fn fn, void *ctx)
 	for (;;) {
 		if ((rc = txn_begin(st, 0, &txn)) != 0)
 			return rc;
-		if ((rc = fn(st, txn, ctx)) != 0) {
+		if ((rc = fn(st, STXN(txn), ctx)) != 0) {
 			mdb_txn_abort(txn);
 			if (rc == MDB_MAP_FULL && (rc = grow(st)) == 0)
 				continue;
@@ -463,21 +478,32 @@ store_write(struct store *st, store_write_fn fn, void *ctx)
 }
 
 int
-store_read_begin(struct store *st, MDB_txn **txn)
+store_read_begin(struct store *st, struct store_txn **out)
 {
-	return txn_begin(st, MDB_RDONLY, txn);
+	MDB_txn *txn = NULL;
+	int rc = txn_begin(st, MDB_RDONLY, &txn);
+
+	*out = STXN(txn);
+	return rc;
 }
 
 void
-store_read_end(MDB_txn *txn)
+store_read_end(struct store_txn *txn)
 {
-	mdb_txn_abort(txn);
+	mdb_txn_abort(TXN(txn));
+}
+
+const char *
+store_strerror(int rc)
+{
+	return mdb_strerror(rc);
 }
 
 /* How many numbers are opted out, and how many orphan replies are kept. */
 void
-store_sizes(struct store *st, MDB_txn *txn, size_t *optouts, size_t *orphans)
+store_sizes(struct store *st, struct store_txn *stxn, size_t *optouts, size_t *orphans)
 {
+	MDB_txn *txn = TXN(stxn);
 	MDB_stat ms;
 
 	*optouts = *orphans = 0;
@@ -488,8 +514,9 @@ store_sizes(struct store *st, MDB_txn *txn, size_t *optouts, size_t *orphans)
 }
 
 jv
-store_get(struct store *st, MDB_txn *txn, const char *id)
+store_get(struct store *st, struct store_txn *stxn, const char *id)
 {
+	MDB_txn *txn = TXN(stxn);
 	MDB_val k = { strlen(id), (void *)id }, v;
 
 	if (mdb_get(txn, st->conv, &k, &v) != 0)
@@ -505,7 +532,7 @@ store_get(struct store *st, MDB_txn *txn, const char *id)
 int
 store_look(struct store *st, const char *id, const char *phone, jv *conv, int *opted_out)
 {
-	MDB_txn *txn;
+	struct store_txn *txn;
 	int rc;
 
 	*conv = jv_invalid();
@@ -590,7 +617,7 @@ message_keys(jv c, struct store_keys *ks, const char *id)
 	for (i = n - 1; i >= 0; i--) {
 		m = jv_array_get(jv_copy(msgs), i);
 		if ((pid = json_str(m, "provider_id")) != NULL && *pid)
-			add_key(ks, IX_MESSAGE, pid, 0, 0, id);
+			add_key(ks, K_MESSAGE, pid, 0, 0, id);
 		jv_free(m);
 	}
 	jv_free(msgs);
@@ -601,9 +628,9 @@ static int
 due_index(const char *kind)
 {
 	static const struct { const char *kind; int ix; } map[] = {
-		{ "confirm", IX_CONFIRM }, { "followup", IX_FOLLOWUP },
-		{ "reminder", IX_REMINDER }, { "help", IX_HELP }, { "manual", IX_MANUAL },
-		{ "canceled", IX_CANCELED }, { "after", IX_AFTER }, { NULL, 0 } };
+		{ "confirm", K_CONFIRM }, { "followup", K_FOLLOWUP },
+		{ "reminder", K_REMINDER }, { "help", K_HELP }, { "manual", K_MANUAL },
+		{ "canceled", K_CANCELED }, { "after", K_AFTER }, { NULL, 0 } };
 	int i;
 
 	for (i = 0; map[i].kind; i++)
@@ -626,16 +653,16 @@ store_index_keys(jv c, struct store_keys *ks)
 	ks->n = 0;
 	if (id == NULL || status == NULL)
 		goto out;
-	add_key(ks, IX_CREATED, NULL, created, 1, id);
+	add_key(ks, K_CREATED, NULL, created, 1, id);
 	if (phone)
-		add_key(ks, IX_PHONE, phone, created, 1, id);
-	add_key(ks, IX_STATUS, status, created, 1, id);
+		add_key(ks, K_PHONE, phone, created, 1, id);
+	add_key(ks, K_STATUS, status, created, 1, id);
 	if ((t = conv_time(c, "expires_at")) > 0)
-		add_key(ks, IX_EXPIRY, NULL, t, 0, id);
+		add_key(ks, K_EXPIRY, NULL, t, 0, id);
 	if (claimed) {
 		/* canceled or opted out meanwhile: nothing to be uncertain about */
 		if (conv_claim_lapses(c))
-			add_key(ks, IX_LEASE, NULL, conv_time(claim, "at"), 0, id);
+			add_key(ks, K_LEASE, NULL, conv_time(claim, "at"), 0, id);
 		goto out;
 	}
 	n = conv_due(c, due, DUE_KINDS);
@@ -682,8 +709,9 @@ put_json(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, jv value)
 
 /* Stores conv (consumed) in place of old (consumed, or invalid if new). */
 int
-store_put(struct store *st, MDB_txn *txn, jv old, jv conv)
+store_put(struct store *st, struct store_txn *stxn, jv old, jv conv)
 {
+	MDB_txn *txn = TXN(stxn);
 	const char *id = conv_str(conv, "id");
 	MDB_val k;
 	int rc = 0;
@@ -705,8 +733,9 @@ store_put(struct store *st, MDB_txn *txn, jv old, jv conv)
 }
 
 int
-store_del(struct store *st, MDB_txn *txn, jv old)
+store_del(struct store *st, struct store_txn *stxn, jv old)
 {
+	MDB_txn *txn = TXN(stxn);
 	const char *id = conv_str(old, "id");
 	MDB_val k;
 	int rc = id ? keys_apply(st, txn, old, 1) : EINVAL;
@@ -755,8 +784,9 @@ store_scan(struct store *st, MDB_txn *txn, const void *prefix, size_t plen,
 }
 
 int
-optout_has(struct store *st, MDB_txn *txn, const char *phone)
+optout_has(struct store *st, struct store_txn *stxn, const char *phone)
 {
+	MDB_txn *txn = TXN(stxn);
 	MDB_val k = { strlen(phone), (void *)phone }, v;
 
 	return mdb_get(txn, st->optout, &k, &v) == 0;
@@ -769,8 +799,9 @@ optout_has(struct store *st, MDB_txn *txn, const char *phone)
  * STORE_KEPT.
  */
 int
-optout_set(struct store *st, MDB_txn *txn, const char *phone, int on, int64_t at)
+optout_set(struct store *st, struct store_txn *stxn, const char *phone, int on, int64_t at)
 {
+	MDB_txn *txn = TXN(stxn);
 	MDB_val k = { strlen(phone), (void *)phone }, v;
 	jv rec;
 	int rc, kept;
@@ -779,7 +810,7 @@ optout_set(struct store *st, MDB_txn *txn, const char *phone, int on, int64_t at
 		if (!on)
 			return 0;
 		rec = jv_object_set(jv_object(), jv_string("phone"), jv_string(phone));
-		return optout_put(st, txn, jv_object_set(rec, jv_string("at"), rfc3339_jv(at)));
+		return optout_put(st, stxn, jv_object_set(rec, jv_string("at"), rfc3339_jv(at)));
 	}
 	if (rc != 0 || on)
 		return rc;
@@ -804,8 +835,9 @@ is_receipt(jv r)
  * list: its message has just been recorded.  *out is invalid when none.
  */
 int
-orphan_take_receipt(struct store *st, MDB_txn *txn, const char *pid, jv *out)
+orphan_take_receipt(struct store *st, struct store_txn *stxn, const char *pid, jv *out)
 {
+	MDB_txn *txn = TXN(stxn);
 	MDB_val k = { strlen(pid), (void *)pid }, v;
 	jv r;
 	int rc;
@@ -826,8 +858,9 @@ orphan_take_receipt(struct store *st, MDB_txn *txn, const char *pid, jv *out)
 
 /* Whether a reply or receipt with this provider id is kept as an orphan. */
 int
-orphan_has(struct store *st, MDB_txn *txn, const char *pid)
+orphan_has(struct store *st, struct store_txn *stxn, const char *pid)
 {
+	MDB_txn *txn = TXN(stxn);
 	MDB_val k = { strlen(pid), (void *)pid }, v;
 
 	return k.mv_size > 0 && k.mv_size < STORE_MAX_KEY && mdb_get(txn, st->orphan, &k, &v) == 0;
@@ -835,8 +868,9 @@ orphan_has(struct store *st, MDB_txn *txn, const char *pid)
 
 /* Stores an opt-out record {"phone", "at"} as it is. Consumes rec. */
 int
-optout_put(struct store *st, MDB_txn *txn, jv rec)
+optout_put(struct store *st, struct store_txn *stxn, jv rec)
 {
+	MDB_txn *txn = TXN(stxn);
 	const char *phone = json_str(rec, "phone");
 	MDB_val k;
 	int rc;
@@ -858,8 +892,9 @@ optout_put(struct store *st, MDB_txn *txn, jv rec)
  * there is none, so two in one second are both kept.  Consumes reply.
  */
 int
-orphan_put(struct store *st, MDB_txn *txn, jv reply)
+orphan_put(struct store *st, struct store_txn *stxn, jv reply)
 {
+	MDB_txn *txn = TXN(stxn);
 	unsigned char key[STORE_MAX_KEY], d[32];
 	const char *pid = json_str(reply, "provider_id"), *from = json_str(reply, "from"),
 	    *body = json_str(reply, "body");
@@ -890,8 +925,7 @@ orphan_put(struct store *st, MDB_txn *txn, jv reply)
 
 /* Every record of one database, in key order. */
 int
-store_each(struct store *st, MDB_txn *txn, MDB_dbi dbi,
-    int (*fn)(const MDB_val *k, const MDB_val *v, void *ctx), void *ctx)
+store_each_dbi(struct store *st, MDB_txn *txn, MDB_dbi dbi, store_raw_fn fn, void *ctx)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -907,16 +941,42 @@ store_each(struct store *st, MDB_txn *txn, MDB_dbi dbi,
 	return r ? r : rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+struct each {
+	store_each_fn fn;
+	void *ctx;
+};
+
+static int
+each_val(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+	struct each *e = ctx;
+	struct store_val key = { k->mv_size, k->mv_data }, val = { v->mv_size, v->mv_data };
+
+	return e->fn(&key, &val, e->ctx);
+}
+
+/* Every record of one table, in key order; fn returns 0 to go on. */
+int
+store_each(struct store *st, struct store_txn *txn, enum store_table table,
+    store_each_fn fn, void *ctx)
+{
+	struct each e = { fn, ctx };
+	MDB_dbi dbi = table == STORE_OPTOUTS ? st->optout : table == STORE_ORPHANS ?
+	    st->orphan : st->conv;
+
+	return store_each_dbi(st, TXN(txn), dbi, each_val, &e);
+}
+
 /*
  * Reads one conversation by id, hands it to fn (invalid when there is
  * none) and stores what fn returns in its place.  When fn refuses (returns
  * jv_invalid_with_msg) nothing is written.  *out gets fn's result.
  */
 int
-store_update(struct store *st, MDB_txn *txn, const char *id, store_change_fn fn,
+store_update(struct store *st, struct store_txn *stxn, const char *id, store_change_fn fn,
     void *ctx, jv *out)
 {
-	jv old = store_get(st, txn, id), next = fn(jv_copy(old), ctx);
+	jv old = store_get(st, stxn, id), next = fn(jv_copy(old), ctx);
 
 	*out = jv_copy(next);
 	if (!jv_is_valid(next)) {
@@ -924,7 +984,7 @@ store_update(struct store *st, MDB_txn *txn, const char *id, store_change_fn fn,
 		jv_free(next);
 		return 0;
 	}
-	return store_put(st, txn, old, next);
+	return store_put(st, stxn, old, next);
 }
 
 struct walk {
@@ -952,18 +1012,19 @@ walk_key(const MDB_val *k, void *ctx)
  * returns 0 to go on, 1 to stop, or an error.
  */
 int
-store_walk(struct store *st, MDB_txn *txn, int kind, const char *text,
+store_walk(struct store *st, struct store_txn *stxn, enum store_index ix, const char *text,
     store_key_fn fn, void *ctx)
 {
+	MDB_txn *txn = TXN(stxn);
 	unsigned char prefix[STORE_MAX_KEY];
 	size_t tl = text ? strlen(text) + 1 : 0;
 	struct walk w = { fn, ctx, 1 + tl,
-	    kind == IX_CREATED || kind == IX_PHONE || kind == IX_STATUS };
+	    ix == IX_CREATED || ix == IX_PHONE || ix == IX_STATUS };
 	int rc;
 
 	if (w.plen > sizeof prefix)
 		return 0;
-	prefix[0] = (unsigned char)kind;
+	prefix[0] = store_prefix(ix);
 	if (text)
 		memcpy(prefix + 1, text, tl);
 	rc = store_scan(st, txn, prefix, w.plen, walk_key, &w);
@@ -988,7 +1049,7 @@ walk_on_key(const MDB_val *k, void *ctx)
 		return 0;	/* cannot be a key store_put wrote */
 	key_id(k, 9, id, sizeof id);
 	t = key_time(k, 1);
-	if (((const unsigned char *)k->mv_data)[0] == IX_CREATED)	/* newest first */
+	if (((const unsigned char *)k->mv_data)[0] == K_CREATED)	/* newest first */
 		t = (int64_t)(UINT64_MAX - (uint64_t)t);
 	if ((r = w->fn(id, t, w->ctx)) == 0) {
 		memcpy(w->cur->key, k->mv_data, k->mv_size);
@@ -1004,15 +1065,16 @@ walk_on_key(const MDB_val *k, void *ctx)
  * caller take a batch, change what it took, and go on.
  */
 int
-store_walk_from(struct store *st, MDB_txn *txn, int kind, struct store_cursor *cur,
-    store_key_fn fn, void *ctx)
+store_walk_from(struct store *st, struct store_txn *stxn, enum store_index ix,
+    struct store_cursor *cur, store_key_fn fn, void *ctx)
 {
+	MDB_txn *txn = TXN(stxn);
 	unsigned char start[STORE_MAX_KEY + 1];
 	struct walk_on w = { fn, ctx, cur };
 	size_t len = 1;
 	int rc;
 
-	start[0] = (unsigned char)kind;
+	start[0] = store_prefix(ix);
 	if (cur->len > 0) {
 		memcpy(start, cur->key, cur->len);
 		start[cur->len] = 0;	/* the first key after the last */
@@ -1024,9 +1086,9 @@ store_walk_from(struct store *st, MDB_txn *txn, int kind, struct store_cursor *c
 
 /* A cursor that store_walk_from starts at: the first key of kind at time t. */
 void
-store_cursor_at(struct store_cursor *cur, int kind, int64_t t, int invert)
+store_cursor_at(struct store_cursor *cur, enum store_index ix, int64_t t, int invert)
 {
-	cur->key[0] = (unsigned char)kind;
+	cur->key[0] = store_prefix(ix);
 	be64(cur->key + 1, invert ? UINT64_MAX - (uint64_t)t : (uint64_t)t);
 	cur->len = 9;
 }
@@ -1052,19 +1114,23 @@ count_key(const char *id, int64_t t, void *ctx)
 
 /* How many keys one index prefix holds, into *n. */
 int
-store_count(struct store *st, MDB_txn *txn, int kind, const char *text, long *n)
+store_count(struct store *st, struct store_txn *stxn, enum store_index ix, const char *text,
+    long *n)
 {
 	*n = 0;
-	return store_walk(st, txn, kind, text, count_key, n);
+	return store_walk(st, stxn, ix, text, count_key, n);
 }
 
 /* The stored record of id, as it is (compact JSON); MDB_NOTFOUND if none. */
 int
-store_raw(struct store *st, MDB_txn *txn, const char *id, MDB_val *v)
+store_raw(struct store *st, struct store_txn *stxn, const char *id, struct store_val *v)
 {
-	MDB_val k = { strlen(id), (void *)id };
+	MDB_val k = { strlen(id), (void *)id }, got;
+	int rc = mdb_get(TXN(stxn), st->conv, &k, &got);
 
-	return mdb_get(txn, st->conv, &k, v);
+	v->size = rc ? 0 : got.mv_size;
+	v->data = rc ? NULL : got.mv_data;
+	return rc;
 }
 
 static int
@@ -1082,19 +1148,19 @@ gather_id(const char *id, int64_t t, void *ctx)
  * stop, or an LMDB error.
  */
 int
-store_convs(struct store *st, MDB_txn *txn, int kind, const char *text,
+store_convs(struct store *st, struct store_txn *stxn, enum store_index ix, const char *text,
     store_conv_fn fn, void *ctx)
 {
 	jv ids = jv_array();
-	int i, n, rc = store_walk(st, txn, kind, text, gather_id, &ids);
+	int i, n, rc = store_walk(st, stxn, ix, text, gather_id, &ids);
 
 	n = jv_array_length(jv_copy(ids));
 	for (i = 0; i < n && rc == 0; i++) {
-		jv id = jv_array_get(jv_copy(ids), i), c = store_get(st, txn, jv_string_value(id));
+		jv id = jv_array_get(jv_copy(ids), i), c = store_get(st, stxn, jv_string_value(id));
 
 		jv_free(id);
 		if (jv_is_valid(c))
-			rc = fn(st, txn, c, ctx);
+			rc = fn(st, stxn, c, ctx);
 		else
 			jv_free(c);
 	}
@@ -1149,7 +1215,7 @@ collect_item(jv v, long line, void *ctx)
  * that one bad record never costs the others.
  */
 static int
-apply_items(struct store *st, MDB_txn *txn, void *ctx)
+apply_items(struct store *st, struct store_txn *txn, void *ctx)
 {
 	struct stream *g = ctx;
 	int i, rc;

@@ -1,0 +1,46 @@
+/*
+ * store-lmdb.h: the LMDB backend's insides, for store.c and check.c only:
+ * the environment and its databases, the index keys' layout (see the top
+ * of store.c), and the casts between our handles and LMDB's.
+ */
+#ifndef STORE_LMDB_H
+#define STORE_LMDB_H
+
+#include <lmdb.h>
+
+#include "store.h"
+
+struct store {
+	MDB_env *env;
+	MDB_dbi conv, idx, optout, orphan;
+	const char *dir;
+	int flags;
+};
+
+/* a struct store_txn is an MDB_txn */
+#define TXN(t) ((MDB_txn *)(void *)(t))
+#define STXN(t) ((struct store_txn *)(void *)(t))
+
+/* index key prefixes, by enum store_index */
+enum {
+	K_CREATED = 'a', K_PHONE = 'p', K_STATUS = 's', K_CONFIRM = 'c', K_FOLLOWUP = 'f',
+	K_REMINDER = 'r', K_LEASE = 'l', K_EXPIRY = 'x', K_HELP = 'h',
+	K_MANUAL = 'm', K_MESSAGE = 'i', K_CANCELED = 'n', K_AFTER = 'e'
+};
+unsigned char store_prefix(enum store_index ix);
+
+/* the index keys of one conversation (store_index_keys) */
+#define STORE_MAX_KEY 480
+#define STORE_MAX_KEYS 256	/* ten kinds, then the newest messages' provider ids */
+struct store_keys {
+	unsigned char k[STORE_MAX_KEYS][STORE_MAX_KEY];
+	size_t len[STORE_MAX_KEYS];
+	int n;
+};
+void store_index_keys(jv conv, struct store_keys *ks);
+
+typedef int (*store_raw_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
+int store_each_dbi(struct store *st, MDB_txn *txn, MDB_dbi dbi, store_raw_fn fn,
+    void *ctx);
+
+#endif
