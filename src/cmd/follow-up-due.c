@@ -434,6 +434,7 @@ parse_quiet(const char *s, struct opts *o)
 	    m2 < 0 || m2 > 59)
 		return -1;
 	o->due.quiet = 1;
+	o->due.quiet_end = quiet_end;	/* clock.c reads the zone files */
 	o->due.qfrom = h1 * 60 + m1;
 	o->due.qto = h2 * 60 + m2;
 	return 0;

@@ -17,6 +17,8 @@ struct due_opts {
 	int64_t after;	/* the moment after the appointment, this long after its end */
 	int rescheduled;	/* a reschedule's confirmation is claimed as "rescheduled" */
 	int quiet, qfrom, qto;	/* quiet hours, minutes of the local day */
+	/* when quiet hours end in zone, or 0 outside them: the zone lookup is the caller's */
+	int64_t (*quiet_end)(int64_t now, const char *zone, int from, int to);
 };
 
 enum due_verdict { DUE_CLAIM, DUE_HOLD, DUE_SETTLE };
