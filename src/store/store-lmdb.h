@@ -40,6 +40,23 @@ struct store_keys {
 void store_index_keys(jv conv, struct store_keys *ks);
 
 typedef int (*store_raw_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
+typedef int (*store_scan_fn)(const MDB_val *key, void *ctx);
+
+/* store.c, damage.c */
+int store_check_existing(const char *dir, int flags);
+int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
+
+/* record.c: keys' parts */
+void store_be64(unsigned char *p, uint64_t v);
+int64_t store_key_time(const MDB_val *key, size_t at);
+void store_key_id(const MDB_val *key, size_t skip, char *id, size_t n);
+int store_put_json(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, jv value);
+
+/* walk.c */
+int store_scan_from(struct store *st, MDB_txn *txn, const void *start, size_t len,
+    size_t plen, store_scan_fn fn, void *ctx);
+int store_scan(struct store *st, MDB_txn *txn, const void *prefix, size_t plen,
+    store_scan_fn fn, void *ctx);
 int store_each_dbi(struct store *st, MDB_txn *txn, MDB_dbi dbi, store_raw_fn fn,
     void *ctx);
 

@@ -1,0 +1,298 @@
+/*
+ * record.c: one conversation and its index keys: get, put (the old
+ * record's keys out, the new one's in, in one transaction), delete,
+ * read-modify-write, and the sender's last look.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "calsms.h"
+#include "store-lmdb.h"
+
+/* How many numbers are opted out, and how many orphan replies are kept. */
+void
+store_sizes(struct store *st, struct store_txn *stxn, size_t *optouts, size_t *orphans)
+{
+	MDB_txn *txn = TXN(stxn);
+	MDB_stat ms;
+
+	*optouts = *orphans = 0;
+	if (mdb_stat(txn, st->optout, &ms) == 0)
+		*optouts = ms.ms_entries;
+	if (mdb_stat(txn, st->orphan, &ms) == 0)
+		*orphans = ms.ms_entries;
+}
+
+jv
+store_get(struct store *st, struct store_txn *stxn, const char *id)
+{
+	MDB_txn *txn = TXN(stxn);
+	MDB_val k = { strlen(id), (void *)id }, v;
+
+	if (mdb_get(txn, st->conv, &k, &v) != 0)
+		return jv_invalid();
+	return jv_parse_sized(v.mv_data, (int)v.mv_size);
+}
+
+/*
+ * One conversation as stored now, and whether phone is on the opt-out
+ * list, in one read transaction: the sender's last look.  *conv is
+ * invalid when there is none.  Returns 0 or an exit status.
+ */
+int
+store_look(struct store *st, const char *id, const char *phone, jv *conv, int *opted_out)
+{
+	struct store_txn *txn;
+	int rc;
+
+	*conv = jv_invalid();
+	*opted_out = 0;
+	if ((rc = store_ready(st)) != 0)
+		return rc;
+	if ((rc = store_read_begin(st, &txn)) != 0)
+		return store_fatal(rc, "look");
+	*conv = store_get(st, txn, id);
+	*opted_out = phone && optout_has(st, txn, phone);
+	store_read_end(txn);
+	return 0;
+}
+
+void
+store_be64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+int64_t
+store_key_time(const MDB_val *key, size_t at)
+{
+	const unsigned char *p = (const unsigned char *)key->mv_data + at;
+	uint64_t v = 0;
+	int i;
+
+	if (key->mv_size < at + 8)
+		return 0;
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return (int64_t)v;
+}
+
+/* The id at the end of an index key, after skip bytes. */
+void
+store_key_id(const MDB_val *key, size_t skip, char *id, size_t n)
+{
+	size_t len = key->mv_size > skip ? key->mv_size - skip : 0;
+
+	if (len >= n)
+		len = n - 1;
+	memcpy(id, (const char *)key->mv_data + skip, len);
+	id[len] = '\0';
+}
+
+
+static void
+add_key(struct store_keys *ks, int kind, const char *text, int64_t t, int invert,
+    const char *id)
+{
+	unsigned char *p = ks->k[ks->n];
+	size_t tl = text ? strlen(text) + 1 : 0, il = strlen(id);
+
+	if (1 + tl + 8 + il > STORE_MAX_KEY || ks->n == STORE_MAX_KEYS)
+		return;
+	*p++ = (unsigned char)kind;
+	if (text) {
+		memcpy(p, text, tl);
+		p += tl;
+	}
+	store_be64(p, invert ? UINT64_MAX - (uint64_t)t : (uint64_t)t);
+	memcpy(p + 8, id, il);
+	ks->len[ks->n++] = 1 + tl + 8 + il;
+}
+
+/*
+ * A key per message the provider gave an id, for receipts: the newest
+ * first, so that a conversation with more messages than keys (STORE_MAX_KEYS)
+ * loses only the oldest, whose receipts came long ago.
+ */
+static void
+message_keys(jv c, struct store_keys *ks, const char *id)
+{
+	jv msgs = json_get(c, "messages"), m;
+	int i, n = conv_count(c, "messages");
+	const char *pid;
+
+	for (i = n - 1; i >= 0; i--) {
+		m = jv_array_get(jv_copy(msgs), i);
+		if ((pid = json_str(m, "provider_id")) != NULL && *pid)
+			add_key(ks, K_MESSAGE, pid, 0, 0, id);
+		jv_free(m);
+	}
+	jv_free(msgs);
+}
+
+/* The due index of each kind conv_due() names. */
+static int
+due_index(const char *kind)
+{
+	static const struct { const char *kind; int ix; } map[] = {
+		{ "confirm", K_CONFIRM }, { "followup", K_FOLLOWUP },
+		{ "reminder", K_REMINDER }, { "help", K_HELP }, { "manual", K_MANUAL },
+		{ "canceled", K_CANCELED }, { "after", K_AFTER }, { NULL, 0 } };
+	int i;
+
+	for (i = 0; map[i].kind; i++)
+		if (strcmp(map[i].kind, kind) == 0)
+			return map[i].ix;
+	return 0;
+}
+
+/* Every index key of one conversation: see the layout above. */
+void
+store_index_keys(jv c, struct store_keys *ks)
+{
+	const char *id = conv_str(c, "id"), *status = conv_str(c, "status"),
+	    *phone = conv_str(c, "phone");
+	int64_t created = conv_time(c, "created_at"), t;
+	jv claim = json_get(c, "claim");
+	int claimed = jv_get_kind(claim) == JV_KIND_OBJECT, i, n;
+	struct due_at due[DUE_KINDS];
+
+	ks->n = 0;
+	if (id == NULL || status == NULL)
+		goto out;
+	add_key(ks, K_CREATED, NULL, created, 1, id);
+	if (phone)
+		add_key(ks, K_PHONE, phone, created, 1, id);
+	add_key(ks, K_STATUS, status, created, 1, id);
+	if ((t = conv_time(c, "expires_at")) > 0)
+		add_key(ks, K_EXPIRY, NULL, t, 0, id);
+	if (claimed) {
+		/* canceled or opted out meanwhile: nothing to be uncertain about */
+		if (conv_claim_lapses(c))
+			add_key(ks, K_LEASE, NULL, conv_time(claim, "at"), 0, id);
+		goto out;
+	}
+	n = conv_due(c, due, DUE_KINDS);
+	for (i = 0; i < n; i++)
+		if (due_index(due[i].kind))
+			add_key(ks, due_index(due[i].kind), NULL, due[i].t, 0, id);
+out:
+	/* last: only these may meet the cap, never a due or lease key */
+	if (id && status)
+		message_keys(c, ks, id);
+	jv_free(claim);
+}
+
+static int
+keys_apply(struct store *st, MDB_txn *txn, jv c, int del)
+{
+	static struct store_keys ks;
+	MDB_val k, v = { 0, "" };
+	int i, rc;
+
+	store_index_keys(c, &ks);
+	for (i = 0; i < ks.n; i++) {
+		k.mv_size = ks.len[i];
+		k.mv_data = ks.k[i];
+		rc = del ? mdb_del(txn, st->idx, &k, NULL) : mdb_put(txn, st->idx, &k, &v, 0);
+		if (rc && !(del && rc == MDB_NOTFOUND))
+			return rc;
+	}
+	return 0;
+}
+
+int
+store_put_json(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, jv value)
+{
+	static struct strbuf b;
+	MDB_val v;
+
+	b.len = 0;
+	json_dump(value, &b);
+	v.mv_size = b.len;
+	v.mv_data = b.p;
+	return mdb_put(txn, dbi, k, &v, 0);
+}
+
+/* Stores conv (consumed) in place of old (consumed, or invalid if new). */
+int
+store_put(struct store *st, struct store_txn *stxn, jv old, jv conv)
+{
+	MDB_txn *txn = TXN(stxn);
+	const char *id = conv_str(conv, "id");
+	MDB_val k;
+	int rc = 0;
+
+	if (id == NULL || strlen(id) > 200)
+		rc = EINVAL;
+	if (rc == 0 && jv_is_valid(old))
+		rc = keys_apply(st, txn, old, 1);
+	if (rc == 0)
+		rc = keys_apply(st, txn, conv, 0);
+	if (rc == 0) {
+		k.mv_size = strlen(id);
+		k.mv_data = (void *)id;
+		rc = store_put_json(txn, st->conv, &k, conv);
+	}
+	jv_free(old);
+	jv_free(conv);
+	return rc;
+}
+
+int
+store_del(struct store *st, struct store_txn *stxn, jv old)
+{
+	MDB_txn *txn = TXN(stxn);
+	const char *id = conv_str(old, "id");
+	MDB_val k;
+	int rc = id ? keys_apply(st, txn, old, 1) : EINVAL;
+
+	if (rc == 0) {
+		k.mv_size = strlen(id);
+		k.mv_data = (void *)id;
+		rc = mdb_del(txn, st->conv, &k, NULL);
+	}
+	jv_free(old);
+	return rc;
+}
+
+/*
+ * Reads one conversation by id, hands it to fn (invalid when there is
+ * none) and stores what fn returns in its place.  When fn refuses (returns
+ * jv_invalid_with_msg) nothing is written.  *out gets fn's result.
+ */
+int
+store_update(struct store *st, struct store_txn *stxn, const char *id, store_change_fn fn,
+    void *ctx, jv *out)
+{
+	jv old = store_get(st, stxn, id), next = fn(jv_copy(old), ctx);
+
+	*out = jv_copy(next);
+	if (!jv_is_valid(next)) {
+		jv_free(old);
+		jv_free(next);
+		return 0;
+	}
+	return store_put(st, stxn, old, next);
+}
+
+/* The stored record of id, as it is (compact JSON); MDB_NOTFOUND if none. */
+int
+store_raw(struct store *st, struct store_txn *stxn, const char *id, struct store_val *v)
+{
+	MDB_val k = { strlen(id), (void *)id }, got;
+	int rc = mdb_get(TXN(stxn), st->conv, &k, &got);
+
+	v->size = rc ? 0 : got.mv_size;
+	v->data = rc ? NULL : got.mv_data;
+	return rc;
+}
