@@ -33,6 +33,9 @@ STORE = rules results due operator intent store damage record tables walk stream
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify
 CAL = calendly calcom
 
+# a program in a folder of its own (src/cmd/NAME/) is made of these files
+conv-store_SRCS = main streams operator reads report health
+
 # what each program links, after its own main
 cal-parse_PARTS = cal util
 cal-sync_PARTS = cal util
@@ -57,7 +60,7 @@ PROGS := $(PROGRAMS:%=$(BIN)/%)
 MANS := $(wildcard man/*.[1-8])
 SYSTEMD := $(wildcard examples/systemd/*.service examples/systemd/*.socket \
 	examples/systemd/*.timer)
-HEADERS := $(wildcard src/*/*.h)
+HEADERS := $(wildcard src/*/*.h src/cmd/*/*.h)
 UNITS = $(UNIT)/rules-test $(UNIT)/sigv4-vectors $(UNIT)/store-poke
 
 SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -96,7 +99,8 @@ $(OBJ)/lib%.a:
 	$(AR) rcs $@ $^
 
 define program
-$(BIN)/$(1): $(OBJ)/cmd/$(1).o $(foreach p,$($(1)_PARTS),$(OBJ)/lib$(p).a)
+$(BIN)/$(1): $(if $($(1)_SRCS),$($(1)_SRCS:%=$(OBJ)/cmd/$(1)/%.o),$(OBJ)/cmd/$(1).o) \
+    $(foreach p,$($(1)_PARTS),$(OBJ)/lib$(p).a)
 	@mkdir -p $(BIN)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ -Wl,--as-needed $$($(1)_LIBS)
 endef

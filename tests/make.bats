@@ -28,13 +28,16 @@ ROOT=$BATS_TEST_DIRNAME/..
 	assert_success
 	d=$BATS_TEST_TMPDIR/root/opt/calsms
 	n=0
-	for p in "$ROOT"/src/cmd/*.c; do
+	# a program is src/cmd/NAME.c or a folder src/cmd/NAME/ of its own
+	for p in "$ROOT"/src/cmd/*.c "$ROOT"/src/cmd/*/main.c; do
+		p=${p%/main.c}
 		p=${p##*/}
-		[ -x "$d/bin/${p%.c}" ] || fail "missing program ${p%.c}"
-		[ -f "$d/share/man/man1/${p%.c}.1" ] || fail "missing man page ${p%.c}.1"
+		p=${p%.c}
+		[ -x "$d/bin/$p" ] || fail "missing program $p"
+		[ -f "$d/share/man/man1/$p.1" ] || fail "missing man page $p.1"
 		n=$((n + 1))
 	done
-	[ "$n" -ge 5 ]
+	[ "$n" -eq 7 ]
 	[ -f "$d/share/man/man7/calsms.7" ]
 	[ -x "$d/libexec/calsms/on-booking" ]
 }
