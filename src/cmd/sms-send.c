@@ -16,22 +16,19 @@
  * answer that says our request or settings are wrong stops the run: the
  * lines not sent are written back "skipped", to be due again.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <jq.h>
 
 #include "provider.h"
+#include "templates.h"
 #include "store.h"
 
-#define MAX_TEMPLATES 64
 #define RETRY_AFTER_MAX 300
 #define IDLE_REUSE_MAX 4	/* seconds a kept-alive connection may idle and be reused */
 
@@ -48,19 +45,10 @@ struct job {
 	struct job *next;
 };
 
-struct template {
-	char name[256], path[4096];	/* name: DUE, or EVENT_SLUG/DUE */
-	jq_state *jq;
-	char error[256];
-};
-
 static struct {
 	const struct provider *p;
 	const char *template_file, *template_dir;
-	struct template templates[MAX_TEMPLATES];
-	char off[MAX_TEMPLATES][128];	/* event types whose directory has "off" */
-	int noff;
-	int ntemplates, max_segments, attempts, inflight_max, timeout;
+	int max_segments, attempts, inflight_max, timeout;
 	int64_t lease;	/* a line claimed longer ago than this is not sent */
 	char halted[300];	/* why sending stopped, or "" */
 	int stdin_flags;
@@ -71,7 +59,7 @@ static struct {
 	int nspare;
 	struct job *queue, *tail;
 	int queued, inflight, status;
-	long troubled;	/* messages not sent since the trouble began, or 0 */
+	struct outage outage;	/* the provider failing, said once */
 	const char *db;	/* -d: the store handed-out lines are looked up in */
 	struct store *store;
 	int store_status;	/* why the store could not be read, or 0 */
@@ -96,294 +84,16 @@ keep_status(int status)
 		S.status = status;
 }
 
-/* ---- templates: jq programs, compiled once each ---- */
-
-static struct template *
-template_named(const char *name)
-{
-	int i;
-
-	for (i = 0; i < S.ntemplates; i++)
-		if (strcmp(S.templates[i].name, name) == 0)
-			return &S.templates[i];
-	return NULL;
-}
-
-static int
-missing_template(const char *due)
-{
-	note("%s/%s.jq: missing (every directory needs confirm.jq and followup.jq)",
-	    S.template_dir, due);
-	return EXIT_CONFIG;
-}
-
-static void
-template_error(void *data, jv msg)
-{
-	struct template *t = data;
-	jv s = jv_get_kind(msg) == JV_KIND_STRING ? msg : jv_dump_string(msg, 0);
-
-	if (t->error[0] == '\0')
-		snprintf(t->error, sizeof t->error, "%s", jv_string_value(s));
-	jv_free(s);
-}
-
-/* Compiles one template file; an error names the file. */
-static int
-template_load(const char *name, const char *path)
-{
-	struct template *t;
-	size_t len;
-	char *text;
-	FILE *f;
-	int big;
-
-	if (S.ntemplates == MAX_TEMPLATES) {
-		note("%s: more than %d templates", path, MAX_TEMPLATES);
-		return EXIT_CONFIG;
-	}
-	t = &S.templates[S.ntemplates++];
-	snprintf(t->name, sizeof t->name, "%s", name);
-	snprintf(t->path, sizeof t->path, "%s", path);
-	if ((f = fopen(path, "r")) == NULL) {
-		note("%s: %s", path, strerror(errno));
-		return EXIT_CONFIG;
-	}
-	text = read_all(f, 65536, &len, &big);
-	fclose(f);
-	t->jq = jq_init();
-	jq_set_error_cb(t->jq, template_error, t);
-	jq_set_input_cb(t->jq, NULL, NULL);
-	jq_set_debug_cb(t->jq, NULL, NULL);
-	if (text == NULL || big || !jq_compile(t->jq, text)) {
-		note("%s: does not compile: %s", path, big ? "too big" : t->error);
-		free(text);
-		return EXIT_CONFIG;
-	}
-	free(text);
-	return 0;
-}
-
-/* Every NAME.jq in dir, as PREFIX NAME; for an event's directory, prefix is "slug/". */
-static int
-templates_in(const char *dir, const char *prefix, int depth)
-{
-	char path[4096], name[256];
-	struct dirent *e;
-	struct stat sb;
-	DIR *d;
-	int status = 0;
-	size_t n;
-
-	if ((d = opendir(dir)) == NULL) {
-		note("%s: %s", dir, strerror(errno));
-		return EXIT_CONFIG;
-	}
-	while (status == 0 && (e = readdir(d)) != NULL) {
-		n = strlen(e->d_name);
-		if (e->d_name[0] == '.' || n >= 100)
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (depth == 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			snprintf(name, sizeof name, "%.100s/", e->d_name);
-			status = templates_in(path, name, 1);
-			continue;
-		}
-		if (depth == 1 && strcmp(e->d_name, "off") == 0 && S.noff < MAX_TEMPLATES) {
-			snprintf(S.off[S.noff++], sizeof S.off[0], "%.*s",
-			    (int)strcspn(prefix, "/"), prefix);
-			continue;
-		}
-		if (n < 4 || strcmp(e->d_name + n - 3, ".jq") != 0)
-			continue;
-		snprintf(name, sizeof name, "%.101s%.*s", prefix, (int)(n - 3), e->d_name);
-		status = template_load(name, path);
-	}
-	closedir(d);
-	return status;
-}
-
-/*
- * Every template is compiled at start, so a typo stops the sender before
- * any customer is texted: -t's file, or in -T's directory confirm.jq and
- * followup.jq (required) and every other NAME.jq, for lines due NAME, and
- * in each EVENT_SLUG/ directory the NAME.jq for that event type's lines.
- */
-static int
-templates_load(void)
-{
-	int status;
-
-	if (S.template_file)
-		return template_load("-t", S.template_file);
-	if (S.template_dir == NULL)
-		return 0;
-	status = templates_in(S.template_dir, "", 0);
-	if (status == 0 && !template_named("confirm"))
-		status = missing_template("confirm");
-	if (status == 0 && !template_named("followup"))
-		status = missing_template("followup");
-	return status;
-}
-
-/* The line's event type, into out ("" when none or unusable). */
-static void
-event_slug(jv line, char *out, size_t n)
-{
-	jv a = json_get(line, "appointment");
-	const char *slug = json_str(a, "event_slug") ? json_str(a, "event_slug") :
-	    json_str(line, "event_slug");
-
-	snprintf(out, n, "%s", slug && !strchr(slug, '/') ? slug : "");
-	jv_free(a);
-}
-
-/* The event type's own template for due, if its directory has one. */
-static struct template *
-event_template(jv line, const char *due)
-{
-	char slug[128], name[256];
-
-	event_slug(line, slug, sizeof slug);
-	if (*slug == '\0')
-		return NULL;
-	snprintf(name, sizeof name, "%.120s/%.120s", slug, due);
-	return template_named(name);
-}
-
-/* Whether the business turned texts off for the line's event type. */
-static int
-texts_off(jv line)
-{
-	char slug[128];
-	int i;
-
-	event_slug(line, slug, sizeof slug);
-	for (i = 0; *slug && i < S.noff; i++)
-		if (strcmp(S.off[i], slug) == 0)
-			return 1;
-	return 0;
-}
-
-/* Whether the line's booking was moved here from another. */
-static int
-moved(jv line)
-{
-	jv old = json_path(line, "appointment", "old_id", NULL);
-	int yes = jv_get_kind(old) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(old)) > 0;
-
-	jv_free(old);
-	return yes || (json_str(line, "old_id") && *json_str(line, "old_id"));
-}
-
-/* Moments the business turns on by writing their template. */
-static int
-optional_moment(const char *due)
-{
-	return due && (strcmp(due, "canceled") == 0 || strcmp(due, "after") == 0);
-}
-
-/*
- * The template for a line due "due": the event type's, else the
- * directory's.  A reschedule's confirmation (due "rescheduled", or a
- * "confirm" whose appointment has an old_id) is rescheduled.jq where
- * there is one, else confirm.jq, the event type's words first.  -t's one
- * file is no cancel notice and no thank-you: those need their own.
- */
-static struct template *
-template_for(jv line, const char *due)
-{
-	struct template *t;
-
-	if (S.template_file)
-		return optional_moment(due) ? NULL : template_named("-t");
-	if (strcmp(due, "rescheduled") == 0 || (strcmp(due, "confirm") == 0 && moved(line))) {
-		due = "rescheduled";
-		if ((t = event_template(line, due)) || (t = event_template(line, "confirm")) ||
-		    (t = template_named(due)))
-			return t;
-		return template_named("confirm");
-	}
-	if ((t = event_template(line, due)) != NULL)
-		return t;
-	return template_named(due);
-}
-
-/* The body for a line: its template's one non-empty string, or its "body". */
-static char *
-render(jv line, char *err, size_t n)
-{
-	const char *due = json_str(line, "due"), *body = json_str(line, "body");
-	struct template *t;
-	jv r;
-	char *out = NULL;
-
-	if (!S.template_file && !S.template_dir) {
-		if (body == NULL || *body == '\0')
-			snprintf(err, n, "no body and no template");
-		return body && *body ? strdup(body) : NULL;
-	}
-	if (S.template_dir && (due == NULL || !*due)) {
-		snprintf(err, n, "no \"due\" to choose a template in %s", S.template_dir);
-		return NULL;
-	}
-	t = template_for(line, due);
-	if (t == NULL && body && *body)
-		return strdup(body);	/* a written message: the front desk's */
-	if (t == NULL) {
-		snprintf(err, n, "%s/%s.jq: no such template", S.template_dir, due);
-		return NULL;
-	}
-	t->error[0] = '\0';
-	jq_start(t->jq, jv_copy(line), 0);
-	r = jq_next(t->jq);
-	if (jv_get_kind(r) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(r)) > 0)
-		out = strdup(jv_string_value(r));
-	else if (jv_get_kind(r) == JV_KIND_STRING)
-		snprintf(err, n, "%.200s: yields an empty text", t->path);
-	else if (!jv_is_valid(r)) {
-		jv m = jv_invalid_get_msg(jv_copy(r));
-
-		snprintf(err, n, "%.200s: %.250s", t->path, jv_get_kind(m) == JV_KIND_STRING ?
-		    jv_string_value(m) : t->error[0] ? t->error : "no result");
-		jv_free(m);
-	} else
-		snprintf(err, n, "%.200s: yields %s, not a string", t->path,
-		    jv_kind_name(jv_get_kind(r)));
-	jv_free(r);
-	return out;
-}
-
 /* ---- results ---- */
-
-static jv
-error_jv(const char *code, const char *message, int permanent)
-{
-	jv e = jv_object();
-
-	e = jv_object_set(e, jv_string("code"), jv_string(code));
-	e = jv_object_set(e, jv_string("message"), jv_string(message));
-	return jv_object_set(e, jv_string("permanent"), jv_bool(permanent));
-}
 
 /* Writes the line with its sms result; consumes line and err. */
 static void
 emit(jv line, const char *status, const char *to, const char *body, int segments,
     int ucs2, int attempts, const char *pid, jv err)
 {
-	jv s = jv_object();
+	struct sms_outcome o = { status, S.p->name, to, body, segments, ucs2, attempts, pid };
 
-	s = jv_object_set(s, jv_string("status"), jv_string(status));
-	s = jv_object_set(s, jv_string("provider"), jv_string(S.p->name));
-	s = jv_object_set(s, jv_string("provider_id"), pid && *pid ? jv_string(pid) : jv_null());
-	s = jv_object_set(s, jv_string("to"), to && *to ? jv_string(to) : jv_null());
-	s = jv_object_set(s, jv_string("body"), body ? jv_string(body) : jv_null());
-	s = jv_object_set(s, jv_string("segments"), jv_number(segments));
-	s = jv_object_set(s, jv_string("encoding"), jv_string(ucs2 ? "ucs2" : "gsm7"));
-	s = jv_object_set(s, jv_string("attempts"), jv_number(attempts));
-	s = jv_object_set(s, jv_string("at"), rfc3339_jv(clock_now()));
-	s = jv_object_set(s, jv_string("error"), err);
-	json_print(jv_object_set(line, jv_string("sms"), s));
+	json_print(sms_result(line, &o, err));
 	fflush(stdout);
 }
 
@@ -403,36 +113,6 @@ job_free(struct job *j)
 
 static const char *const status_of[] = { "sent", "failed", "failed", "skipped", "unknown" };
 
-/*
- * An outage is said once when it begins and once when it ends, with how
- * many messages it held back: a hundred messages that cannot go are one
- * line, not a hundred.
- */
-static void
-trouble(const struct sms_answer *a)
-{
-	if (a->outcome == SENT && S.troubled > 0) {
-		note("%s: sending again; %ld message%s not sent meanwhile", S.p->name,
-		    S.troubled, S.troubled == 1 ? "" : "s");
-		S.troubled = 0;
-	} else if (a->outcome == RETRY || a->outcome == UNKNOWN) {
-		if (S.troubled++ == 0)
-			note("%s: %s%s%.200s: %s", S.p->name, a->code, *a->message ? ": " : "",
-			    a->message, a->outcome == RETRY ?
-			    "not sent; what cannot go stays due and is tried again later" :
-			    "kept claimed; it becomes uncertain when its lease lapses");
-	}
-}
-
-/* At the end: an outage that had not ended yet. */
-static void
-trouble_left(void)
-{
-	if (S.troubled > 0)
-		note("%s: %ld message%s not sent (still failing at the end)", S.p->name,
-		    S.troubled, S.troubled == 1 ? "" : "s");
-}
-
 static void
 finish(struct job *j, const struct sms_answer *a)
 {
@@ -440,12 +120,12 @@ finish(struct job *j, const struct sms_answer *a)
 	jv err = jv_null();
 
 	if (a->outcome != SENT) {
-		err = error_jv(*a->code ? a->code : "error", *a->message ? a->message :
+		err = sms_error(*a->code ? a->code : "error", *a->message ? a->message :
 		    "the provider refused the message", permanent);
 		if (!permanent)
 			keep_status(EXIT_TEMPFAIL);
 	}
-	trouble(a);
+	outage_note(&S.outage, S.p->name, a);
 	/* the provider's count is what is billed; ours when it gives none */
 	emit(j->line, status_of[a->outcome], j->to, j->body,
 	    a->segments > 0 ? a->segments : j->segments, j->ucs2, j->attempts,
@@ -498,27 +178,26 @@ on_line(jv line, long lineno, void *ctx)
 	j->line = line;
 	if (phone == NULL) {
 		emit(line, "skipped", NULL, NULL, 0, 0, 0, NULL,
-		    error_jv("no_phone", "no phone or to", 0));
+		    sms_error("no_phone", "no phone or to", 0));
 		free(j);
 		note("stdin:%ld: no phone or to; skipped", lineno);
 		return EXIT_DATA;
 	}
 	if (phone_e164(phone, default_country(), j->to) != 0) {
 		emit(line, "failed", phone, NULL, 0, 0, 0, NULL,
-		    error_jv("invalid_number", "not a phone number", 1));
+		    sms_error("invalid_number", "not a phone number", 1));
 		free(j);
 		return 0;
 	}
 	due = json_str(line, "due");
-	if ((S.template_dir && texts_off(line)) ||
-	    (optional_moment(due) && template_for(line, due) == NULL)) {
+	if (templates_off(line, due)) {
 		emit(line, "off", j->to, NULL, 0, 0, 0, NULL, jv_null());
 		free(j);
 		return 0;
 	}
-	if ((j->body = render(line, err, sizeof err)) == NULL) {
+	if ((j->body = templates_render(line, err, sizeof err)) == NULL) {
 		note("stdin:%ld: %s; skipped", lineno, err);
-		emit(line, "skipped", j->to, NULL, 0, 0, 0, NULL, error_jv("template", err, 0));
+		emit(line, "skipped", j->to, NULL, 0, 0, 0, NULL, sms_error("template", err, 0));
 		free(j);
 		return EXIT_DATA;
 	}
@@ -530,7 +209,7 @@ on_line(jv line, long lineno, void *ctx)
 	if (S.max_segments && j->segments > S.max_segments) {
 		snprintf(err, sizeof err, "%d segments, more than -m %d", j->segments, S.max_segments);
 		emit(line, "failed", j->to, j->body, j->segments, j->ucs2, 0, NULL,
-		    error_jv("too_long", err, 1));
+		    sms_error("too_long", err, 1));
 		free(j->body);
 		free(j);
 		return 0;
@@ -645,34 +324,6 @@ backoff_ms(const struct job *j)
 	return base + (int64_t)(drand48() * (double)base / 2);
 }
 
-/*
- * Whether a transfer that failed provably never reached the provider: no
- * connection was made, or not one byte of the request was written.
- */
-static int
-never_reached(struct job *j, CURLcode cc)
-{
-	long sent = 0;
-
-	switch (cc) {
-	case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT: case CURLE_SSL_CONNECT_ERROR:
-		return 1;
-	default:
-		curl_easy_getinfo(j->easy, CURLINFO_REQUEST_SIZE, &sent);
-		return sent == 0;
-	}
-}
-
-/* Settings that no retry can mend: the URL, the TLS certificate. */
-static int
-config_error(CURLcode cc)
-{
-	return cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT ||
-	    cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
-	    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_LOGIN_DENIED;
-}
-
 /* Stops sending: what waits is written back not sent; the status says why. */
 static void
 halt(const struct sms_answer *a)
@@ -696,7 +347,7 @@ static void
 done(struct job *j, CURLcode cc)
 {
 	struct sms_answer a = { 0 };
-	long http = 0;
+	long http = 0, sent = 0;
 
 	curl_multi_remove_handle(S.multi, j->easy);
 	S.inflight--;
@@ -706,7 +357,8 @@ done(struct job *j, CURLcode cc)
 		snprintf(a.message, sizeof a.message, "the connection closed after the request "
 		    "was sent: it may have gone");
 	} else if (cc != CURLE_OK) {
-		a.outcome = config_error(cc) ? HALT : never_reached(j, cc) ? RETRY : UNKNOWN;
+		curl_easy_getinfo(j->easy, CURLINFO_REQUEST_SIZE, &sent);
+		a.outcome = outcome_of_curl(cc, sent);
 		snprintf(a.code, sizeof a.code, "network");
 		snprintf(a.message, sizeof a.message, "%s%s", curl_easy_strerror(cc),
 		    a.outcome == UNKNOWN ? " after the request was sent: it may have gone" : "");
@@ -768,28 +420,24 @@ lease_lapsed(const struct job *j)
 static int
 last_look(struct job *j)
 {
-	const char *id = json_str(j->line, "id"), *why;
-	int opted_out, rc;
-	jv conv;
+	const char *why;
+	int rc = 1;
 
-	if (id == NULL || json_kind(j->line, "claim") != JV_KIND_OBJECT)
+	if (json_str(j->line, "id") == NULL || json_kind(j->line, "claim") != JV_KIND_OBJECT)
 		return 1;	/* not from the store: nothing to look at */
 	if (S.store == NULL && S.store_status == 0 &&
 	    (rc = store_open(store_dir(S.db), STORE_LAZY | STORE_READ, &S.store)) != 0)
 		S.store_status = rc;
-	if (S.store_status == 0 && (rc = store_look(S.store, id, j->to, &conv, &opted_out)) != 0)
-		S.store_status = rc;
+	if (S.store_status == 0 && (rc = store_still_due(S.store, j->line, j->to, &why)) < 0)
+		S.store_status = -rc;
 	if (S.store_status != 0) {
 		not_sent(j, "store", "the store could not be read for the last look: not sent");
 		return 0;
 	}
-	if (!opted_out && rule_still_due(conv, j->line, &why)) {
-		jv_free(conv);
+	if (rc == 1)
 		return 1;
-	}
-	jv_free(conv);
 	emit(j->line, "skipped", j->to, j->body, j->segments, j->ucs2, 0, NULL,
-	    error_jv("not_due", opted_out ? "the number is on the opt-out list" : why, 0));
+	    sms_error("not_due", why, 0));
 	j->line = jv_invalid();
 	job_free(j);
 	return 0;
@@ -926,95 +574,6 @@ run(void)
 		keep_status(json_reader_end(r));
 }
 
-/* ---- --check: every template on a sample booking ---- */
-
-#define SAMPLE "{\"type\":\"booking\",\"id\":\"SAMPLE\",\"name\":\"Ada Lovelace\"," \
-	"\"first_name\":\"Ada\",\"email\":\"ada@example.org\",\"phone\":\"+14045550134\"," \
-	"\"timezone\":\"America/New_York\",\"event_name\":\"30 Minute Consultation\"," \
-	"\"start_time\":\"2025-11-25T15:00:00Z\",\"end_time\":\"2025-11-25T15:30:00Z\"," \
-	"\"start_local\":\"Tue Nov 25, 10:00 AM EST\"," \
-	"\"cancel_url\":\"https://calendly.com/cancellations/SAMPLE\"," \
-	"\"reschedule_url\":\"https://calendly.com/reschedulings/SAMPLE\",\"source\":\"calendly\"," \
-	"\"event_slug\":\"30-minute-consultation\",\"location\":{\"type\":\"physical\"," \
-	"\"text\":\"12 Harbour St\"},\"host\":{\"name\":\"Dana Host\",\"email\":\"host@example.org\"}," \
-	"\"answers\":[],\"guests\":[]}"
-
-/*
- * Renders every template on a sample booking and prints what a customer
- * would get, with its parts: the owner sees the words and the cost
- * before anyone is texted.  78 if any template fails.
- */
-static int
-by_path(const void *a, const void *b)
-{
-	return strcmp((*(struct template *const *)a)->path, (*(struct template *const *)b)->path);
-}
-
-static int
-check_templates(void)
-{
-	struct template *t, *order[MAX_TEMPLATES];
-	jv line, appt, out;
-	const char *slash;
-	char err[600], due[256];
-	char *body;
-	int i, ucs2, status = 0;
-
-	for (i = 0; i < S.ntemplates; i++)
-		order[i] = &S.templates[i];
-	qsort(order, (size_t)S.ntemplates, sizeof *order, by_path);
-	for (i = 0; i < S.ntemplates; i++) {
-		t = order[i];
-		slash = strchr(t->name, '/');
-		snprintf(due, sizeof due, "%s", slash ? slash + 1 : t->name);
-		appt = jv_parse(SAMPLE);
-		if (slash)
-			appt = jv_object_set(appt, jv_string("event_slug"),
-			    jv_string_sized(t->name, (int)(slash - t->name)));
-		line = jv_object_set(jv_object(), jv_string("id"), jv_string("SAMPLE"));
-		line = jv_object_set(line, jv_string("phone"), jv_string("+14045550134"));
-		line = jv_object_set(line, jv_string("due"), jv_string(S.template_file ? "confirm" : due));
-		line = jv_object_set(line, jv_string("appointment"), appt);
-		err[0] = '\0';
-		if ((body = render(line, err, sizeof err)) == NULL) {
-			note("%s", err);
-			status = EXIT_CONFIG;
-		} else {
-			out = jv_object_set(jv_object(), jv_string("template"), jv_string(t->path));
-			out = jv_object_set(out, jv_string("segments"), jv_number(sms_segments(body, &ucs2)));
-			out = jv_object_set(out, jv_string("encoding"), jv_string(ucs2 ? "ucs2" : "gsm7"));
-			out = jv_object_set(out, jv_string("body"), jv_string(body));
-			json_print(out);
-			free(body);
-		}
-		jv_free(line);
-	}
-	return status;
-}
-
-static void
-free_templates(void)
-{
-	int i;
-
-	for (i = 0; i < S.ntemplates; i++)
-		if (S.templates[i].jq)
-			jq_teardown(&S.templates[i].jq);
-	S.ntemplates = 0;
-}
-
-static const struct provider *
-provider_named(const char *name)
-{
-	static const struct provider *all[] = { &provider_twilio, &provider_sns,
-	    &provider_eum, &provider_log };
-	size_t i;
-
-	for (i = 0; i < sizeof all / sizeof all[0]; i++)
-		if (strcmp(all[i]->name, name) == 0)
-			return all[i];
-	die(EXIT_USAGE, "unknown provider %s: twilio, sns, eum or log", name);
-}
 
 static long
 number(int c, const char *s, double *d)
@@ -1086,9 +645,9 @@ main(int argc, char *argv[])
 	if (check) {	/* no provider needed: nothing is sent */
 		if (!S.template_file && !S.template_dir)
 			die(EXIT_USAGE, "--check: give the templates, -T dir or -t file");
-		if ((c = templates_load()) == 0)
-			c = check_templates();
-		free_templates();
+		if ((c = templates_load(S.template_file, S.template_dir)) == 0)
+			c = templates_check();
+		templates_free();
 		return finish_stdout(c);
 	}
 	if (pname == NULL)
@@ -1097,9 +656,11 @@ main(int argc, char *argv[])
 		note("no provider: set SMS_PROVIDER or -p (twilio, sns, eum; log for a dry run)");
 		return EXIT_CONFIG;
 	}
-	S.p = provider_named(pname);
-	if ((c = S.p->setup()) != 0 || (c = templates_load()) != 0) {
-		free_templates();
+	if ((S.p = provider_named(pname)) == NULL)
+		die(EXIT_USAGE, "unknown provider %s: twilio, sns, eum or log", pname);
+	if ((c = S.p->setup()) != 0 ||
+	    (c = templates_load(S.template_file, S.template_dir)) != 0) {
+		templates_free();
 		return c;
 	}
 	S.rate = rate >= 0 ? rate : S.p->rate;
@@ -1111,12 +672,12 @@ main(int argc, char *argv[])
 	S.multi = curl_multi_init();
 	curl_multi_setopt(S.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)S.inflight_max);
 	run();
-	trouble_left();
+	outage_end(&S.outage, S.p->name);
 	while (S.nspare > 0)
 		curl_easy_cleanup(S.spare[--S.nspare]);
 	curl_multi_cleanup(S.multi);
 	curl_global_cleanup();
-	free_templates();
+	templates_free();
 	if (S.store)
 		store_close(S.store);
 	fcntl(0, F_SETFL, S.stdin_flags);

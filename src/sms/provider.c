@@ -64,3 +64,97 @@ copy_between(const char *s, const char *open, const char *close, char *out, size
 		return;
 	snprintf(out, n, "%.*s", (int)(b - a), a);
 }
+
+const struct provider *
+provider_named(const char *name)
+{
+	static const struct provider *all[] = { &provider_twilio, &provider_sns,
+	    &provider_eum, &provider_log };
+	size_t i;
+
+	for (i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (strcmp(all[i]->name, name) == 0)
+			return all[i];
+	return NULL;
+}
+
+jv
+sms_error(const char *code, const char *message, int permanent)
+{
+	jv e = jv_object();
+
+	e = jv_object_set(e, jv_string("code"), jv_string(code));
+	e = jv_object_set(e, jv_string("message"), jv_string(message));
+	return jv_object_set(e, jv_string("permanent"), jv_bool(permanent));
+}
+
+jv
+sms_result(jv line, const struct sms_outcome *o, jv err)
+{
+	jv s = jv_object();
+
+	s = jv_object_set(s, jv_string("status"), jv_string(o->status));
+	s = jv_object_set(s, jv_string("provider"), jv_string(o->provider));
+	s = jv_object_set(s, jv_string("provider_id"), o->provider_id && *o->provider_id ?
+	    jv_string(o->provider_id) : jv_null());
+	s = jv_object_set(s, jv_string("to"), o->to && *o->to ? jv_string(o->to) : jv_null());
+	s = jv_object_set(s, jv_string("body"), o->body ? jv_string(o->body) : jv_null());
+	s = jv_object_set(s, jv_string("segments"), jv_number(o->segments));
+	s = jv_object_set(s, jv_string("encoding"), jv_string(o->ucs2 ? "ucs2" : "gsm7"));
+	s = jv_object_set(s, jv_string("attempts"), jv_number(o->attempts));
+	s = jv_object_set(s, jv_string("at"), rfc3339_jv(clock_now()));
+	s = jv_object_set(s, jv_string("error"), err);
+	return jv_object_set(line, jv_string("sms"), s);
+}
+
+/*
+ * An outage is said once when it begins and once when it ends, with how
+ * many messages it held back: a hundred messages that cannot go are one
+ * line, not a hundred.
+ */
+void
+outage_note(struct outage *o, const char *provider, const struct sms_answer *a)
+{
+	if (a->outcome == SENT && o->troubled > 0) {
+		note("%s: sending again; %ld message%s not sent meanwhile", provider,
+		    o->troubled, o->troubled == 1 ? "" : "s");
+		o->troubled = 0;
+	} else if (a->outcome == RETRY || a->outcome == UNKNOWN) {
+		if (o->troubled++ == 0)
+			note("%s: %s%s%.200s: %s", provider, a->code, *a->message ? ": " : "",
+			    a->message, a->outcome == RETRY ?
+			    "not sent; what cannot go stays due and is tried again later" :
+			    "kept claimed; it becomes uncertain when its lease lapses");
+	}
+}
+
+/* At the end: an outage that had not ended yet. */
+void
+outage_end(struct outage *o, const char *provider)
+{
+	if (o->troubled > 0)
+		note("%s: %ld message%s not sent (still failing at the end)", provider,
+		    o->troubled, o->troubled == 1 ? "" : "s");
+}
+
+/*
+ * What a transfer that failed means: HALT for settings no retry can mend
+ * (the URL, the TLS certificate); RETRY when it provably never reached
+ * the provider (no connection made, not one byte of the request written,
+ * sent bytes); UNKNOWN otherwise.
+ */
+enum outcome
+outcome_of_curl(CURLcode cc, long sent)
+{
+	switch (cc) {
+	case CURLE_UNSUPPORTED_PROTOCOL: case CURLE_URL_MALFORMAT:
+	case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM: case CURLE_LOGIN_DENIED:
+		return HALT;
+	case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT: case CURLE_SSL_CONNECT_ERROR:
+		return RETRY;
+	default:
+		return sent == 0 ? RETRY : UNKNOWN;
+	}
+}

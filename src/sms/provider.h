@@ -44,8 +44,28 @@ struct provider {
 extern const struct provider provider_twilio, provider_sns, provider_eum,
     provider_log;
 
+/* provider.c: the providers, by name (NULL: no such provider) */
+const struct provider *provider_named(const char *name);
+
+/* provider.c: the "sms" result object a line gets */
+struct sms_outcome {
+	const char *status, *provider, *to, *body;
+	int segments, ucs2, attempts;
+	const char *provider_id;
+};
+jv sms_result(jv line, const struct sms_outcome *o, jv err);	/* consumes line, err */
+jv sms_error(const char *code, const char *message, int permanent);
+
+/* provider.c: an outage said once when it begins and once when it ends */
+struct outage {
+	long troubled;	/* messages not sent since the trouble began, or 0 */
+};
+void outage_note(struct outage *o, const char *provider, const struct sms_answer *a);
+void outage_end(struct outage *o, const char *provider);
+
 /* provider.c: shared by the providers */
 enum outcome outcome_of_http(long http, int retry_after);
+enum outcome outcome_of_curl(CURLcode cc, long sent);
 int need(const char *provider, const char *name);
 void need_id(struct sms_answer *a, const char *what);
 void copy_between(const char *s, const char *open, const char *close,

@@ -41,6 +41,30 @@ store_get(struct store *st, struct store_txn *stxn, const char *id)
 }
 
 /*
+ * The sender's last look for a line the store handed out: 1 when the
+ * store, read now, still holds its claim and would still have it due; 0
+ * when not (why says so); -status when the store cannot be read.
+ */
+int
+store_still_due(struct store *st, jv line, const char *phone, const char **why)
+{
+	const char *id = json_str(line, "id");
+	int opted_out, rc, due;
+	jv conv;
+
+	*why = "no id";
+	if (id == NULL)
+		return 0;
+	if ((rc = store_look(st, id, phone, &conv, &opted_out)) != 0)
+		return -rc;
+	due = rule_still_due(conv, line, why);
+	jv_free(conv);
+	if (due && opted_out)
+		*why = "the number is on the opt-out list";
+	return due && !opted_out;
+}
+
+/*
  * One conversation as stored now, and whether phone is on the opt-out
  * list, in one read transaction: the sender's last look.  *conv is
  * invalid when there is none.  Returns 0 or an exit status.

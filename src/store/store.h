@@ -96,6 +96,7 @@ int store_update(struct store *st, struct store_txn *txn, const char *id,
     store_change_fn fn, void *ctx, jv *out);
 int store_look(struct store *st, const char *id, const char *phone, jv *conv,
     int *opted_out);
+int store_still_due(struct store *st, jv line, const char *phone, const char **why);
 
 /* store.c: walks */
 int store_walk(struct store *st, struct store_txn *txn, enum store_index ix,

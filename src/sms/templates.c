@@ -1,0 +1,379 @@
+/*
+ * templates.c: sms-send's words.  jq programs compiled once each at start
+ * (-t's one file, or -T's directory with its event types' directories),
+ * chosen for a line by its due and its event type, rendered, and checked
+ * on a sample booking (--check).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jq.h>
+
+#include "calsms.h"
+#include "templates.h"
+
+#define MAX_TEMPLATES 64
+
+struct template {
+	char name[256], path[4096];	/* name: DUE, or EVENT_SLUG/DUE */
+	jq_state *jq;
+	char error[256];
+};
+
+static struct {
+	const char *file, *dir;	/* -t, -T */
+	struct template templates[MAX_TEMPLATES];
+	char off[MAX_TEMPLATES][128];	/* event types whose directory has "off" */
+	int ntemplates, noff;
+} T;
+
+
+static struct template *
+template_named(const char *name)
+{
+	int i;
+
+	for (i = 0; i < T.ntemplates; i++)
+		if (strcmp(T.templates[i].name, name) == 0)
+			return &T.templates[i];
+	return NULL;
+}
+
+static int
+missing_template(const char *due)
+{
+	note("%s/%s.jq: missing (every directory needs confirm.jq and followup.jq)",
+	    T.dir, due);
+	return EXIT_CONFIG;
+}
+
+static void
+template_error(void *data, jv msg)
+{
+	struct template *t = data;
+	jv s = jv_get_kind(msg) == JV_KIND_STRING ? msg : jv_dump_string(msg, 0);
+
+	if (t->error[0] == '\0')
+		snprintf(t->error, sizeof t->error, "%s", jv_string_value(s));
+	jv_free(s);
+}
+
+/* Compiles one template file; an error names the file. */
+static int
+template_load(const char *name, const char *path)
+{
+	struct template *t;
+	size_t len;
+	char *text;
+	FILE *f;
+	int big;
+
+	if (T.ntemplates == MAX_TEMPLATES) {
+		note("%s: more than %d templates", path, MAX_TEMPLATES);
+		return EXIT_CONFIG;
+	}
+	t = &T.templates[T.ntemplates++];
+	snprintf(t->name, sizeof t->name, "%s", name);
+	snprintf(t->path, sizeof t->path, "%s", path);
+	if ((f = fopen(path, "r")) == NULL) {
+		note("%s: %s", path, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	text = read_all(f, 65536, &len, &big);
+	fclose(f);
+	t->jq = jq_init();
+	jq_set_error_cb(t->jq, template_error, t);
+	jq_set_input_cb(t->jq, NULL, NULL);
+	jq_set_debug_cb(t->jq, NULL, NULL);
+	if (text == NULL || big || !jq_compile(t->jq, text)) {
+		note("%s: does not compile: %s", path, big ? "too big" : t->error);
+		free(text);
+		return EXIT_CONFIG;
+	}
+	free(text);
+	return 0;
+}
+
+/* Every NAME.jq in dir, as PREFIX NAME; for an event's directory, prefix is "slug/". */
+static int
+templates_in(const char *dir, const char *prefix, int depth)
+{
+	char path[4096], name[256];
+	struct dirent *e;
+	struct stat sb;
+	DIR *d;
+	int status = 0;
+	size_t n;
+
+	if ((d = opendir(dir)) == NULL) {
+		note("%s: %s", dir, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	while (status == 0 && (e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n >= 100)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (depth == 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			snprintf(name, sizeof name, "%.100s/", e->d_name);
+			status = templates_in(path, name, 1);
+			continue;
+		}
+		if (depth == 1 && strcmp(e->d_name, "off") == 0 && T.noff < MAX_TEMPLATES) {
+			snprintf(T.off[T.noff++], sizeof T.off[0], "%.*s",
+			    (int)strcspn(prefix, "/"), prefix);
+			continue;
+		}
+		if (n < 4 || strcmp(e->d_name + n - 3, ".jq") != 0)
+			continue;
+		snprintf(name, sizeof name, "%.101s%.*s", prefix, (int)(n - 3), e->d_name);
+		status = template_load(name, path);
+	}
+	closedir(d);
+	return status;
+}
+
+/*
+ * Every template is compiled at start, so a typo stops the sender before
+ * any customer is texted: -t's file, or in -T's directory confirm.jq and
+ * followup.jq (required) and every other NAME.jq, for lines due NAME, and
+ * in each EVENT_SLUG/ directory the NAME.jq for that event type's lines.
+ */
+int
+templates_load(const char *file, const char *dir)
+{
+	int status;
+
+	T.file = file;
+	T.dir = dir;
+	if (T.file)
+		return template_load("-t", T.file);
+	if (T.dir == NULL)
+		return 0;
+	status = templates_in(T.dir, "", 0);
+	if (status == 0 && !template_named("confirm"))
+		status = missing_template("confirm");
+	if (status == 0 && !template_named("followup"))
+		status = missing_template("followup");
+	return status;
+}
+
+/* The line's event type, into out ("" when none or unusable). */
+static void
+event_slug(jv line, char *out, size_t n)
+{
+	jv a = json_get(line, "appointment");
+	const char *slug = json_str(a, "event_slug") ? json_str(a, "event_slug") :
+	    json_str(line, "event_slug");
+
+	snprintf(out, n, "%s", slug && !strchr(slug, '/') ? slug : "");
+	jv_free(a);
+}
+
+/* The event type's own template for due, if its directory has one. */
+static struct template *
+event_template(jv line, const char *due)
+{
+	char slug[128], name[256];
+
+	event_slug(line, slug, sizeof slug);
+	if (*slug == '\0')
+		return NULL;
+	snprintf(name, sizeof name, "%.120s/%.120s", slug, due);
+	return template_named(name);
+}
+
+/* Whether the business turned texts off for the line's event type. */
+static int
+texts_off(jv line)
+{
+	char slug[128];
+	int i;
+
+	event_slug(line, slug, sizeof slug);
+	for (i = 0; *slug && i < T.noff; i++)
+		if (strcmp(T.off[i], slug) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether the line's booking was moved here from another. */
+static int
+moved(jv line)
+{
+	jv old = json_path(line, "appointment", "old_id", NULL);
+	int yes = jv_get_kind(old) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(old)) > 0;
+
+	jv_free(old);
+	return yes || (json_str(line, "old_id") && *json_str(line, "old_id"));
+}
+
+/* Moments the business turns on by writing their template. */
+static int
+optional_moment(const char *due)
+{
+	return due && (strcmp(due, "canceled") == 0 || strcmp(due, "after") == 0);
+}
+
+/*
+ * The template for a line due "due": the event type's, else the
+ * directory's.  A reschedule's confirmation (due "rescheduled", or a
+ * "confirm" whose appointment has an old_id) is rescheduled.jq where
+ * there is one, else confirm.jq, the event type's words first.  -t's one
+ * file is no cancel notice and no thank-you: those need their own.
+ */
+static struct template *
+template_for(jv line, const char *due)
+{
+	struct template *t;
+
+	if (T.file)
+		return optional_moment(due) ? NULL : template_named("-t");
+	if (strcmp(due, "rescheduled") == 0 || (strcmp(due, "confirm") == 0 && moved(line))) {
+		due = "rescheduled";
+		if ((t = event_template(line, due)) || (t = event_template(line, "confirm")) ||
+		    (t = template_named(due)))
+			return t;
+		return template_named("confirm");
+	}
+	if ((t = event_template(line, due)) != NULL)
+		return t;
+	return template_named(due);
+}
+
+/* The body for a line: its template's one non-empty string, or its "body". */
+char *
+templates_render(jv line, char *err, size_t n)
+{
+	const char *due = json_str(line, "due"), *body = json_str(line, "body");
+	struct template *t;
+	jv r;
+	char *out = NULL;
+
+	if (!T.file && !T.dir) {
+		if (body == NULL || *body == '\0')
+			snprintf(err, n, "no body and no template");
+		return body && *body ? strdup(body) : NULL;
+	}
+	if (T.dir && (due == NULL || !*due)) {
+		snprintf(err, n, "no \"due\" to choose a template in %s", T.dir);
+		return NULL;
+	}
+	t = template_for(line, due);
+	if (t == NULL && body && *body)
+		return strdup(body);	/* a written message: the front desk's */
+	if (t == NULL) {
+		snprintf(err, n, "%s/%s.jq: no such template", T.dir, due);
+		return NULL;
+	}
+	t->error[0] = '\0';
+	jq_start(t->jq, jv_copy(line), 0);
+	r = jq_next(t->jq);
+	if (jv_get_kind(r) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(r)) > 0)
+		out = strdup(jv_string_value(r));
+	else if (jv_get_kind(r) == JV_KIND_STRING)
+		snprintf(err, n, "%.200s: yields an empty text", t->path);
+	else if (!jv_is_valid(r)) {
+		jv m = jv_invalid_get_msg(jv_copy(r));
+
+		snprintf(err, n, "%.200s: %.250s", t->path, jv_get_kind(m) == JV_KIND_STRING ?
+		    jv_string_value(m) : t->error[0] ? t->error : "no result");
+		jv_free(m);
+	} else
+		snprintf(err, n, "%.200s: yields %s, not a string", t->path,
+		    jv_kind_name(jv_get_kind(r)));
+	jv_free(r);
+	return out;
+}
+
+/*
+ * Whether a line is answered "off" without a request: the business turned
+ * texts off for its event type, or it is a moment (a cancel notice, the
+ * moment after) for which there is no template.
+ */
+int
+templates_off(jv line, const char *due)
+{
+	return (T.dir && texts_off(line)) || (optional_moment(due) && template_for(line, due) == NULL);
+}
+
+
+#define SAMPLE "{\"type\":\"booking\",\"id\":\"SAMPLE\",\"name\":\"Ada Lovelace\"," \
+	"\"first_name\":\"Ada\",\"email\":\"ada@example.org\",\"phone\":\"+14045550134\"," \
+	"\"timezone\":\"America/New_York\",\"event_name\":\"30 Minute Consultation\"," \
+	"\"start_time\":\"2025-11-25T15:00:00Z\",\"end_time\":\"2025-11-25T15:30:00Z\"," \
+	"\"start_local\":\"Tue Nov 25, 10:00 AM EST\"," \
+	"\"cancel_url\":\"https://calendly.com/cancellations/SAMPLE\"," \
+	"\"reschedule_url\":\"https://calendly.com/reschedulings/SAMPLE\",\"source\":\"calendly\"," \
+	"\"event_slug\":\"30-minute-consultation\",\"location\":{\"type\":\"physical\"," \
+	"\"text\":\"12 Harbour St\"},\"host\":{\"name\":\"Dana Host\",\"email\":\"host@example.org\"}," \
+	"\"answers\":[],\"guests\":[]}"
+
+/*
+ * Renders every template on a sample booking and prints what a customer
+ * would get, with its parts: the owner sees the words and the cost
+ * before anyone is texted.  78 if any template fails.
+ */
+static int
+by_path(const void *a, const void *b)
+{
+	return strcmp((*(struct template *const *)a)->path, (*(struct template *const *)b)->path);
+}
+
+int
+templates_check(void)
+{
+	struct template *t, *order[MAX_TEMPLATES];
+	jv line, appt, out;
+	const char *slash;
+	char err[600], due[256];
+	char *body;
+	int i, ucs2, status = 0;
+
+	for (i = 0; i < T.ntemplates; i++)
+		order[i] = &T.templates[i];
+	qsort(order, (size_t)T.ntemplates, sizeof *order, by_path);
+	for (i = 0; i < T.ntemplates; i++) {
+		t = order[i];
+		slash = strchr(t->name, '/');
+		snprintf(due, sizeof due, "%s", slash ? slash + 1 : t->name);
+		appt = jv_parse(SAMPLE);
+		if (slash)
+			appt = jv_object_set(appt, jv_string("event_slug"),
+			    jv_string_sized(t->name, (int)(slash - t->name)));
+		line = jv_object_set(jv_object(), jv_string("id"), jv_string("SAMPLE"));
+		line = jv_object_set(line, jv_string("phone"), jv_string("+14045550134"));
+		line = jv_object_set(line, jv_string("due"), jv_string(T.file ? "confirm" : due));
+		line = jv_object_set(line, jv_string("appointment"), appt);
+		err[0] = '\0';
+		if ((body = templates_render(line, err, sizeof err)) == NULL) {
+			note("%s", err);
+			status = EXIT_CONFIG;
+		} else {
+			out = jv_object_set(jv_object(), jv_string("template"), jv_string(t->path));
+			out = jv_object_set(out, jv_string("segments"), jv_number(sms_segments(body, &ucs2)));
+			out = jv_object_set(out, jv_string("encoding"), jv_string(ucs2 ? "ucs2" : "gsm7"));
+			out = jv_object_set(out, jv_string("body"), jv_string(body));
+			json_print(out);
+			free(body);
+		}
+		jv_free(line);
+	}
+	return status;
+}
+
+void
+templates_free(void)
+{
+	int i;
+
+	for (i = 0; i < T.ntemplates; i++)
+		if (T.templates[i].jq)
+			jq_teardown(&T.templates[i].jq);
+	T.ntemplates = 0;
+}
+

@@ -1,0 +1,14 @@
+/* templates.h: sms-send's templates (templates.c) */
+#ifndef TEMPLATES_H
+#define TEMPLATES_H
+
+#include <stddef.h>
+#include <jv.h>
+
+int templates_load(const char *file, const char *dir);	/* 0, or 78 naming the file */
+int templates_off(jv line, const char *due);
+char *templates_render(jv line, char *err, size_t n);
+int templates_check(void);	/* --check: each on a sample booking; 78 if one fails */
+void templates_free(void);
+
+#endif
