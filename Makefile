@@ -31,7 +31,7 @@ PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-s
 UTIL = arg clock conf file form hmac json log phone strbuf
 STORE = rules results due operator intent store damage record tables walk stream check
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify templates
-CAL = calendly calcom
+CAL = calendly calcom api
 
 # a program in a folder of its own (src/cmd/NAME/) is made of these files
 conv-store_SRCS = main streams operator reads report health
