@@ -31,26 +31,15 @@
 #include <unistd.h>
 
 #include "calsms.h"
+#include "http.h"
 
-#define MAX_HEAD 16384
 #define MAX_OUT (1024 * 1024)
 #define MAX_ROUTES 32
-#define MAX_HEADERS 100
 
 extern char **environ;
 
 struct route {
 	const char *path, *handler;
-};
-
-struct request {
-	char head[MAX_HEAD + 1];
-	size_t have, head_len;
-	char *method, *target, *version, *query;
-	char *names[MAX_HEADERS], *values[MAX_HEADERS];
-	int nheaders;
-	char *body;
-	size_t body_len;
 };
 
 static int use_syslog, quiet;
@@ -95,31 +84,6 @@ same_socket(int a, int b)
 	    sa.st_ino == sb.st_ino;
 }
 
-static const char *
-reason(int code)
-{
-	switch (code) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return code < 300 ? "OK" : code < 500 ? "Client Error" : "Server Error";
-	}
-}
-
 static int
 write_all(int fd, const char *p, size_t n)
 {
@@ -145,18 +109,18 @@ respond(int code, const char *extra, const char *body, size_t len)
 	int n;
 
 	if (body == NULL) {
-		body = reason(code);
+		body = http_reason(code);
 		len = strlen(body);
 		n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n"
 		    "Content-Type: text/plain; charset=utf-8\r\n%s"
 		    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		    code, reason(code), extra ? extra : "", len + 1);
+		    code, http_reason(code), extra ? extra : "", len + 1);
 		return write_all(1, head, (size_t)n) || write_all(1, body, len) ||
 		    write_all(1, "\n", 1);
 	}
 	n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n%s"
 	    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-	    code, reason(code), extra ? extra : "", len);
+	    code, http_reason(code), extra ? extra : "", len);
 	if (n < 0 || (size_t)n >= sizeof head)
 		return -1;
 	return write_all(1, head, (size_t)n) || write_all(1, body, len);
@@ -183,27 +147,6 @@ read_more(char *buf, size_t cap, size_t *have)
 	return 0;
 }
 
-/*
- * The length of the head in buf: up to the first empty line, ended by
- * CRLF or a bare LF (RFC 9112 allows both), whatever the body holds after
- * it; 0 while there is none yet.
- */
-static size_t
-head_end(const char *buf, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i++) {
-		if (buf[i] != '\n')
-			continue;
-		if (buf[i + 1] == '\n')
-			return i + 2;
-		if (buf[i + 1] == '\r' && i + 2 < n && buf[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
-}
-
 /* Returns the HTTP status to refuse with, or 0 when the head is complete. */
 static int
 read_head(struct request *rq)
@@ -223,144 +166,6 @@ read_head(struct request *rq)
 		if (r == -1)
 			return rq->have ? 400 : -1;
 	}
-}
-
-static int
-is_token(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
-			return 0;
-	return 1;
-}
-
-static char *
-next_line(char **p)
-{
-	char *line = *p, *nl = strchr(line, '\n');
-
-	if (nl == NULL)
-		return NULL;
-	*nl = '\0';
-	if (nl > line && nl[-1] == '\r')
-		nl[-1] = '\0';
-	*p = nl + 1;
-	return line;
-}
-
-/* Only visible ASCII, as RFC 9112 allows in a request target. */
-static int
-visible(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
-			return 0;
-	return 1;
-}
-
-static int
-parse_fields(struct request *rq)
-{
-	char *p = rq->head, *line, *sp, *colon, *v, *e;
-
-	line = next_line(&p);
-	if (line == NULL || (sp = strchr(line, ' ')) == NULL)
-		return 400;
-	*sp = '\0';
-	rq->method = line;
-	rq->target = sp + 1;
-	if ((sp = strchr(rq->target, ' ')) == NULL)
-		return 400;
-	*sp = '\0';
-	rq->version = sp + 1;
-	if (!is_token(rq->method) || rq->target[0] != '/' ||
-	    strchr(rq->version, ' ') || !visible(rq->target))
-		return 400;	/* a control byte (CR, ESC) in the target reaches no log or handler */
-	if (strncmp(rq->version, "HTTP/", 5) != 0 ||
-	    !isdigit((unsigned char)rq->version[5]) || rq->version[6] != '.' ||
-	    !isdigit((unsigned char)rq->version[7]) || rq->version[8])
-		return 400;
-	if (strcmp(rq->version, "HTTP/1.1") != 0 && strcmp(rq->version, "HTTP/1.0") != 0)
-		return 505;
-	if ((rq->query = strchr(rq->target, '?')) != NULL)
-		*rq->query++ = '\0';
-	while ((line = next_line(&p)) != NULL && *line) {
-		if (isspace((unsigned char)*line) || (colon = strchr(line, ':')) == NULL)
-			return 400;	/* obsolete folding, or not a field */
-		if (strchr(line, '\r'))
-			return 400;	/* a bare CR must not reach a handler's environment */
-		*colon = '\0';
-		if (!is_token(line) || rq->nheaders == MAX_HEADERS)
-			return rq->nheaders == MAX_HEADERS ? 431 : 400;
-		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-			;
-		for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t');)
-			*--e = '\0';
-		rq->names[rq->nheaders] = line;
-		rq->values[rq->nheaders++] = v;
-	}
-	return 0;
-}
-
-/* The head is parsed in place; the body's first bytes follow it. */
-static int
-parse_head(struct request *rq)
-{
-	char first_body_byte = rq->head[rq->head_len];
-	int code;
-
-	rq->head[rq->head_len] = '\0';
-	code = parse_fields(rq);
-	rq->head[rq->head_len] = first_body_byte;
-	return code;
-}
-
-static const char *
-header(const struct request *rq, const char *name, int *count)
-{
-	const char *v = NULL;
-	int i, n = 0;
-
-	for (i = 0; i < rq->nheaders; i++)
-		if (strcasecmp(rq->names[i], name) == 0) {
-			if (v == NULL)
-				v = rq->values[i];
-			n++;
-		}
-	if (count)
-		*count = n;
-	return v;
-}
-
-static int
-content_length(const struct request *rq, size_t max, size_t *len)
-{
-	const char *v, *te = header(rq, "Transfer-Encoding", NULL);
-	char *end;
-	unsigned long long n;
-	int count, i;
-
-	v = header(rq, "Content-Length", &count);
-	if (te != NULL)
-		return v ? 400 : 411;	/* no chunked bodies; both is smuggling */
-	if (v == NULL)
-		return strcmp(rq->method, "POST") == 0 || strcmp(rq->method, "PUT") == 0 ? 411 : 0;
-	for (i = 0; i < rq->nheaders; i++)
-		if (strcasecmp(rq->names[i], "Content-Length") == 0 &&
-		    strcmp(rq->values[i], v) != 0)
-			return 400;
-	if (!isdigit((unsigned char)*v))
-		return 400;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (*end || errno)
-		return errno ? 413 : 400;
-	if (n > max)
-		return 413;
-	*len = (size_t)n;
-	return 0;
 }
 
 static int
@@ -691,7 +496,7 @@ cgi_headers(char *out, char *extra, size_t cap, int *code, int *typed)
 
 	if (!has_cgi_headers(out))
 		return out;
-	while ((line = next_line(&p)) != NULL && *line) {
+	while ((line = http_next_line(&p)) != NULL && *line) {
 		if ((colon = strchr(line, ':')) == NULL)
 			continue;
 		*colon = '\0';
@@ -701,7 +506,7 @@ cgi_headers(char *out, char *extra, size_t cap, int *code, int *typed)
 			*code = atoi(v);
 			if (*code < 200 || *code > 599)
 				*code = 500;
-		} else if (is_token(line) && strcasecmp(line, "Content-Length") &&
+		} else if (http_token(line) && strcasecmp(line, "Content-Length") &&
 		    strcasecmp(line, "Connection") &&
 		    elen + strlen(line) + strlen(v) + 5 < cap) {
 			*typed |= strcasecmp(line, "Content-Type") == 0;
@@ -847,7 +652,7 @@ main(int argc, char *argv[])
 	if (code != 0) {
 		if (!quiet || code >= 500)
 			logmsg("%s %s: %d %s", rq.method ? rq.method : "-",
-			    rq.target ? rq.target : "-", code, reason(code));
+			    rq.target ? rq.target : "-", code, http_reason(code));
 		if (respond(code, code == 405 ? "Allow: POST\r\n" : NULL, NULL, 0))
 			return EXIT_IOERR;
 		linger();

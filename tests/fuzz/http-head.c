@@ -1,7 +1,8 @@
 /* fuzz: http-hook's request head parser and Content-Length rules */
-#define main http_hook_main
-#include "../../src/cmd/http-hook.c"
-#undef main
+#include <stdint.h>
+#include <string.h>
+
+#include "http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 
