@@ -1,10 +1,12 @@
 # calsms: appointment SMS automation as small C programs.
 #
-# src/cmd/    one main per program
-# src/store/  the conversation's rules (rules.c, pure) and the LMDB store
-# src/sms/    the SMS providers behind provider.h, segments, SigV4
-# src/cal/    Calendly: an invitee as an appointment line
-# src/util/   JSON streams, clock, log, phone numbers, HMAC, buffers
+# src/cmd/    one main per program (conv-store/ a folder of its own)
+# src/store/  the conversation's rules (rules results due operator intent,
+#             pure) and the store behind store.h (LMDB: store damage record
+#             tables walk stream check)
+# src/sms/    the SMS providers behind provider.h, segments, SigV4, templates
+# src/cal/    Calendly and Cal.com as appointment lines; cal-sync's API client
+# src/util/   JSON streams, clock, log, phone numbers, HMAC, buffers, HTTP heads
 #
 # Each program is listed below with the parts it links.
 
