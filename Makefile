@@ -31,7 +31,7 @@ UNIT = $(O)/build/unit
 
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
 UTIL = arg clock conf file form hmac http json log phone strbuf
-STORE = rules results due operator intent store damage record tables walk stream check
+STORE = kinds rules results due operator intent store damage record tables walk stream check
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify templates
 CAL = calendly calcom api
 

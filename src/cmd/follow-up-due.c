@@ -90,15 +90,15 @@ collect(const char *id, int64_t t, void *ctx)
 
 /* Collects the next batch of keys of kind, after the last one collected. */
 static int
-scan(struct store *st, struct store_txn *txn, struct pass *p, int kind, int64_t limit,
-    int64_t offset, int more)
+scan(struct store *st, struct store_txn *txn, struct pass *p, enum store_index ix,
+    int64_t limit, int64_t offset, int more)
 {
 	if (!more)
 		p->cursor.len = 0;
 	p->nids = 0;
 	p->limit = limit;
 	p->offset = offset;
-	return store_walk_from(st, txn, kind, &p->cursor, collect, p);
+	return store_walk_from(st, txn, ix, &p->cursor, collect, p);
 }
 
 static int
@@ -140,7 +140,7 @@ due_line(jv conv, const char *kind)
 {
 	jv line = jv_object_set(jv_copy(conv), jv_string("due"), jv_string(kind));
 
-	if (strcmp(kind, "manual") == 0)
+	if (kind_is(kind, KIND_MANUAL))
 		line = jv_object_set(line, jv_string("body"), json_path(conv, "outbox", "body", NULL));
 	return line;
 }
@@ -173,15 +173,16 @@ decide(struct store *st, struct store_txn *txn, struct pass *p, const char *kind
 }
 
 static int
-claim_kind(struct store *st, struct store_txn *txn, struct pass *p, int kind,
-    const char *name, int64_t limit, int64_t offset)
+claim_kind(struct store *st, struct store_txn *txn, struct pass *p, enum store_index ix,
+    enum kind k, int64_t limit, int64_t offset)
 {
+	const char *name = kinds[k].name;
 	int i, rc, more = 0;
 
 	do {
 		if (p->budget <= 0)
 			return 0;
-		if ((rc = scan(st, txn, p, kind, limit, offset, more)) != 0)
+		if ((rc = scan(st, txn, p, ix, limit, offset, more)) != 0)
 			return rc;
 		for (i = 0; i < p->nids; i++) {
 			jv c = store_get(st, txn, p->ids[i]);
@@ -236,20 +237,20 @@ pass_txn(struct store *st, struct store_txn *txn, void *ctx)
 	    (rc = room(st, txn, p->o, &left)) != 0)
 		return rc;
 	p->budget = left < p->left ? left : p->left;
-	if ((rc = claim_kind(st, txn, p, IX_CONFIRM, "confirm", p->now, 0)) != 0 ||
-	    (rc = claim_kind(st, txn, p, IX_FOLLOWUP, "followup",
+	if ((rc = claim_kind(st, txn, p, IX_CONFIRM, KIND_CONFIRM, p->now, 0)) != 0 ||
+	    (rc = claim_kind(st, txn, p, IX_FOLLOWUP, KIND_FOLLOWUP,
 	    p->now - p->o->after, p->o->after)) != 0)
 		return rc;
-	if (p->o->help && (rc = claim_kind(st, txn, p, IX_HELP, "help", p->now, 0)) != 0)
+	if (p->o->help && (rc = claim_kind(st, txn, p, IX_HELP, KIND_HELP, p->now, 0)) != 0)
 		return rc;
-	if ((rc = claim_kind(st, txn, p, IX_MANUAL, "manual", p->now, 0)) != 0 ||
-	    (p->o->notices && (rc = claim_kind(st, txn, p, IX_CANCELED, "canceled",
+	if ((rc = claim_kind(st, txn, p, IX_MANUAL, KIND_MANUAL, p->now, 0)) != 0 ||
+	    (p->o->notices && (rc = claim_kind(st, txn, p, IX_CANCELED, KIND_CANCELED,
 	    p->now, 0)) != 0))
 		return rc;
-	if (p->o->due.after > 0 && (rc = claim_kind(st, txn, p, IX_AFTER, "after",
+	if (p->o->due.after > 0 && (rc = claim_kind(st, txn, p, IX_AFTER, KIND_AFTER,
 	    p->now - p->o->due.after, p->o->due.after)) != 0)
 		return rc;
-	if (p->o->due.remind > 0 && (rc = claim_kind(st, txn, p, IX_REMINDER, "reminder",
+	if (p->o->due.remind > 0 && (rc = claim_kind(st, txn, p, IX_REMINDER, KIND_REMINDER,
 	    p->now + p->o->due.remind, -p->o->due.remind)) != 0)
 		return rc;
 	return 0;
@@ -411,15 +412,15 @@ moments_from(const char *dir, struct opts *o)
 		return EXIT_CONFIG;
 	}
 	closedir(d);
-	o->notices = has_template(dir, "canceled");
-	o->due.rescheduled = has_template(dir, "rescheduled");
-	if (o->help && !has_template(dir, "help"))
-		return no_template(dir, 'H', "help", "answers to HELP");
-	if (o->due.remind > 0 && !has_template(dir, "reminder"))
-		return no_template(dir, 'r', "reminder", "reminders");
-	if (o->due.after > 0 && !has_template(dir, "after"))
-		return no_template(dir, 'A', "after", "messages after appointments");
-	o->help = has_template(dir, "help");
+	o->notices = has_template(dir, kinds[KIND_CANCELED].name);
+	o->due.rescheduled = has_template(dir, kinds[KIND_RESCHEDULED].name);
+	if (o->help && !has_template(dir, kinds[KIND_HELP].name))
+		return no_template(dir, 'H', kinds[KIND_HELP].name, "answers to HELP");
+	if (o->due.remind > 0 && !has_template(dir, kinds[KIND_REMINDER].name))
+		return no_template(dir, 'r', kinds[KIND_REMINDER].name, "reminders");
+	if (o->due.after > 0 && !has_template(dir, kinds[KIND_AFTER].name))
+		return no_template(dir, 'A', kinds[KIND_AFTER].name, "messages after appointments");
+	o->help = has_template(dir, kinds[KIND_HELP].name);
 	return 0;
 }
 

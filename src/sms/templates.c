@@ -14,6 +14,7 @@
 #include <jq.h>
 
 #include "calsms.h"
+#include "rules.h"
 #include "templates.h"
 
 #define MAX_TEMPLATES 64
@@ -216,7 +217,9 @@ moved(jv line)
 static int
 optional_moment(const char *due)
 {
-	return due && (strcmp(due, "canceled") == 0 || strcmp(due, "after") == 0);
+	const struct kind_info *k = kind_named(due);
+
+	return k && k->optional && k->kind != KIND_RESCHEDULED;
 }
 
 /*

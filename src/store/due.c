@@ -199,7 +199,7 @@ rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
 	else if (reminder && conv_confirmed_at(conv) >= start - o->remind)
 		/* the confirmation went out inside the window: it was the reminder */
 		*next = conv_set(conv, "reminder", jv_string("skipped"));
-	else if (strcmp(kind, "confirm") != 0 && in_quiet(conv, o, now, until)) {
+	else if (kind_named(kind) && kind_named(kind)->quiet && in_quiet(conv, o, now, until)) {
 		if (!reminder || *until < start) {
 			jv_free(conv);
 			return DUE_HOLD;

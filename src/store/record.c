@@ -165,18 +165,16 @@ message_keys(jv c, struct store_keys *ks, const char *id)
 
 /* The due index of each kind conv_due() names. */
 static int
-due_index(const char *kind)
+due_index(const char *name)
 {
-	static const struct { const char *kind; int ix; } map[] = {
-		{ "confirm", K_CONFIRM }, { "followup", K_FOLLOWUP },
-		{ "reminder", K_REMINDER }, { "help", K_HELP }, { "manual", K_MANUAL },
-		{ "canceled", K_CANCELED }, { "after", K_AFTER }, { NULL, 0 } };
-	int i;
+	static const unsigned char prefix[KIND_COUNT] = {
+		[KIND_CONFIRM] = K_CONFIRM, [KIND_FOLLOWUP] = K_FOLLOWUP,
+		[KIND_REMINDER] = K_REMINDER, [KIND_HELP] = K_HELP, [KIND_MANUAL] = K_MANUAL,
+		[KIND_CANCELED] = K_CANCELED, [KIND_AFTER] = K_AFTER
+	};
+	const struct kind_info *k = kind_named(name);
 
-	for (i = 0; map[i].kind; i++)
-		if (strcmp(map[i].kind, kind) == 0)
-			return map[i].ix;
-	return 0;
+	return k ? prefix[k->kind] : 0;
 }
 
 /* Every index key of one conversation: see the layout above. */

@@ -212,7 +212,9 @@ conv_sent_at(jv conv, const char *kind)
 int
 kind_confirms(const char *kind)
 {
-	return kind && (strcmp(kind, "confirm") == 0 || strcmp(kind, "rescheduled") == 0);
+	const struct kind_info *k = kind_named(kind);
+
+	return k && k->confirms;
 }
 
 /* When the booking's confirmation, of either kind, was first sent, or 0. */
@@ -254,15 +256,9 @@ conv_end(jv conv)
 const char *
 conv_moment_field(const char *kind)
 {
-	static const char *const fields[][2] = { { "reminder", "reminder" },
-	    { "help", "help" }, { "canceled", "cancel_notice" }, { "after", "after" },
-	    { NULL, NULL } };
-	int i;
+	const struct kind_info *k = kind_named(kind);
 
-	for (i = 0; kind && fields[i][0]; i++)
-		if (strcmp(kind, fields[i][0]) == 0)
-			return fields[i][1];
-	return NULL;
+	return k ? k->field : NULL;
 }
 
 /*

@@ -11,6 +11,24 @@
 #include <stdint.h>
 #include <jv.h>
 
+/* the kinds of message (kinds.c) */
+enum kind {
+	KIND_CONFIRM, KIND_RESCHEDULED, KIND_FOLLOWUP, KIND_REMINDER, KIND_HELP,
+	KIND_MANUAL, KIND_CANCELED, KIND_AFTER, KIND_COUNT
+};
+struct kind_info {
+	enum kind kind;
+	const char *name;	/* on the pipes: due, messages[].kind */
+	const char *field;	/* a once-only moment's field ("due" until settled), or NULL */
+	int confirms;	/* counts as the booking's confirmation */
+	int quiet;	/* held by quiet hours */
+	int optional;	/* on only where its template is written */
+	const char *option;	/* follow-up-due's option that turns it on or sets its offset */
+};
+extern const struct kind_info kinds[KIND_COUNT];
+const struct kind_info *kind_named(const char *name);
+int kind_is(const char *name, enum kind k);
+
 /* what follow-up-due asks of rule_due() */
 struct due_opts {
 	int64_t remind;	/* reminder this long before the start; 0: none */

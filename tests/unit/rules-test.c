@@ -611,6 +611,16 @@ due_table(void)
 		    rows[i].extra ? " with " : "", rows[i].extra ? rows[i].extra : "", rows[i].want);
 		check(strcmp(got, rows[i].want) == 0, what, got);
 	}
+	/* the kind table */
+	check(kind_named("canceled") && strcmp(kind_named("canceled")->field, "cancel_notice") == 0,
+	    "kinds: a cancel notice's field is cancel_notice", NULL);
+	check(kind_confirms("rescheduled") && kind_confirms("confirm") && !kind_confirms("followup"),
+	    "kinds: confirm and rescheduled count as the confirmation", NULL);
+	check(kind_named("followup")->quiet && !kind_named("confirm")->quiet &&
+	    !kind_named("manual")->quiet, "kinds: quiet hours hold a follow-up, not a confirmation",
+	    NULL);
+	check(kind_named("after")->optional && !kind_named("reminder")->optional &&
+	    kind_named("nope") == NULL, "kinds: the moment after is turned on by its template", NULL);
 	/* the last look: the same claim, still due; a STOP or another claim says no */
 	conv = claimed(conv_in("pending"), "confirm", "pending");
 	line = with(with(with(jv_object(), "id", jv_string("A1")), "due", jv_string("confirm")),

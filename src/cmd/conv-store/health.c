@@ -40,7 +40,7 @@ waiting_confirm(struct store *st, struct store_txn *txn, jv c, void *ctx)
 	(void)st;
 	(void)txn;
 	for (i = 0; i < n && !waits; i++)
-		waits = strcmp(due[i].kind, "confirm") == 0;
+		waits = kind_is(due[i].kind, KIND_CONFIRM);
 	if (waits)
 		first_due(NULL, conv_time(c, "created_at"), ctx);
 	jv_free(claim);
@@ -224,8 +224,8 @@ count_message(struct stats *s, jv m)
 	s->segments += jv_get_kind(seg) == JV_KIND_NUMBER ? (long)jv_number_value(seg) : 1;
 	jv_free(seg);
 	s->confirms += kind_confirms(kind);
-	s->followups += kind && strcmp(kind, "followup") == 0;
-	s->reminders += kind && strcmp(kind, "reminder") == 0;
+	s->followups += kind_is(kind, KIND_FOLLOWUP);
+	s->reminders += kind_is(kind, KIND_REMINDER);
 }
 
 static int

@@ -65,7 +65,7 @@ static jv
 tally(jv row, jv c)
 {
 	jv msgs = json_get(c, "messages"), replies = json_get(c, "replies"), m;
-	int64_t confirm = conv_confirmed_at(c), follow = conv_sent_at(c, "followup");
+	int64_t confirm = conv_confirmed_at(c), follow = conv_sent_at(c, kinds[KIND_FOLLOWUP].name);
 	int64_t first = 0, t;
 	const char *status = conv_str(c, "status"), *intent, *kind;
 	int i, n, sent, confirmed_first = 0, after = 0, declined = 0;
@@ -83,7 +83,7 @@ tally(jv row, jv c)
 		}
 		if (sent && kind_confirms(kind))
 			row = bump(row, "confirmations", 1);
-		if (sent && kind && strcmp(kind, "followup") == 0)
+		if (sent && kind_is(kind, KIND_FOLLOWUP))
 			row = bump(row, "followups", 1);
 		if (json_str(m, "delivery") && strcmp(json_str(m, "delivery"), "delivered") == 0)
 			row = bump(row, "delivered", 1);

@@ -74,9 +74,11 @@ move_old(struct store *st, struct store_txn *txn, struct item *it, const char *i
 static int
 add_booking(struct store *st, struct store_txn *txn, struct item *it, const char *id, int64_t now)
 {
-	jv old = store_get(st, txn, id), c;
+	jv old = store_get(st, txn, id), c, next = jv_invalid();
+	struct due_opts o = { 0 };
 	const char *phone;
-	int rc;
+	int64_t until;
+	int rc, opted_out;
 
 	if (jv_is_valid(old)) {
 		jv_free(old);
@@ -86,12 +88,17 @@ add_booking(struct store *st, struct store_txn *txn, struct item *it, const char
 	if ((rc = move_old(st, txn, it, id, now)) != 0)
 		return rc;
 	phone = json_str(it->in, "phone");
-	c = rule_booking(jv_copy(it->in), phone && optout_has(st, txn, phone), now, expire_days);
-	if (!quiet && strcmp(conv_str(c, "status"), "pending") == 0 &&
-	    json_kind(c, "skip") == JV_KIND_NULL) {
-		c = rule_claim(c, "confirm", now);
-		it->out = jv_object_set(jv_copy(c), jv_string("due"), jv_string("confirm"));
-	}
+	opted_out = phone && optout_has(st, txn, phone);
+	c = rule_booking(jv_copy(it->in), opted_out, now, expire_days);
+	/* the inline form: claimed as follow-up-due would claim it, by the same rule */
+	if (!quiet && rule_due(jv_copy(c), kinds[KIND_CONFIRM].name, opted_out, &o, now, &next,
+	    &until) == DUE_CLAIM) {
+		jv_free(c);
+		c = next;
+		it->out = jv_object_set(jv_copy(c), jv_string("due"),
+		    json_path(c, "claim", "kind", NULL));
+	} else
+		jv_free(next);
 	return store_put(st, txn, jv_invalid(), c);
 }
 
