@@ -41,6 +41,7 @@ struct job {
 	long retry_after;
 	CURL *easy;
 	struct sms_request rq;
+	struct curl_slist *slist;	/* rq's headers, for libcurl */
 	struct strbuf resp;
 	struct job *next;
 };
@@ -104,8 +105,8 @@ job_free(struct job *j)
 		S.spare[S.nspare++] = j->easy;
 	else if (j->easy)
 		curl_easy_cleanup(j->easy);
-	curl_slist_free_all(j->rq.headers);
-	sb_free(&j->rq.body);
+	curl_slist_free_all(j->slist);
+	rq_free(&j->rq);
 	sb_free(&j->resp);
 	free(j->body);
 	free(j);
@@ -271,14 +272,18 @@ on_request(void *data, char *ip, char *local_ip, int port, int local_port)
 static void
 start(struct job *j)
 {
+	int i;
+
 	j->attempts++;
 	j->requests = 0;
-	curl_slist_free_all(j->rq.headers);
-	sb_free(&j->rq.body);
+	curl_slist_free_all(j->slist);
+	j->slist = NULL;
+	rq_free(&j->rq);
 	sb_free(&j->resp);
-	memset(&j->rq, 0, sizeof j->rq);
 	j->retry_after = -1;
 	S.p->build(j->to, j->body, &j->rq);
+	for (i = 0; i < j->rq.nheaders; i++)
+		j->slist = curl_slist_append(j->slist, j->rq.headers[i]);
 	if (j->easy == NULL && S.nspare > 0)
 		j->easy = S.spare[--S.nspare];
 	if (j->easy == NULL)
@@ -288,7 +293,7 @@ start(struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_URL, j->rq.url);
 	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE, (long)j->rq.body.len);
 	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->rq.body.p ? j->rq.body.p : "");
-	curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->rq.headers);
+	curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->slist);
 	if (j->rq.user) {
 		curl_easy_setopt(j->easy, CURLOPT_USERNAME, j->rq.user);
 		curl_easy_setopt(j->easy, CURLOPT_PASSWORD, j->rq.password);

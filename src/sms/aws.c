@@ -95,18 +95,18 @@ aws_sign(struct sms_request *rq, const char *service, const char *content_type,
 	sigv4_sign(&k, "POST", path, NULL, hs, n, rq->body.p ? rq->body.p : "",
 	    rq->body.len, date, auth, sizeof auth);
 	snprintf(line, sizeof line, "Content-Type: %s", content_type);
-	rq->headers = curl_slist_append(rq->headers, line);
+	rq_header(rq, line);
 	snprintf(line, sizeof line, "X-Amz-Date: %s", date);
-	rq->headers = curl_slist_append(rq->headers, line);
+	rq_header(rq, line);
 	if (token) {
 		snprintf(line, sizeof line, "X-Amz-Security-Token: %s", token);
-		rq->headers = curl_slist_append(rq->headers, line);
+		rq_header(rq, line);
 	}
 	if (target) {
 		snprintf(line, sizeof line, "X-Amz-Target: %s", target);
-		rq->headers = curl_slist_append(rq->headers, line);
+		rq_header(rq, line);
 	}
 	snprintf(line, sizeof line, "Authorization: %s", auth);
-	rq->headers = curl_slist_append(rq->headers, line);
-	rq->headers = curl_slist_append(rq->headers, "Expect:");
+	rq_header(rq, line);
+	rq_header(rq, "Expect:");
 }

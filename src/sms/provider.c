@@ -6,6 +6,7 @@
  * fails the conversation; an answer about our request stops the run.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "provider.h"
@@ -157,4 +158,21 @@ outcome_of_curl(CURLcode cc, long sent)
 	default:
 		return sent == 0 ? RETRY : UNKNOWN;
 	}
+}
+
+/* Adds one "Name: value" line to the request (copied). */
+void
+rq_header(struct sms_request *rq, const char *line)
+{
+	if (rq->nheaders < SMS_MAX_HEADERS && (rq->headers[rq->nheaders] = strdup(line)))
+		rq->nheaders++;
+}
+
+void
+rq_free(struct sms_request *rq)
+{
+	while (rq->nheaders > 0)
+		free(rq->headers[--rq->nheaders]);
+	sb_free(&rq->body);
+	memset(rq, 0, sizeof *rq);
 }

@@ -10,12 +10,18 @@
 
 #include "calsms.h"
 
+#define SMS_MAX_HEADERS 8
+
+/* A request a provider builds; sms-send hands it to libcurl. */
 struct sms_request {
 	char url[1024];
-	struct curl_slist *headers;
+	char *headers[SMS_MAX_HEADERS];	/* "Name: value" lines */
+	int nheaders;
 	struct strbuf body;
 	const char *user, *password;	/* HTTP basic auth, or NULL */
 };
+void rq_header(struct sms_request *rq, const char *line);
+void rq_free(struct sms_request *rq);
 
 /*
  * SENT: the provider took it.  RETRY: provably not taken, try again.

@@ -40,8 +40,7 @@ twilio_build(const char *to, const char *body, struct sms_request *rq)
 		sb_form(&rq->body, "StatusCallback", cb);
 	rq->user = sid;
 	rq->password = conf_get("TWILIO_AUTH_TOKEN");
-	rq->headers = curl_slist_append(rq->headers,
-	    "Content-Type: application/x-www-form-urlencoded");
+	rq_header(rq, "Content-Type: application/x-www-form-urlencoded");
 }
 
 /* Errors about the recipient, not our request: the conversation fails. */
