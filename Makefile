@@ -44,7 +44,7 @@ cal-sync_PARTS = cal util
 conv-store_PARTS = store util
 follow-up-due_PARTS = store util
 http-hook_PARTS = util
-sms-parse_PARTS = store sms util
+sms-parse_PARTS = sms store util
 sms-send_PARTS = sms store util
 
 # cal-parse runs once per webhook: libcrypto linked in statically saves the

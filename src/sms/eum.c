@@ -80,5 +80,5 @@ eum_answer(long http, int retry_after, const char *body, struct sms_answer *a)
 }
 
 const struct provider provider_eum = {
-	"eum", 1, eum_setup, eum_build, eum_answer, NULL
+	"eum", 1, eum_setup, eum_build, eum_answer, NULL, NULL
 };

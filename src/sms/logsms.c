@@ -35,5 +35,5 @@ log_local(const char *id, const char *to, const char *body, struct sms_answer *a
 }
 
 const struct provider provider_log = {
-	"log", 0, log_setup, NULL, NULL, log_local
+	"log", 0, log_setup, NULL, NULL, log_local, NULL
 };

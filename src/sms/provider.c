@@ -5,6 +5,7 @@
  * (a retry must never be a second SMS); only an answer about the recipient
  * fails the conversation; an answer about our request stops the run.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,4 +176,27 @@ rq_free(struct sms_request *rq)
 		free(rq->headers[--rq->nheaders]);
 	sb_free(&rq->body);
 	memset(rq, 0, sizeof *rq);
+}
+
+#define MAX_BODY (1024 * 1024)
+
+/* Reads the webhook's body whole; an exit status. */
+int
+inbound_read(struct inbound *in)
+{
+	FILE *f = stdin;
+	int big;
+
+	if (in->path && strcmp(in->path, "-") != 0 && (f = fopen(in->path, "rb")) == NULL) {
+		note("%s: %s", in->path, strerror(errno));
+		return EXIT_NOINPUT;
+	}
+	in->body = read_all(f, MAX_BODY, &in->len, &big);
+	if (f != stdin)
+		fclose(f);
+	if (in->body == NULL) {
+		note("%s", big ? "body larger than 1 MiB: not a provider webhook" : "read error");
+		return big ? EXIT_DATA : EXIT_IOERR;
+	}
+	return 0;
 }

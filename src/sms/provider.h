@@ -36,6 +36,19 @@ struct sms_answer {
 	int segments;
 };
 
+/* An inbound webhook, as sms-parse read its options and CGI variables. */
+#define MAX_TOPICS 16
+struct inbound {
+	const char *path;	/* the body's file, or NULL for stdin */
+	char *body;
+	size_t len;
+	const char *url, *signature, *token, *content_type;
+	jv params;	/* [name, value] pairs; an empty array for a JSON body */
+	const char *topics[MAX_TOPICS], *cache;	/* sns */
+	int ntopics, noverify;
+};
+#define INBOUND_USAGE (-1)	/* inbound: a usage error; print the synopsis */
+
 struct provider {
 	const char *name;
 	double rate;	/* default messages per second; 0: no limit */
@@ -45,7 +58,15 @@ struct provider {
 	    struct sms_answer *a);
 	void (*local)(const char *id, const char *to, const char *body,
 	    struct sms_answer *a);	/* providers that need no network */
+	int (*inbound)(struct inbound *in);	/* verify a webhook, print its line; or NULL */
 };
+
+/* provider.c: the webhook's body, from in->path or stdin */
+int inbound_read(struct inbound *in);
+
+/* twilio.c, sns.c: a verified webhook's line, or invalid */
+jv twilio_line(jv params);
+jv sns_line(jv msg);
 
 extern const struct provider provider_twilio, provider_sns, provider_eum,
     provider_log;

@@ -1,9 +1,17 @@
 /*
- * sns.c: AWS SNS Publish to a phone number, over the Query API, signed
- * with SigV4.  The answer is XML: MessageId, or Error/Code and Message.
+ * sns.c: AWS SNS, both ways.  Out: Publish to a phone number, over the
+ * Query API, signed with SigV4; the answer is XML: MessageId, or
+ * Error/Code and Message.  In: a notification of a topic we accept,
+ * verified by its RSA signature (sns-verify.c): End User Messaging's
+ * two-way SMS as a reply, its delivery events as receipts, and a
+ * subscription confirmed by visiting its SubscribeURL.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "rules.h"
+#include "sns-verify.h"
 
 #include "provider.h"
 
@@ -65,6 +73,186 @@ sns_answer(long http, int retry_after, const char *body, struct sms_answer *a)
 	need_id(a, "MessageId");
 }
 
+/* ---- Amazon SNS: End User Messaging two-way SMS and its events ---- */
+
+/* Epoch milliseconds, when they are a time between 1970 and 9999. */
+static jv
+time_of_ms(jv ms)
+{
+	double s = jv_get_kind(ms) == JV_KIND_NUMBER ? jv_number_value(ms) / 1000 : -1;
+
+	return s >= 0 && s < 253402300800.0 ? rfc3339_jv((int64_t)s) :
+	    rfc3339_jv(clock_now());
+}
+
+/* An End User Messaging event's delivery status, as receipts say it. */
+static const char *
+event_status(const char *type)
+{
+	static const char *const failed[] = { "TEXT_BLOCKED", "TEXT_SPAM", "TEXT_INVALID",
+		"TEXT_INVALID_MESSAGE", "TEXT_OPTED_OUT", NULL };
+	int i;
+
+	if (strcmp(type, "TEXT_DELIVERED") == 0)
+		return "delivered";
+	if (strcmp(type, "TEXT_SUCCESSFUL") == 0)
+		return "sent";
+	if (strcmp(type, "TEXT_QUEUED") == 0 || strcmp(type, "TEXT_PENDING") == 0)
+		return "queued";
+	for (i = 0; failed[i]; i++)
+		if (strcmp(type, failed[i]) == 0)
+			return "failed";
+	return "undelivered";	/* unreachable, TTL expired, carrier blocked, unknown */
+}
+
+static jv
+sns_receipt(jv ev)
+{
+	const char *type = json_str(ev, "eventType"), *status = event_status(type);
+	jv r = jv_object(), err = jv_null(), ts = json_get(ev, "eventTimestamp");
+
+	if (strcmp(status, "failed") == 0 || strcmp(status, "undelivered") == 0) {
+		err = jv_object_set(jv_object(), jv_string("code"), jv_string(type));
+		err = jv_object_set(err, jv_string("message"),
+		    json_text(json_str(ev, "messageStatusDescription")));
+	}
+	r = jv_object_set(r, jv_string("type"), jv_string("receipt"));
+	r = jv_object_set(r, jv_string("provider"), jv_string("eum"));
+	r = jv_object_set(r, jv_string("provider_id"), json_text(json_str(ev, "messageId")));
+	r = jv_object_set(r, jv_string("status"), jv_string(status));
+	r = jv_object_set(r, jv_string("error"), err);
+	return jv_object_set(r, jv_string("at"), time_of_ms(ts));
+}
+
+static jv
+sns_reply(jv in)
+{
+	const char *body = json_str(in, "messageBody");
+	jv r = jv_object();
+
+	r = jv_object_set(r, jv_string("type"), jv_string("reply"));
+	r = jv_object_set(r, jv_string("from"), json_text(json_str(in, "originationNumber")));
+	r = jv_object_set(r, jv_string("to"), json_text(json_str(in, "destinationNumber")));
+	r = jv_object_set(r, jv_string("body"), json_text(body));
+	r = jv_object_set(r, jv_string("intent"), jv_string(reply_intent(body ? body : "")));
+	r = jv_object_set(r, jv_string("provider"), jv_string("sns"));
+	r = jv_object_set(r, jv_string("provider_id"),
+	    json_text(json_str(in, "inboundMessageId")));
+	r = jv_object_set(r, jv_string("in_reply_to"),
+	    json_text(json_str(in, "previousPublishedMessageId")));
+	return jv_object_set(r, jv_string("received_at"), rfc3339_jv(clock_now()));
+}
+
+/* A verified notification's Message: an inbound SMS, an event, or nothing. */
+jv
+sns_line(jv msg)
+{
+	const char *text = json_str(msg, "Message"), *type;
+	jv in = text ? jv_parse(text) : jv_invalid(), out = jv_invalid();
+
+	if (jv_get_kind(in) != JV_KIND_OBJECT) {
+		jv_free(in);
+		return out;
+	}
+	type = json_str(in, "eventType");
+	if (json_str(in, "originationNumber") && json_kind(in, "messageBody") == JV_KIND_STRING)
+		out = sns_reply(in);
+	else if (type && strncmp(type, "TEXT_", 5) == 0 && json_str(in, "messageId"))
+		out = sns_receipt(in);
+	jv_free(in);
+	return out;
+}
+
+static int
+topic_ok(const struct inbound *rq, const char *topic)
+{
+	int i;
+
+	for (i = 0; topic && i < rq->ntopics; i++)
+		if (strcmp(rq->topics[i], topic) == 0)
+			return 1;
+	return 0;
+}
+
+/* A SubscriptionConfirmation for an accepted topic: visit its SubscribeURL. */
+static int
+sns_subscribe(jv msg)
+{
+	const char *url = json_str(msg, "SubscribeURL");
+	struct strbuf b = { 0 };
+	int rc;
+
+	if (url == NULL || !sns_url_ok(url, 0)) {
+		note("SubscribeURL is not on sns.<region>.amazonaws.com: refused");
+		return EXIT_NOPERM;
+	}
+	rc = sns_get(url, &b);
+	sb_free(&b);
+	if (rc != 0)
+		return EXIT_TEMPFAIL;	/* SNS sends it again */
+	note("subscribed to %s", json_str(msg, "TopicArn"));
+	return 0;
+}
+
+static int
+sns_notification(struct inbound *rq)
+{
+	const char *header = getenv("HTTP_X_AMZ_SNS_MESSAGE_TYPE"), *type;
+	jv msg = jv_parse_sized(rq->body, (int)rq->len), line;
+	int status;
+
+	if (jv_get_kind(msg) != JV_KIND_OBJECT) {
+		jv_free(msg);
+		note("body is not a JSON object: not an SNS message");
+		return EXIT_DATA;
+	}
+	type = json_str(msg, "Type");
+	if (type == NULL || json_str(msg, "Signature") == NULL) {
+		note("no Type or Signature (raw message delivery carries no signature): refused");
+		status = EXIT_NOPERM;
+	} else if (header && *header && strcmp(header, type) != 0) {
+		note("x-amz-sns-message-type %.40s is not the message's Type: refused", header);
+		status = EXIT_NOPERM;
+	} else if (!topic_ok(rq, json_str(msg, "TopicArn"))) {
+		note("topic %.200s is not one of -a: refused",
+		    json_str(msg, "TopicArn") ? json_str(msg, "TopicArn") : "(none)");
+		status = EXIT_NOPERM;
+	} else if ((status = sns_verify(msg, rq->cache)) != 0)
+		;
+	else if (strcmp(type, "SubscriptionConfirmation") == 0)
+		status = sns_subscribe(msg);
+	else if (strcmp(type, "Notification") == 0) {
+		line = sns_line(msg);
+		if (jv_is_valid(line))
+			json_print(line);
+		else {
+			jv_free(line);
+			note("notification %.64s: neither an inbound message nor a delivery "
+			    "event; ignored", json_str(msg, "MessageId") ? json_str(msg, "MessageId") : "");
+		}
+	} else if (strcmp(type, "UnsubscribeConfirmation") != 0) {
+		note("Type %.40s: not an SNS message", type);
+		status = EXIT_DATA;
+	}
+	jv_free(msg);
+	return status;
+}
+
+/* sms-parse -p sns: the topics it accepts, then one verified notification. */
+static int
+sns_inbound(struct inbound *in)
+{
+	int status;
+
+	if (in->ntopics == 0) {
+		note("-p sns needs the topics it accepts: -a topic-arn");
+		return INBOUND_USAGE;
+	}
+	if ((status = inbound_read(in)) != 0)
+		return status;
+	return sns_notification(in);
+}
+
 const struct provider provider_sns = {
-	"sns", 20, sns_setup, sns_build, sns_answer, NULL
+	"sns", 20, sns_setup, sns_build, sns_answer, NULL, sns_inbound
 };

@@ -44,6 +44,7 @@ const char *json_str(jv obj, const char *key);
 jv_kind json_kind(jv obj, const char *key);
 double json_num(jv obj, const char *key);
 jv json_str_or_null(jv v);
+jv json_text(const char *s);
 void json_error_note(const char *name, long line, jv err);
 int utf8_valid(const char *s, size_t n);
 

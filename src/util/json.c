@@ -466,3 +466,10 @@ json_num(jv obj, const char *key)
 	return json_kind(obj, key) == JV_KIND_NUMBER ?
 	    jv_number_value(jv_object_get(jv_copy(obj), jv_string(key))) : 0;
 }
+
+/* A JSON string of s, or null when s is NULL. */
+jv
+json_text(const char *s)
+{
+	return s ? jv_string(s) : jv_null();
+}

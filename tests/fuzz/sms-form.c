@@ -1,7 +1,7 @@
 /* fuzz: sms-parse's form decoder, and the reply or receipt line from it */
-#define main sms_parse_main
-#include "../../src/cmd/sms-parse.c"
-#undef main
+#include <stdint.h>
+
+#include "provider.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 
@@ -14,7 +14,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	if (form_decode((const char *)data, n, &params) != 0)
 		return 0;
 	(void)form_get(params, "Body");
-	jv_free(line_of(params));
+	jv_free(twilio_line(params));
 	jv_free(params);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* fuzz: sms-parse's reader of SNS notifications (EUM replies and events) */
-#define main sms_parse_main
-#include "../../src/cmd/sms-parse.c"
-#undef main
+#include <stdint.h>
+
+#include "provider.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 
