@@ -24,7 +24,7 @@ parse() {
 	run --separate-stderr cal-parse -s "$(cat $C/invitee-created.sig)" $C/invitee-created.json
 	assert_success
 	[ "${#lines[@]}" -eq 1 ]
-	run jq -e '.type == "booking" and .id == "INV0000000000001"
+	run json_is '.type == "booking" and .id == "INV0000000000001"
 		and .phone == "+14045550134" and .phone_source == "text_reminder_number"
 		and .start_time == "2025-11-25T15:00:00Z" and .end_time == "2025-11-25T15:30:00Z"
 		and .start_local == "Tue Nov 25, 10:00 AM EST" and .timezone == "America/New_York"
@@ -51,39 +51,39 @@ parse() {
 @test "cancel fixture: type cancel with reason" {
 	run --separate-stderr cal-parse -s "$(cat $C/invitee-canceled.sig)" $C/invitee-canceled.json
 	assert_success
-	jq -e '.type == "cancel" and .id == "INV0000000000001" and .reason == "Double booked"
+	json_is '.type == "cancel" and .id == "INV0000000000001" and .reason == "Double booked"
 		and .rescheduled == false and .new_id == null' <<<"$output"
 }
 
 @test "reschedule pair: cancel carries new_id, created carries old_id" {
 	run --separate-stderr cal-parse -s "$(cat $C/reschedule-canceled.sig)" $C/reschedule-canceled.json
 	assert_success
-	jq -e '.type == "cancel" and .rescheduled == true and .new_id == "INV0000000000005"
+	json_is '.type == "cancel" and .rescheduled == true and .new_id == "INV0000000000005"
 		and .reason == "Rescheduled"' <<<"$output"
 	run --separate-stderr cal-parse -s "$(cat $C/reschedule-created.sig)" $C/reschedule-created.json
 	assert_success
-	jq -e '.type == "booking" and .id == "INV0000000000005" and .old_id == "INV0000000000001"
+	json_is '.type == "booking" and .id == "INV0000000000005" and .old_id == "INV0000000000001"
 		and .start_local == "Wed Nov 26, 1:00 PM EST"' <<<"$output"
 }
 
 @test "phone from an outbound_call location, first_name from name" {
 	run --separate-stderr cal-parse -s "$(cat $C/invitee-created-outbound-call.sig)" $C/invitee-created-outbound-call.json
 	assert_success
-	jq -e '.phone == "+12125550199" and .phone_source == "outbound_call"
+	json_is '.phone == "+12125550199" and .phone_source == "outbound_call"
 		and .first_name == "Grace"' <<<"$output"
 }
 
 @test "phone from a question, in the invitee's zone" {
 	run --separate-stderr cal-parse -s "$(cat $C/invitee-created-question-phone.sig)" $C/invitee-created-question-phone.json
 	assert_success
-	jq -e '.phone == "+447700900123" and .phone_source == "question"
+	json_is '.phone == "+447700900123" and .phone_source == "question"
 		and .start_local == "Tue Nov 25, 3:00 PM GMT"' <<<"$output"
 }
 
 @test "no phone: phone null, still exit 0" {
 	run --separate-stderr cal-parse -s "$(cat $C/invitee-created-no-phone.sig)" $C/invitee-created-no-phone.json
 	assert_success
-	jq -e '.phone == null and .phone_source == null and .id == "INV0000000000004"' <<<"$output"
+	json_is '.phone == null and .phone_source == null and .id == "INV0000000000004"' <<<"$output"
 }
 
 @test "an inbound_call location is the host's number, never the customer's" {
@@ -91,7 +91,7 @@ parse() {
 		| .payload.scheduled_event.location = {type: "inbound_call", location: "+1 212 555 0100"}'
 	parse "$B"
 	assert_success
-	jq -e '.phone == null' <<<"$output"
+	json_is '.phone == null' <<<"$output"
 }
 
 @test "a text_reminder_number that is not a number falls through to a question" {
@@ -99,7 +99,7 @@ parse() {
 		| .payload.questions_and_answers = [{question: "Cell", answer: "(404) 555-0177", position: 0}]'
 	parse "$B"
 	assert_success
-	jq -e '.phone == "+14045550177" and .phone_source == "question"' <<<"$output"
+	json_is '.phone == "+14045550177" and .phone_source == "question"' <<<"$output"
 	assert_equal "$stderr" "cal-parse: text_reminder_number is not a usable phone number; ignored"
 }
 
@@ -107,10 +107,10 @@ parse() {
 	body '.payload.text_reminder_number = null
 		| .payload.questions_and_answers = [{question: "Where do we reach you?", answer: "404 555 0188", position: 0}]'
 	parse "$B"
-	jq -e '.phone == null' <<<"$output"
+	json_is '.phone == null' <<<"$output"
 	run --separate-stderr cal-parse -q 'reach you' -s "$(sign "$B")" "$B"
 	assert_success
-	jq -e '.phone == "+14045550188" and .phone_source == "question"' <<<"$output"
+	json_is '.phone == "+14045550188" and .phone_source == "question"' <<<"$output"
 	run -64 cal-parse -q '(' -s "$(sign "$B")" "$B"
 }
 
@@ -150,7 +150,7 @@ EOF_
 	body '.payload.name = "Zoë Ångström-Łukasz 山田" | .payload.first_name = "Zoë"'
 	parse "$B"
 	assert_success
-	jq -e '.name == "Zoë Ångström-Łukasz 山田" and .first_name == "Zoë"' <<<"$output"
+	json_is '.name == "Zoë Ångström-Łukasz 山田" and .first_name == "Zoë"' <<<"$output"
 }
 
 @test "missing and null fields give nulls, not a crash" {
@@ -159,7 +159,7 @@ EOF_
 		| .payload.questions_and_answers = {}'
 	parse "$B"
 	assert_success
-	jq -e '.start_time == "2025-11-25T15:00:00Z" and .end_time == null and .event_name == null
+	json_is '.start_time == "2025-11-25T15:00:00Z" and .end_time == null and .event_name == null
 		and .email == null and .name == null and .first_name == null
 		and .cancel_url == null and .timezone == null and .phone == "+14045550134"
 		and .event_uri == "https://api.calendly.com/scheduled_events/EV00000000000001"' <<<"$output"
@@ -178,7 +178,7 @@ EOF_
 	jq -c 'del(.payload.scheduled_event)' $C/invitee-canceled.json >"$B"
 	run --separate-stderr env -u CALENDLY_SIGNING_KEY cal-parse -n "$B"
 	assert_success
-	jq -e '.type == "cancel"' <<<"$output"
+	json_is '.type == "cancel"' <<<"$output"
 }
 
 @test "an API v1 body is refused (65) with a message that names the v1 format" {
@@ -195,24 +195,24 @@ EOF_
 		body ".payload.timezone = \"$z\""
 		parse "$B"
 		assert_success
-		jq -e '.start_local == "Tue Nov 25, 3:00 PM UTC"' <<<"$output"
+		json_is '.start_local == "Tue Nov 25, 3:00 PM UTC"' <<<"$output"
 		[[ "$stderr" == *"unknown time zone"* ]]
 	done
 	body '.payload.timezone = "Europe/Paris"'
 	parse "$B"
-	jq -e '.start_local == "Tue Nov 25, 4:00 PM CET"' <<<"$output"
+	json_is '.start_local == "Tue Nov 25, 4:00 PM CET"' <<<"$output"
 }
 
 @test "an unknown time zone falls back to UTC with a note" {
 	body '.payload.timezone = "Mars/Olympus_Mons"'
 	parse "$B"
 	assert_success
-	jq -e '.start_local == "Tue Nov 25, 3:00 PM UTC" and .timezone == "Mars/Olympus_Mons"' <<<"$output"
+	json_is '.start_local == "Tue Nov 25, 3:00 PM UTC" and .timezone == "Mars/Olympus_Mons"' <<<"$output"
 	assert_equal "$stderr" 'cal-parse: unknown time zone "Mars/Olympus_Mons"; start_local is in UTC'
 	body '.payload.timezone = "../../../etc/passwd"'
 	parse "$B"
 	assert_success
-	jq -e '.start_local == "Tue Nov 25, 3:00 PM UTC"' <<<"$output"
+	json_is '.start_local == "Tue Nov 25, 3:00 PM UTC"' <<<"$output"
 }
 
 @test "other events: no output, exit 0, a note" {
@@ -267,14 +267,14 @@ EOF_
 	    "t=1764000000,v1=$(printf '1%.0s' {1..64}),v1=$v1" "t=1764000000,v1=${v1^^}"; do
 		run --separate-stderr cal-parse -s "$hdr" $C/invitee-created.json
 		assert_success
-		jq -e '.id == "INV0000000000001"' <<<"$output"
+		json_is '.id == "INV0000000000001"' <<<"$output"
 	done
 }
 
 @test "signature: from HTTP_CALENDLY_WEBHOOK_SIGNATURE under CGI, body on stdin" {
 	HTTP_CALENDLY_WEBHOOK_SIGNATURE=$(cat $C/invitee-created.sig) run --separate-stderr cal-parse <$C/invitee-created.json
 	assert_success
-	jq -e '.id == "INV0000000000001"' <<<"$output"
+	json_is '.id == "INV0000000000001"' <<<"$output"
 	HTTP_CALENDLY_WEBHOOK_SIGNATURE="t=1764000000,v1=00" run -77 cal-parse <$C/invitee-created.json
 }
 
@@ -285,7 +285,7 @@ EOF_
 	assert_equal "$stderr" "cal-parse: no signing key: use -k FILE, CALENDLY_SIGNING_KEY or CALENDLY_KEY_FILE, or -n to skip verification"
 	run --separate-stderr cal-parse -n $C/invitee-created.json
 	assert_success
-	jq -e '.id == "INV0000000000001"' <<<"$output"
+	json_is '.id == "INV0000000000001"' <<<"$output"
 	CALENDLY_SIGNING_KEY= run -64 cal-parse $C/invitee-created.json
 	run -66 cal-parse -k /nonexistent/key $C/invitee-created.json
 	: >"$BATS_TEST_TMPDIR/empty"
@@ -302,7 +302,7 @@ EOF_
 	run --separate-stderr env CALSMS_NOW=1764000000 CALENDLY_KEY_FILE="$BATS_TEST_TMPDIR/key" \
 		cal-parse -s "$(cat $C/invitee-created.sig)" $C/invitee-created.json
 	assert_success
-	jq -e '.id == "INV0000000000001"' <<<"$output"
+	json_is '.id == "INV0000000000001"' <<<"$output"
 	run -77 env CALSMS_NOW=1764000000 CALENDLY_KEY_FILE="$BATS_TEST_TMPDIR/key" \
 		cal-parse -s "t=1764000000,v1=$(printf '0%.0s' {1..64})" $C/invitee-created.json
 }
@@ -314,7 +314,7 @@ EOF_
 	assert_success
 	run conv-store get INV0000000000001
 	assert_success
-	jq -e '.phone == "+14045550134"' <<<"$output"
+	json_is '.phone == "+14045550134"' <<<"$output"
 	CALENDLY_SIGNING_KEY=wrong-key run -77 "$BATS_TEST_DIRNAME/../examples/on-booking" <$C/invitee-created.json
 	# a national number read in the country CALSMS_COUNTRY names
 	jq -c '.payload.text_reminder_number = "020 7946 0018" | .payload.uri += "GB"' $C/invitee-created.json >"$B"
@@ -377,7 +377,7 @@ EOF_
 	[ "$(wc -c <"$B")" -gt 1000000 ]
 	parse "$B"
 	assert_success
-	jq -e '.phone == "+14045550199"' <<<"$output"
+	json_is '.phone == "+14045550199"' <<<"$output"
 }
 
 @test "output is one compact line that jq reads; stdout errors show in the exit status" {
@@ -398,7 +398,7 @@ EOF_
 
 @test "fields: event type and slug, location, host, answers, guests, source" {
 	run -0 env -u CALENDLY_SIGNING_KEY cal-parse -n "$FIX/calendly/invitee-created-question-phone.json"
-	jq -e '.source == "calendly" and
+	json_is '.source == "calendly" and
 		.event_type == "https://api.calendly.com/event_types/ETYPE0000000001" and
 		.event_slug == "30-minute-consultation" and
 		.location == {type: "physical", text: "12 Harbour St, Suite 4"} and
@@ -414,7 +414,7 @@ EOF_
 		| .payload.scheduled_event.name = "Érstvisit: Dr. Smith (60 min)!"' \
 		"$FIX/calendly/invitee-created.json" >"$BATS_TEST_TMPDIR/video.json"
 	run -0 env -u CALENDLY_SIGNING_KEY cal-parse -n "$BATS_TEST_TMPDIR/video.json"
-	jq -e '.location == {type: "zoom", text: "https://zoom.example/j/1"} and
+	json_is '.location == {type: "zoom", text: "https://zoom.example/j/1"} and
 		.guests == ["bob@example.org", "eve@example.org"] and
 		.event_slug == "rstvisit-dr-smith-60-min"' <<<"$output"
 	jq 'del(.payload.scheduled_event.location, .payload.scheduled_event.event_memberships,
@@ -422,7 +422,7 @@ EOF_
 		.payload.scheduled_event.event_guests, .payload.questions_and_answers)' \
 		"$FIX/calendly/invitee-created.json" >"$BATS_TEST_TMPDIR/bare.json"
 	run -0 env -u CALENDLY_SIGNING_KEY cal-parse -n "$BATS_TEST_TMPDIR/bare.json"
-	jq -e '.location == null and .host == null and .event_type == null and
+	json_is '.location == null and .host == null and .event_type == null and
 		.event_slug == null and .answers == [] and .guests == []' <<<"$output"
 }
 

@@ -117,14 +117,14 @@ parsed() {
 	jq -S 'select(.id == "INV0000000000001")' <<<"$(grep -v '^cal-sync:' <<<"$output")" >"$T/got"
 	parsed "$FIX"/calendly/invitee-canceled.json | jq -S . >"$T/want"
 	diff "$T/want" "$T/got"
-	jq -e '.type == "cancel" and .reason == "Double booked"' "$T/got"
+	json_is '.type == "cancel" and .reason == "Double booked"' "$T/got"
 }
 
 @test "cal-sync since: only invitees created or changed since TIME; events from TIME on" {
 	run -0 cal-sync since 2025-11-24T16:00:00Z
 	refute_output --partial '"type"'
 	assert_output --partial "4 events, 4 invitees, 0 changed"
-	jq -e '.query.min_start_time == "2025-11-24T16:00:00Z" and
+	json_is '.query.min_start_time == "2025-11-24T16:00:00Z" and
 		.query.max_start_time == "2026-11-24T16:00:00Z" and .query.user != null and
 		.query.sort == "start_time:asc" and (.query | has("status") | not)' \
 		<(grep '"/scheduled_events"' "$M/log")
@@ -201,11 +201,11 @@ parsed() {
 
 @test "cal-sync subscribe: finds the user, writes a new key 0600, subscribes both events with it" {
 	run -0 --separate-stderr cal-sync subscribe "$URL"
-	jq -e --arg u "$URL" '.callback_url == $u and .state == "active"' <<<"$output"
+	json_is --arg u "$URL" '.callback_url == $u and .state == "active"' <<<"$output"
 	[ "$(stat -c %a "$T/calendly.key")" = 600 ]
 	key=$(cat "$T/calendly.key")
 	[ "${#key}" -ge 40 ]
-	jq -e --arg k "$key" --arg u "$URL" 'length == 1 and .[0].signing_key == $k and
+	json_is --arg k "$key" --arg u "$URL" 'length == 1 and .[0].signing_key == $k and
 		.[0].callback_url == $u and .[0].scope == "user" and
 		.[0].events == ["invitee.created", "invitee.canceled"] and
 		.[0].user == "https://api.calendly.com/users/HOST000000000001" and
@@ -214,14 +214,14 @@ parsed() {
 	# the key cal-parse reads verifies a webhook signed with it
 	f=$FIX/calendly/invitee-created.json
 	CALSMS_NOW=1764000000 run -0 cal-parse -s "$(sign "$f" 1764000000 "$key")" "$f"
-	jq -e '.id == "INV0000000000001"' <<<"$output"
+	json_is '.id == "INV0000000000001"' <<<"$output"
 }
 
 @test "cal-sync subscribe: again is a no-op; an existing key file is kept" {
 	echo my-own-key >"$T/calendly.key"
 	chmod 600 "$T/calendly.key"
 	run -0 cal-sync subscribe "$URL"
-	jq -e '.[0].signing_key == "my-own-key"' "$M/subs.json"
+	json_is '.[0].signing_key == "my-own-key"' "$M/subs.json"
 	run -0 cal-sync subscribe "$URL"
 	assert_output --partial "already subscribed; nothing to do"
 	[ "$(calls POST /webhook_subscriptions)" -eq 1 ]
@@ -251,15 +251,15 @@ parsed() {
 	control '{"mode": "429", "only": "POST", "times": 1, "reset": 1}'
 	run -0 cal-sync subscribe "$URL"
 	[ "$(calls POST /webhook_subscriptions)" -eq 3 ]
-	jq -e 'length == 1' "$M/subs.json"
+	json_is 'length == 1' "$M/subs.json"
 }
 
 @test "cal-sync status: active is 0 and prints the subscription; the URL can come from CALSMS_URL" {
 	cal-sync subscribe "$URL"
 	run -0 --separate-stderr cal-sync status "$URL"
-	jq -e '.state == "active" and .retry_started_at == null' <<<"$output"
+	json_is '.state == "active" and .retry_started_at == null' <<<"$output"
 	CALSMS_URL=https://hooks.example.com/ run -0 --separate-stderr cal-sync status
-	jq -e '.state == "active"' <<<"$output"
+	json_is '.state == "active"' <<<"$output"
 	run -64 cal-sync status
 	assert_output --partial "set CALSMS_URL"
 }
@@ -285,14 +285,14 @@ parsed() {
 		"$M/subs.json" >"$T/s" && mv "$T/s" "$M/subs.json"
 	run -0 cal-sync status --repair "$URL"
 	assert_output --partial "cal-sync since 2025-11-23T10:00:00.000000Z | conv-store add -q"
-	jq -e --arg k "$key" --arg old "$old" 'length == 1 and .[0].uri != $old and
+	json_is --arg k "$key" --arg old "$old" 'length == 1 and .[0].uri != $old and
 		.[0].state == "active" and .[0].signing_key == $k' "$M/subs.json"
 	[ "$(cat "$T/calendly.key")" = "$key" ]
 	run -0 cal-sync status "$URL"
 	# missing: -r subscribes again with the key on file
 	cal-sync unsubscribe "$URL"
 	run -0 cal-sync status -r "$URL"
-	jq -e --arg k "$key" '.[0].signing_key == $k' "$M/subs.json"
+	json_is --arg k "$key" '.[0].signing_key == $k' "$M/subs.json"
 }
 
 @test "cal-sync status -r: no key file to recreate with is an error, nothing deleted" {
@@ -301,15 +301,15 @@ parsed() {
 	rm "$T/calendly.key"
 	run -66 cal-sync status -r "$URL"
 	assert_output --partial "cannot recreate the subscription with the same key"
-	jq -e 'length == 1' "$M/subs.json"
+	json_is 'length == 1' "$M/subs.json"
 }
 
 @test "cal-sync unsubscribe: deletes ours and keeps the key; none left is 69" {
 	cal-sync subscribe "$URL"
 	cal-sync subscribe https://other.example.com/calendly
 	run -0 --separate-stderr cal-sync unsubscribe "$URL"
-	jq -e --arg u "$URL" '.callback_url == $u' <<<"$output"
-	jq -e 'length == 1 and .[0].callback_url == "https://other.example.com/calendly"' "$M/subs.json"
+	json_is --arg u "$URL" '.callback_url == $u' <<<"$output"
+	json_is 'length == 1 and .[0].callback_url == "https://other.example.com/calendly"' "$M/subs.json"
 	[ -s "$T/calendly.key" ]
 	run -69 cal-sync unsubscribe "$URL"
 	assert_output --partial "no Calendly subscription for $URL"
@@ -318,11 +318,11 @@ parsed() {
 @test "cal-sync -s organization: everyone's events and an organization subscription, no user named" {
 	run -0 --separate-stderr cal-sync -s organization -a 2d since 2025-11-24
 	[ "$(grep -c '"type":"booking"' <<<"$output")" -eq 4 ]
-	jq -e '.query.organization == "https://api.calendly.com/organizations/ORG0000000000001" and
+	json_is '.query.organization == "https://api.calendly.com/organizations/ORG0000000000001" and
 		(.query | has("user") | not) and .query.max_start_time == "2025-11-26T16:00:00Z"' \
 		<(grep '"/scheduled_events"' "$M/log")
 	run -0 --separate-stderr cal-sync -s organization subscribe "$URL"
-	jq -e '.[0].scope == "organization" and .[0].user == null' "$M/subs.json"
-	grep '"POST"' "$M/log" | jq -e '.body | fromjson | .scope == "organization" and (has("user") | not)'
+	json_is '.[0].scope == "organization" and .[0].user == null' "$M/subs.json"
+	grep '"POST"' "$M/log" | json_is '.body | fromjson | .scope == "organization" and (has("user") | not)'
 	run -64 cal-sync -s team since 1h
 }

@@ -27,7 +27,7 @@ parsed() {	# parsed FILE: cal-parse with Cal.com's header and the secret
 @test "calcom: a signed booking, recognised by its header, is the appointment line with source calcom" {
 	parsed "$C/booking-created.json"
 	assert_success
-	jq -e '.type == "booking" and .id == "cal0000000000001" and .source == "calcom" and
+	json_is '.type == "booking" and .id == "cal0000000000001" and .source == "calcom" and
 		.name == "Ada Lovelace" and .first_name == "Ada" and .email == "ada@example.org" and
 		.phone == "+14045550134" and .phone_source == "attendee" and
 		.timezone == "America/New_York" and .event_name == "30 Min Consultation" and
@@ -77,12 +77,12 @@ parsed() {	# parsed FILE: cal-parse with Cal.com's header and the secret
 @test "calcom: triggers: rescheduled moves, cancelled and rejected cancel, requested is held, others ignored" {
 	parsed "$C/booking-rescheduled.json"
 	assert_success
-	jq -e '.type == "booking" and .id == "cal0000000000011" and .old_id == "cal0000000000001" and
+	json_is '.type == "booking" and .id == "cal0000000000011" and .old_id == "cal0000000000001" and
 		.start_local == "Wed Nov 26, 1:00 PM EST"' <<<"$output"
 	parsed "$C/booking-cancelled.json"
-	jq -e '.type == "cancel" and .id == "cal0000000000001" and .reason == "Double booked"' <<<"$output"
+	json_is '.type == "cancel" and .id == "cal0000000000001" and .reason == "Double booked"' <<<"$output"
 	parsed "$C/booking-rejected.json"
-	jq -e '.type == "cancel" and .id == "cal0000000000021" and .reason == "Fully booked"' <<<"$output"
+	json_is '.type == "cancel" and .id == "cal0000000000021" and .reason == "Fully booked"' <<<"$output"
 	parsed "$C/booking-requested.json"
 	assert_success
 	assert_output ""
@@ -107,17 +107,17 @@ parsed() {	# parsed FILE: cal-parse with Cal.com's header and the secret
 		booking-created-sms-reminder:sms_reminder_number:+14045550177; do
 		IFS=: read -r name source phone <<<"$f"
 		run -0 cal-parse -f calcom -n "$C/$name.json"
-		jq -e --arg s "$source" --arg p "$phone" '.phone == $p and .phone_source == $s' <<<"$output"
+		json_is --arg s "$source" --arg p "$phone" '.phone == $p and .phone_source == $s' <<<"$output"
 	done
 	# the attendee's number wins over the reminder number
 	jq '.payload.smsReminderNumber = "+14045550177"' "$C/booking-created.json" >"$T/both.json"
 	run -0 cal-parse -f calcom -n "$T/both.json"
-	jq -e '.phone == "+14045550134"' <<<"$output"
+	json_is '.phone == "+14045550134"' <<<"$output"
 	run -0 --separate-stderr cal-parse -f calcom -n "$C/booking-created-no-phone.json"
-	jq -e '.phone == null and .phone_source == null' <<<"$output"
+	json_is '.phone == null and .phone_source == null' <<<"$output"
 	jq '.payload.attendees[0].phoneNumber = "call me"' "$C/booking-created-no-phone.json" >"$T/bad.json"
 	run -0 --separate-stderr cal-parse -f calcom -n "$T/bad.json"
-	jq -e '.phone == null and .phone_raw == "call me"' <<<"$output"
+	json_is '.phone == null and .phone_raw == "call me"' <<<"$output"
 }
 
 # post FILE: through http-hook and examples/on-calcom, signed

@@ -18,7 +18,7 @@ teardown() {
 	run --separate-stderr conv-store add <"$A"
 	assert_success
 	[ "${#lines[@]}" -eq 1 ]
-	jq -e '.id == "A1" and .due == "confirm" and .status == "pending" and .phone == "+14045550101"
+	json_is '.id == "A1" and .due == "confirm" and .status == "pending" and .phone == "+14045550101"
 		and .claim.kind == "confirm" and .appointment.first_name == "Ada"
 		and .messages == [] and .replies == [] and .created_at == "2025-11-24T16:00:00Z"
 		and .expires_at == "2026-02-23T15:00:00Z"' <<<"$output"
@@ -51,7 +51,7 @@ teardown() {
 	assert_output ""
 	run -0 follow-up-due
 	[ "${#lines[@]}" -eq 1 ]
-	jq -e '.id == "A1" and .due == "confirm"' <<<"$output"
+	json_is '.id == "A1" and .due == "confirm"' <<<"$output"
 	run -0 follow-up-due
 	assert_output ""
 }
@@ -104,7 +104,7 @@ teardown() {
 	cal-parse -n $C/invitee-created.json | conv-store add | sent | conv-store record >/dev/null
 	run --separate-stderr bash -c "{ cal-parse -n $C/reschedule-canceled.json; cal-parse -n $C/reschedule-created.json; } | conv-store add"
 	[ "${#lines[@]}" -eq 1 ]
-	jq -e '.id == "INV0000000000005" and .due == "confirm"' <<<"$output"
+	json_is '.id == "INV0000000000005" and .due == "confirm"' <<<"$output"
 	sent <<<"$output" | conv-store record >/dev/null
 	conv_is INV0000000000001 '.status == "canceled" and .canceled.new_id == "INV0000000000005"'
 	run -0 bash -c "{ cal-parse -n $C/reschedule-created.json; cal-parse -n $C/reschedule-canceled.json; } | conv-store add"
@@ -119,7 +119,7 @@ teardown() {
 	cal-parse -n $C/invitee-created.json | conv-store add -q
 	run -0 bash -c "cal-parse -n $C/reschedule-created.json | conv-store add"
 	[ "${#lines[@]}" -eq 1 ]
-	jq -e '.id == "INV0000000000005" and .due == "confirm"' <<<"$output"
+	json_is '.id == "INV0000000000005" and .due == "confirm"' <<<"$output"
 	conv_is INV0000000000001 '.status == "canceled" and .rescheduled_to == "INV0000000000005"'
 	run -0 bash -c "cal-parse -n $C/reschedule-canceled.json | conv-store add"
 	assert_output ""
@@ -132,11 +132,11 @@ teardown() {
 @test "record: sent moves the status and appends once; a repeat changes nothing" {
 	appt A1 +14045550101 $START | conv-store add | sent >"$BATS_TEST_TMPDIR/r"
 	run -0 conv-store record <"$BATS_TEST_TMPDIR/r"
-	jq -e '.status == "awaiting_reply" and .claim == null and (.messages | length) == 1
+	json_is '.status == "awaiting_reply" and .claim == null and (.messages | length) == 1
 		and .messages[0].kind == "confirm" and .messages[0].provider_id == "SM-A1-confirm"
 		and .messages[0].status == "sent"' <<<"$output"
 	run -0 conv-store record <"$BATS_TEST_TMPDIR/r"
-	jq -e '(.messages | length) == 1' <<<"$output"
+	json_is '(.messages | length) == 1' <<<"$output"
 }
 
 @test "record: a permanent failure is failed; a temporary one is due again later" {
@@ -148,7 +148,7 @@ teardown() {
 	run -0 at 59 follow-up-due
 	assert_output ""
 	run -0 at 60 follow-up-due
-	jq -e '.id == "A2" and .due == "confirm"' <<<"$output"
+	json_is '.id == "A2" and .due == "confirm"' <<<"$output"
 }
 
 @test "record: the provider's 'unsubscribed' (Twilio 21610) opts the number out here too" {
@@ -159,7 +159,7 @@ teardown() {
 	run -0 conv-store add < <(appt A2 +14045550101 2025-11-28T15:00:00Z)
 	assert_output ""
 	run -0 conv-store stats
-	jq -e '.opt_outs == 1 and .status.opted_out == 2' <<<"$output"
+	json_is '.opt_outs == 1 and .status.opted_out == 2' <<<"$output"
 }
 
 @test "record: a skipped line (template error) releases the claim" {
@@ -172,27 +172,27 @@ teardown() {
 	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
 	r='{"type":"reply","from":"+14045550101","to":"+15550000000","body":"Yes!","intent":"confirm","provider":"twilio","provider_id":"SM1","received_at":"2025-11-24T16:05:00Z"}'
 	run -0 conv-store reply <<<"$r"
-	jq -e '.id == "A1" and .status == "replied" and .replies[0].body == "Yes!"
+	json_is '.id == "A1" and .status == "replied" and .replies[0].body == "Yes!"
 		and .replies[0].intent == "confirm" and .replies[0].at == "2025-11-24T16:05:00Z"' <<<"$output"
 	run -0 conv-store reply <<<"$r"
-	jq -e '(.replies | length) == 1' <<<"$output"
+	json_is '(.replies | length) == 1' <<<"$output"
 }
 
 @test "reply: an unknown number is kept as an orphan" {
 	store
 	run conv-store reply <<<'{"type":"reply","from":"+14045559999","body":"who is this","intent":"other","provider_id":"SM9","received_at":"2025-11-24T16:05:00Z"}'
 	assert_success
-	jq -e '.orphan.from == "+14045559999"' <<<"$output"
+	json_is '.orphan.from == "+14045559999"' <<<"$output"
 	run -0 conv-store list --orphans
-	jq -e '.orphan.body == "who is this"' <<<"$output"
+	json_is '.orphan.body == "who is this"' <<<"$output"
 	run -0 conv-store stats
-	jq -e '.orphan_replies == 1' <<<"$output"
+	json_is '.orphan_replies == 1' <<<"$output"
 }
 
 @test "STOP: opt-out list, every live conversation opted_out, a new booking is not texted; START lifts it" {
 	{ appt A1 +14045550101 $START; appt A2 +14045550101 2025-11-27T15:00:00Z; } | conv-store add -q
 	run -0 conv-store reply <<<'{"type":"reply","from":"+14045550101","body":"STOP","intent":"stop","provider_id":"SM2"}'
-	jq -e '.status == "opted_out"' <<<"$output"
+	json_is '.status == "opted_out"' <<<"$output"
 	run -0 conv-store list -s opted_out
 	[ "${#lines[@]}" -eq 2 ]
 	run -0 conv-store add < <(appt A3 +14045550101 2025-11-28T15:00:00Z)
@@ -202,7 +202,7 @@ teardown() {
 	assert_output ""
 	conv-store reply <<<'{"type":"reply","from":"+14045550101","body":"START","intent":"start","provider_id":"SM3"}' >/dev/null
 	run -0 conv-store add < <(appt A4 +14045550101 2025-11-29T15:00:00Z)
-	jq -e '.id == "A4" and .due == "confirm"' <<<"$output"
+	json_is '.id == "A4" and .due == "confirm"' <<<"$output"
 }
 
 @test "get by id and by phone; list filters; not found is exit 1" {
@@ -241,16 +241,16 @@ teardown() {
 @test "cancel, optout and optin by hand" {
 	appt A1 +14045550101 $START | conv-store add -q
 	run -0 conv-store cancel A1
-	jq -e '.status == "canceled" and .canceled.reason == "canceled by operator"' <<<"$output"
+	json_is '.status == "canceled" and .canceled.reason == "canceled by operator"' <<<"$output"
 	run -1 conv-store cancel NOPE
 	run -0 conv-store optout "+1 404 555 0102"
 	assert_output '{"phone":"+14045550102","opted_out":true}'
 	run -0 conv-store stats
-	jq -e '.opt_outs == 1' <<<"$output"
+	json_is '.opt_outs == 1' <<<"$output"
 	run -0 conv-store optin +14045550102
 	assert_output '{"phone":"+14045550102","opted_out":false}'
 	run -0 conv-store stats
-	jq -e '.opt_outs == 0' <<<"$output"
+	json_is '.opt_outs == 0' <<<"$output"
 	run -65 conv-store optout not-a-number
 }
 
@@ -290,7 +290,7 @@ teardown() {
 	conv-store reply <<<'{"from":"+14045550101","body":"yes","intent":"confirm","provider_id":"SM1"}' >/dev/null
 	at 1800 follow-up-due | sent | conv-store record >/dev/null
 	run -0 conv-store stats
-	jq -e '.conversations == 3 and .status.replied == 1 and .status.followed_up == 1
+	json_is '.conversations == 3 and .status.replied == 1 and .status.followed_up == 1
 		and .status.no_phone == 1 and .messages_sent == 3 and .segments == 3
 		and .confirmations == 2 and .followups == 1 and .reply_rate == 0.5
 		and .followup_rate == 0.5 and .opt_outs == 0' <<<"$output"

@@ -85,7 +85,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	assert_success
 	run conv-store get A1
 	assert_success
-	jq -e '.status == "replied" and (.messages | length) == 1 and (.replies | length) == 1' <<<"$output"
+	json_is '.status == "replied" and (.messages | length) == 1 and (.replies | length) == 1' <<<"$output"
 	run at 60 follow-up-due
 	assert_success
 	assert_output ""
@@ -93,7 +93,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	run env CALSMS_DB="$T/fresh" conv-store load <"$T/old"
 	assert_success
 	run -0 env CALSMS_DB="$T/fresh" conv-store get A1
-	jq -e '.status == "pending" and .claim == null' <<<"$output"
+	json_is '.status == "pending" and .claim == null' <<<"$output"
 }
 
 @test "stores: load skips a bad opt-out or orphan line (65), and keeps every other line" {
@@ -204,7 +204,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
 	run conv-store reply <<<'{"type":"reply","from":"+14045550101","body":" Stop ","provider_id":"SM5"}'
 	assert_success
-	jq -e '.status == "opted_out" and .replies[0].intent == "stop"' <<<"$output"
+	json_is '.status == "opted_out" and .replies[0].intent == "stop"' <<<"$output"
 	run -0 conv-store list -s opted_out
 	[ "$(jq -r .id <<<"$output")" = A1 ]
 }
@@ -302,7 +302,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	appt A2 +14045550102 $START | conv-store add | sent | conv-store record >/dev/null
 	run conv-store stats
 	assert_success
-	jq -e '.messages_sent == 1 and .dry_run == 1 and .confirmations == 1' <<<"$output"
+	json_is '.messages_sent == 1 and .dry_run == 1 and .confirmations == 1' <<<"$output"
 	conv_is A1 '.messages[0].dry_run == true and .status == "awaiting_reply"'
 }
 
@@ -310,7 +310,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	echo '{"phone": "+14045550101", "body": "hi", "a": 1e999, "b": -1e999, "c": 1e300, "d": 12345678901234567890}' >"$T/in"
 	run -0 --separate-stderr sms-send -p log <"$T/in"
 	[ -n "$output" ]
-	jq -e '.a == 1.7976931348623157e+308 and .b == -1.7976931348623157e+308 and .c == 1e300
+	json_is '.a == 1.7976931348623157e+308 and .b == -1.7976931348623157e+308 and .c == 1e300
 		and .d == 12345678901234567000 and .sms.status == "sent"' <<<"$output"
 }
 
@@ -337,9 +337,9 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 @test "reply: STOP in the text opts out even when the caller said intent other; a sentence that only mentions stop does not" {
 	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
 	run -0 conv-store reply <<<'{"type":"reply","from":"+14045550101","body":"dont stop the appointment","provider_id":"SM6"}'
-	jq -e '.status == "replied" and .replies[0].intent == "other"' <<<"$output"
+	json_is '.status == "replied" and .replies[0].intent == "other"' <<<"$output"
 	run -0 conv-store reply <<<'{"type":"reply","from":"+14045550101","body":"please stop texting me","intent":"other","provider_id":"SM7"}'
-	jq -e '.status == "opted_out" and .replies[1].intent == "stop"' <<<"$output"
+	json_is '.status == "opted_out" and .replies[1].intent == "stop"' <<<"$output"
 	run -0 conv-store list -s opted_out
 	[ "$(jq -r .id <<<"$output")" = A1 ]
 }

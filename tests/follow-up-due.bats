@@ -28,7 +28,7 @@ book() {
 	assert_output ""
 	run -0 at 1800 follow-up-due
 	[ "${#lines[@]}" -eq 1 ]
-	jq -e '.id == "A1" and .due == "followup" and .status == "awaiting_reply"' <<<"$output"
+	json_is '.id == "A1" and .due == "followup" and .status == "awaiting_reply"' <<<"$output"
 	at 1800 sent <<<"$output" | at 1800 conv-store record >/dev/null
 	conv_is A1 '.status == "followed_up" and ([.messages[].kind] == ["confirm", "followup"])'
 	run -0 at 7200 follow-up-due
@@ -65,7 +65,7 @@ book() {
 	run -0 at 5399 follow-up-due -a 90m
 	assert_output ""
 	run -0 at 5400 follow-up-due -a 90m
-	jq -e '.due == "followup"' <<<"$output"
+	json_is '.due == "followup"' <<<"$output"
 	book B1 +14045550102 2025-11-24T16:20:00Z
 	run -0 at 1800 follow-up-due
 	assert_output ""
@@ -79,7 +79,7 @@ book() {
 	assert_output ""
 	run -0 at $((24 * 3600)) follow-up-due -r 24h
 	[ "${#lines[@]}" -eq 1 ]
-	jq -e '.id == "A1" and .due == "reminder" and .status == "replied"' <<<"$output"
+	json_is '.id == "A1" and .due == "reminder" and .status == "replied"' <<<"$output"
 	at $((24 * 3600)) sent <<<"$output" | conv-store record >/dev/null
 	run -0 at $((24 * 3600 + 60)) follow-up-due -r 24h
 	assert_output ""
@@ -139,7 +139,7 @@ book() {
 @test "a claim never recorded within the lease becomes uncertain, is never resent, and resolve settles it" {
 	appt A1 +14045550101 $START | conv-store add -q
 	run -0 follow-up-due
-	jq -e '.due == "confirm"' <<<"$output"
+	json_is '.due == "confirm"' <<<"$output"
 	run --separate-stderr at 599 follow-up-due
 	assert_output ""
 	run --separate-stderr at 600 follow-up-due
@@ -148,18 +148,18 @@ book() {
 	run -0 conv-store list -s uncertain
 	[ "$(jq -r .id <<<"$output")" = A1 ]
 	run -0 conv-store stats
-	jq -e '.status.uncertain == 1' <<<"$output"
+	json_is '.status.uncertain == 1' <<<"$output"
 	run -0 at 7200 follow-up-due
 	assert_output ""
 	run -0 at 7200 conv-store resolve A1 unsent
-	jq -e '.status == "pending" and .claim == null' <<<"$output"
+	json_is '.status == "pending" and .claim == null' <<<"$output"
 	run -0 at 7200 follow-up-due -l 5m
-	jq -e '.due == "confirm"' <<<"$output"
+	json_is '.due == "confirm"' <<<"$output"
 	run -0 --separate-stderr at 7800 follow-up-due -l 5m
 	assert_output ""
 	[[ "$stderr" == *"A1: claim not recorded within the lease: uncertain"* ]]
 	run -0 conv-store resolve A1 sent
-	jq -e '.status == "awaiting_reply" and .messages[0].provider == "operator"' <<<"$output"
+	json_is '.status == "awaiting_reply" and .messages[0].provider == "operator"' <<<"$output"
 	run -65 conv-store resolve A1 sent
 	run -1 conv-store resolve NOPE sent
 }

@@ -80,11 +80,16 @@ stop_started() {
 	done
 }
 
-# json_is FILTER [FILE]: the JSON on stdin (or in FILE) is not empty and
-# FILTER holds for it (jq -e alone passes on no input at all)
+# json_is [JQ-OPTIONS] FILTER [FILE]: the JSON on stdin (or in FILE) is not
+# empty and FILTER holds for it (jq -e alone passes on no input at all)
 json_is() {
-	local in
-	in=$(if [ $# -gt 1 ]; then cat "$2"; else cat; fi)
-	[ -n "${in//[[:space:]]/}" ] || fail "json_is $1: no input"
-	jq -e "$1" <<<"$in" >/dev/null || fail "json_is: $1 does not hold for: $in"
+	local in last=${!#}
+	if [ $# -gt 1 ] && [ -e "$last" ] && [ ! -d "$last" ]; then
+		in=$(cat "$last")
+		set -- "${@:1:$#-1}"
+	else
+		in=$(cat)
+	fi
+	[ -n "${in//[[:space:]]/}" ] || fail "json_is ${!#}: no input"
+	jq -e "$@" <<<"$in" >/dev/null || fail "json_is: ${!#} does not hold for: $in"
 }

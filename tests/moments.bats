@@ -143,8 +143,8 @@ cancel() {
 	cancel A1 +14045550101 '.event_slug = "consult"' | at 60 conv-store add -q
 	cancel A2 +14045550102 | at 60 conv-store add -q
 	sender 60 >/dev/null
-	conv-store get A1 | jq -e '.messages[-1] | .kind == "canceled" and .body == "Consult canceled: call us to book again."'
-	conv-store get A2 | jq -e '.messages[-1] | .kind == "canceled" and (.body | test("is canceled"))'
+	conv-store get A1 | json_is '.messages[-1] | .kind == "canceled" and .body == "Consult canceled: call us to book again."'
+	conv-store get A2 | json_is '.messages[-1] | .kind == "canceled" and (.body | test("is canceled"))'
 }
 
 @test "moments: only an event type's canceled.jq turns the notice on for that type alone" {

@@ -15,10 +15,10 @@ setup() {
 	run -0 follow-up-due
 	assert_output ""
 	run -0 at 60 conv-store retry A1
-	jq -e '.status == "pending" and .history[0].action == "retry" and .history[0].kind == "confirm"' <<<"$output"
+	json_is '.status == "pending" and .history[0].action == "retry" and .history[0].kind == "confirm"' <<<"$output"
 	run -0 at 60 follow-up-due
 	[ "${#lines[@]}" -eq 1 ]
-	jq -e '.id == "A1" and .due == "confirm"' <<<"$output"
+	json_is '.id == "A1" and .due == "confirm"' <<<"$output"
 	run -0 at 60 follow-up-due
 	assert_output ""
 }
@@ -29,7 +29,7 @@ setup() {
 	run -0 --separate-stderr at 700 follow-up-due
 	conv_is A1 '.status == "uncertain"'
 	run -0 at 800 conv-store retry A1
-	jq -e '.status == "pending" and .claim == null' <<<"$output"
+	json_is '.status == "pending" and .claim == null' <<<"$output"
 	appt C1 +14045550102 $START | conv-store add -q
 	conv-store cancel C1 >/dev/null
 	run --separate-stderr conv-store retry C1
@@ -49,15 +49,15 @@ setup() {
 	env -u CALENDLY_SIGNING_KEY cal-parse -n "$T/b.json" 2>/dev/null | conv-store add -q
 	conv_is INV0000000000001 '.status == "no_phone" and .appointment.phone_raw == "404 555 O134"'
 	run -0 conv-store set-phone INV0000000000001 "(404) 555-0134"
-	jq -e '.status == "pending" and .phone == "+14045550134"
+	json_is '.status == "pending" and .phone == "+14045550134"
 		and .history[0].action == "set-phone" and .history[0].old == null
 		and .history[0].new == "+14045550134"' <<<"$output"
 	run -0 follow-up-due
-	jq -e '.due == "confirm" and .phone == "+14045550134"' <<<"$output"
+	json_is '.due == "confirm" and .phone == "+14045550134"' <<<"$output"
 	appt B1 null $START | conv-store add -q
 	conv-store optout +14045550199 >/dev/null
 	run -0 conv-store set-phone B1 +14045550199
-	jq -e '.status == "opted_out"' <<<"$output"
+	json_is '.status == "opted_out"' <<<"$output"
 	run --separate-stderr conv-store set-phone B1 "12"
 	assert_failure 65
 	[[ "$stderr" == *"12: not a phone number"* ]]
@@ -70,7 +70,7 @@ setup() {
 @test "note: the front desk's note is kept; usage errors" {
 	appt A1 +14045550101 $START | conv-store add -q
 	run -0 conv-store note A1 "called: will be 10 minutes late"
-	jq -e '.history[-1].action == "note" and .history[-1].text == "called: will be 10 minutes late"
+	json_is '.history[-1].action == "note" and .history[-1].text == "called: will be 10 minutes late"
 		and .status == "pending"' <<<"$output"
 	run -64 conv-store note A1
 	run -64 conv-store note A1 ""
@@ -134,7 +134,7 @@ setup() {
 @test "send: the front desk's message goes through the sender once, and is recorded" {
 	appt A1 +14045550101 $START | conv-store add | sent | conv-store record >/dev/null
 	run -0 at 60 conv-store send A1 "We are running 10 minutes late, sorry!"
-	jq -e '.outbox.body == "We are running 10 minutes late, sorry!" and .history[-1].action == "send"' <<<"$output"
+	json_is '.outbox.body == "We are running 10 minutes late, sorry!" and .history[-1].action == "send"' <<<"$output"
 	run --separate-stderr conv-store send A1 "again"
 	assert_failure 65
 	[[ "$stderr" == *"a message is already waiting"* ]]

@@ -36,12 +36,12 @@ row() {	# row PERIOD: that period's line of $output
 @test "report: one line per day with the funnel, in order" {
 	run -0 conv-store report
 	[ "$(jq -r .period <<<"$output" | paste -sd,)" = "2025-11-24,2025-11-25" ]
-	row 2025-11-24 | jq -e '.bookings == 3 and .with_phone == 2 and .confirmations == 2 and
+	row 2025-11-24 | json_is '.bookings == 3 and .with_phone == 2 and .confirmations == 2 and
 		.replies == 2 and .confirm == 1 and .decline == 1 and .stop == 0 and .other == 0 and
 		.confirmed_before_followup == 1 and .followups == 1 and .replied_after_followup == 1 and
 		.declined == 1 and .opted_out == 0 and .failed == 0 and .uncertain == 0 and
 		.dry_run == 0 and .segments == 3 and .median_reply_s == 1300 and (has("cost") | not)'
-	row 2025-11-25 | jq -e '.bookings == 2 and .with_phone == 2 and .confirmations == 1 and
+	row 2025-11-25 | json_is '.bookings == 2 and .with_phone == 2 and .confirmations == 1 and
 		.replies == 1 and .stop == 1 and .opted_out == 1 and .failed == 1 and
 		.followups == 0 and .segments == 1 and .median_reply_s == 120'
 }
@@ -49,12 +49,12 @@ row() {	# row PERIOD: that period's line of $output
 @test "report: --by week, month and event; -P prices the segments" {
 	run -0 conv-store report --by month -P 0.0079
 	[ "$(wc -l <<<"$output")" -eq 1 ]
-	jq -e '.period == "2025-11" and .bookings == 5 and .segments == 4 and
+	json_is '.period == "2025-11" and .bookings == 5 and .segments == 4 and
 		(.cost * 10000 | round) == 316 and .median_reply_s == 600' <<<"$output"
 	run -0 conv-store report --by week
-	jq -e '.period == "2025-W48" and .bookings == 5' <<<"$output"
+	json_is '.period == "2025-W48" and .bookings == 5' <<<"$output"
 	run -0 conv-store report --by event
-	jq -e '.period == "Consultation" and .bookings == 5' <<<"$output"
+	json_is '.period == "Consultation" and .bookings == 5' <<<"$output"
 }
 
 @test "report: --since and --until choose bookings by when they were made" {
@@ -63,7 +63,7 @@ row() {	# row PERIOD: that period's line of $output
 	run -0 conv-store report --until 2025-11-24T23:59:59Z
 	[ "$(jq -r .period <<<"$output")" = 2025-11-24 ]
 	run -0 conv-store report --since 2025-11-24T16:00:01Z --until 2025-11-25T16:00:00Z
-	jq -e '.period == "2025-11-25" and .bookings == 2' <<<"$output"
+	json_is '.period == "2025-11-25" and .bookings == 2' <<<"$output"
 	run -0 conv-store report --since 2025-12-01
 	assert_output ""
 }

@@ -88,7 +88,7 @@ texts_to() {
 	printf 'CALENDLY_TOKEN=pat-secret\nCALENDLY_API_URL=http://127.0.0.1:%s\n' "$(cat "$T/calendly.port")" >"$T/etc/calendly.env"
 	export CALENDLY_KEY_FILE=$T/etc/calendly.key
 	run -0 --separate-stderr cal-sync -C "$T/etc/calsms.env" -C "$T/etc/calendly.env" subscribe
-	jq -e --arg u "https://localhost:$port/calendly" '.callback_url == $u' <<<"$output"
+	json_is --arg u "https://localhost:$port/calendly" '.callback_url == $u' <<<"$output"
 	[ "$(stat -c %a "$T/etc/calendly.key")" = 600 ]
 	chmod 0640 "$T"/etc/*
 	# 6. The provider
@@ -144,7 +144,7 @@ texts_to() {
 	[ "$(texts_to +447700900123)" -eq 2 ]
 	# 9. Monitoring, as the manual has it
 	run -0 --separate-stderr cal-sync -C "$T/etc/calsms.env" -C "$T/etc/calendly.env" status
-	jq -e '.state == "active"' <<<"$output"
+	json_is '.state == "active"' <<<"$output"
 	run -0 conv-store list -s failed,uncertain
 	assert_output ""
 	# 10. Backups: dump, load into a new store, the same conversations

@@ -94,23 +94,23 @@ confirmed() {	# a booking for +14045550101, its confirmation sent as SMc1
 	assert_output ""
 	inbound "whatever" SM3 OptOutType=START
 	run -0 sms-parse -p twilio -s "$(tsign "$T/in")" "$T/in"
-	jq -e '.intent == "start" and .from == "+14045550101" and .provider == "twilio"' <<<"$output"
+	json_is '.intent == "start" and .from == "+14045550101" and .provider == "twilio"' <<<"$output"
 }
 
 @test "a status callback becomes a receipt on the message; one for an unknown message is kept" {
 	confirmed
 	form MessageSid=SMc1 MessageStatus=undelivered ErrorCode=30003 AccountSid=AC123 >"$T/in"
 	run -0 sms-parse -p twilio -s "$(tsign "$T/in")" "$T/in"
-	jq -e '.type == "receipt" and .provider_id == "SMc1" and .status == "undelivered"
+	json_is '.type == "receipt" and .provider_id == "SMc1" and .status == "undelivered"
 		and .error.code == "30003" and .at == "2025-11-24T16:00:00Z"' <<<"$output"
 	run -0 post "$T/in"
 	conv_is A1 '.messages[0].delivery == "undelivered" and .messages[0].delivery_error.code == "30003"'
 	run -0 conv-store stats
-	jq -e '.undelivered == 1' <<<"$output"
+	json_is '.undelivered == 1' <<<"$output"
 	form MessageSid=SMzz MessageStatus=delivered >"$T/in"
 	run -0 post "$T/in"
 	run -0 conv-store list --orphans
-	jq -e '.orphan.type == "receipt" and .orphan.provider_id == "SMzz"' <<<"$output"
+	json_is '.orphan.type == "receipt" and .orphan.provider_id == "SMzz"' <<<"$output"
 }
 
 @test "forged, unsigned, re-signed for another URL or token: 401, nothing stored" {
@@ -135,7 +135,7 @@ confirmed() {	# a booking for +14045550101, its confirmation sent as SMc1
 @test "form decoding: +, escapes, repeated names and empty values; a bad escape is 65" {
 	printf 'MessageSid=SM9&From=%%2B14045550101&To=&Body=caf%%C3%%A9+ok&Body=second&NumMedia=0' >"$T/in"
 	run -0 sms-parse -p twilio -s "$(tsign "$T/in")" "$T/in"
-	jq -e '.body == "café ok" and .to == "" and .from == "+14045550101" and .intent == "other"' <<<"$output"
+	json_is '.body == "café ok" and .to == "" and .from == "+14045550101" and .intent == "other"' <<<"$output"
 	for bad in 'Body=%zz&MessageSid=SM1' 'Body=100%&MessageSid=SM1' 'Body=%C3%28&MessageSid=SM1' '=x&MessageSid=SM1'; do
 		printf '%s' "$bad" >"$T/in"
 		run --separate-stderr sms-parse -p twilio -s "$(tsign "$T/in")" "$T/in"
@@ -169,7 +169,7 @@ print(base64.b64encode(hmac.new(sys.argv[2].encode(), sys.argv[1].encode(), hash
 	[[ "$stderr" == *"-u or SMS_PARSE_URL"* ]]
 	run -64 sms-parse -p twilio -n "$T/in"
 	run -0 env -u TWILIO_AUTH_TOKEN sms-parse -p twilio -n "$T/in"
-	jq -e '.type == "reply" and .body == "YES"' <<<"$output"
+	json_is '.type == "reply" and .body == "YES"' <<<"$output"
 	run -64 sms-parse "$T/in"
 	run -64 sms-parse -p carrier-pigeon "$T/in"
 	run -0 sms-parse -h
@@ -254,7 +254,7 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	assert_output ""
 	snsmsg Notification "$(inbound_sms "STOP" | jq -c '.inboundMessageId = "in-2"')" 2 "" "$CERT" >"$T/m2"
 	run -0 sms-parse -p sns -a "$TOPIC" -c "$T/cache" "$T/m2"
-	jq -e '.type == "reply" and .intent == "stop" and .from == "+14045550101" and .provider == "sns"' <<<"$output"
+	json_is '.type == "reply" and .intent == "stop" and .from == "+14045550101" and .provider == "sns"' <<<"$output"
 }
 
 @test "sns: a delivery event is a receipt on the message it names" {
@@ -264,7 +264,7 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 		messageId: "SMc1", messageStatus: "CARRIER_UNREACHABLE", messageStatusDescription: "unreachable"}')
 	snsmsg Notification "$ev" 2 "" "$CERT" >"$T/m"
 	run -0 sms-parse -p sns -a "$TOPIC" "$T/m"
-	jq -e '.type == "receipt" and .provider_id == "SMc1" and .status == "undelivered"
+	json_is '.type == "receipt" and .provider_id == "SMc1" and .status == "undelivered"
 		and .error.code == "TEXT_CARRIER_UNREACHABLE" and .at == "2025-11-24T16:01:00Z"' <<<"$output"
 	run -0 --separate-stderr sns "$T/m"
 	conv_is A1 '.messages[0].delivery == "undelivered"'
@@ -318,10 +318,10 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	sns_setup
 	snsmsg Notification "$(inbound_sms YES)" 1 "" "$CERT" >"$T/m"
 	run -0 sms-parse -p sns -a "$TOPIC" -c "$T/cache" "$T/m"
-	jq -e '.type == "reply"' <<<"$output"
+	json_is '.type == "reply"' <<<"$output"
 	rm "$T/www/certs/sns.pem"
 	run -0 sms-parse -p sns -a "$TOPIC" -c "$T/cache" "$T/m"
-	jq -e '.type == "reply"' <<<"$output"
+	json_is '.type == "reply"' <<<"$output"
 	[ "$(grep -c 'GET /certs/sns.pem' "$T/www.log")" -eq 1 ]
 	run -75 sms-parse -p sns -a "$TOPIC" -c "$T/elsewhere" "$T/m"
 }
@@ -342,7 +342,7 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	run -0 at 120 follow-up-due -H
 	assert_output ""
 	run -0 at 1800 follow-up-due -H
-	jq -e '.due == "followup"' <<<"$output"
+	json_is '.due == "followup"' <<<"$output"
 }
 
 @test "the public URL is set in one place: CALSMS_URL and the route http-hook ran" {
@@ -369,11 +369,11 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	ev=$(jq -nc '{eventType: "TEXT_DELIVERED", eventTimestamp: 1e70, messageId: "SMc1"}')
 	snsmsg Notification "$ev" 2 "" "$CERT" >"$T/m"
 	run -0 sms-parse -p sns -a "$TOPIC" "$T/m"
-	jq -e '.type == "receipt" and .at == "2025-11-24T16:00:00Z"' <<<"$output"
+	json_is '.type == "receipt" and .at == "2025-11-24T16:00:00Z"' <<<"$output"
 	ev=$(jq -nc '{eventType: "TEXT_DELIVERED", eventTimestamp: -5e20, messageId: "SMc1"}')
 	snsmsg Notification "$ev" 2 "" "$CERT" >"$T/m"
 	run -0 sms-parse -p sns -a "$TOPIC" "$T/m"
-	jq -e '.at == "2025-11-24T16:00:00Z"' <<<"$output"
+	json_is '.at == "2025-11-24T16:00:00Z"' <<<"$output"
 }
 
 @test "an MMS with a picture and no text is a reply (body \"\", num_media); what cannot be classified says so" {

@@ -36,18 +36,18 @@ no_secrets() {
 	run --separate-stderr sms-send -p twilio < <(line)
 	assert_success
 	no_secrets "$stderr"
-	jq -e '.keep == "me" and .id == "A1" and .sms.status == "sent" and .sms.provider == "twilio"
+	json_is '.keep == "me" and .id == "A1" and .sms.status == "sent" and .sms.provider == "twilio"
 		and (.sms.provider_id | startswith("SM")) and .sms.to == "+14045550101"
 		and .sms.body == "Hello Ada" and .sms.segments == 1 and .sms.encoding == "gsm7"
 		and .sms.attempts == 1 and .sms.at == "2025-11-24T16:00:00Z" and .sms.error == null' <<<"$output"
-	jq -e '.form == {To: "+14045550101", From: "+15005550006", Body: "Hello Ada"}' "$T/log"
+	json_is '.form == {To: "+14045550101", From: "+15005550006", Body: "Hello Ada"}' "$T/log"
 }
 
 @test "twilio: a messaging service and a status callback" {
 	export TWILIO_MESSAGING_SERVICE_SID=MG999
 	run --separate-stderr sms-send -p twilio -c https://hooks.example/status < <(line)
 	assert_success
-	jq -e '.form.MessagingServiceSid == "MG999" and .form.StatusCallback == "https://hooks.example/status"
+	json_is '.form.MessagingServiceSid == "MG999" and .form.StatusCallback == "https://hooks.example/status"
 		and (.form | has("From") | not)' "$T/log"
 }
 
@@ -55,8 +55,8 @@ no_secrets() {
 	run --separate-stderr sms-send -p sns < <(line 'Hi there' '+447700900123')
 	assert_success
 	no_secrets "$stderr"
-	jq -e '.sms.status == "sent" and .sms.provider == "sns" and .sms.provider_id == "mid-1"' <<<"$output"
-	jq -e '.form.Action == "Publish" and .form.Version == "2010-03-31"
+	json_is '.sms.status == "sent" and .sms.provider == "sns" and .sms.provider_id == "mid-1"' <<<"$output"
+	json_is '.form.Action == "Publish" and .form.Version == "2010-03-31"
 		and .form.PhoneNumber == "+447700900123" and .form.Message == "Hi there"
 		and .form["MessageAttributes.entry.1.Name"] == "AWS.SNS.SMS.SMSType"
 		and .form["MessageAttributes.entry.1.Value.StringValue"] == "Transactional"' "$T/log"
@@ -66,12 +66,12 @@ no_secrets() {
 	export AWS_SESSION_TOKEN=tok123
 	run --separate-stderr sms-send -p sns < <(line)
 	assert_success
-	jq -e '.sms.status == "sent"' <<<"$output"
-	jq -e '.headers["x-amz-security-token"] == "tok123"' "$T/log"
+	json_is '.sms.status == "sent"' <<<"$output"
+	json_is '.headers["x-amz-security-token"] == "tok123"' "$T/log"
 	export AWS_SESSION_TOKEN=$(head -c 1500 /dev/zero | tr '\0' 'T')
 	run --separate-stderr sms-send -p sns < <(line)
 	assert_success
-	jq -e '.sms.status == "sent"' <<<"$output"
+	json_is '.sms.status == "sent"' <<<"$output"
 	[ "$(tail -1 "$T/log" | jq -r '.headers["x-amz-security-token"] | length')" -eq 1500 ]
 	unset AWS_SESSION_TOKEN
 	export AWS_SECRET_ACCESS_KEY=wrong-secret
@@ -89,42 +89,42 @@ no_secrets() {
 @test "eum: SendTextMessage as JSON with X-Amz-Target, signed as sms-voice" {
 	run --separate-stderr sms-send -p eum < <(line)
 	assert_success
-	jq -e '.sms.status == "sent" and .sms.provider_id == "eum-1"' <<<"$output"
-	jq -e '.headers["x-amz-target"] == "PinpointSMSVoiceV2.SendTextMessage"
+	json_is '.sms.status == "sent" and .sms.provider_id == "eum-1"' <<<"$output"
+	json_is '.headers["x-amz-target"] == "PinpointSMSVoiceV2.SendTextMessage"
 		and (.headers.authorization | contains("/us-east-1/sms-voice/aws4_request"))
 		and .json == {DestinationPhoneNumber: "+14045550101", OriginationIdentity: "+15550001111",
 			MessageBody: "Hello Ada", MessageType: "TRANSACTIONAL"}' "$T/log"
 	mode '{"mode": "400", "code": "ValidationException", "message": "Invalid DestinationPhoneNumber"}'
 	run sms-send -p eum < <(line)
 	assert_success
-	jq -e '.sms.error.code == "ValidationException" and .sms.error.permanent == true' <<<"$output"
+	json_is '.sms.error.code == "ValidationException" and .sms.error.permanent == true' <<<"$output"
 	mode '{"mode": "400", "code": "ValidationException", "message": "OriginationIdentity is not valid"}'
 	run --separate-stderr sms-send -p eum < <(line)
 	assert_failure 78
-	jq -e '.sms.status == "skipped" and .sms.error.permanent == false' <<<"$output"
+	json_is '.sms.status == "skipped" and .sms.error.permanent == false' <<<"$output"
 }
 
 @test "a refused number is permanent at once: no retry, exit 0" {
 	mode '{"mode": "400", "code": 21211}'
 	run --separate-stderr sms-send -p twilio < <(line)
 	assert_success
-	jq -e '.sms.status == "failed" and .sms.error.code == "21211" and .sms.error.permanent == true
+	json_is '.sms.status == "failed" and .sms.error.code == "21211" and .sms.error.permanent == true
 		and .sms.attempts == 1' <<<"$output"
 	[ "$(requests)" -eq 1 ]
 	mode '{"mode": "400", "code": "OptedOut"}'
 	run -0 sms-send -p sns < <(line)
-	jq -e '.sms.error.code == "OptedOut" and .sms.error.permanent == true' <<<"$output"
+	json_is '.sms.error.code == "OptedOut" and .sms.error.permanent == true' <<<"$output"
 }
 
 @test "a 500 is never retried: the outcome is unknown, exit 75 (Twilio and SNS)" {
 	mode '{"mode": "500"}'
 	run --separate-stderr sms-send -p twilio -R 3 < <(line)
 	assert_failure 75
-	jq -e '.sms.status == "unknown" and .sms.error.permanent == false and .sms.attempts == 1' <<<"$output"
+	json_is '.sms.status == "unknown" and .sms.error.permanent == false and .sms.attempts == 1' <<<"$output"
 	[ "$(requests)" -eq 1 ]
 	run --separate-stderr sms-send -p sns -R 3 < <(line)
 	assert_failure 75
-	jq -e '.sms.status == "unknown" and .sms.error.code == "InternalError"' <<<"$output"
+	json_is '.sms.status == "unknown" and .sms.error.code == "InternalError"' <<<"$output"
 	[ "$(requests)" -eq 2 ]
 }
 
@@ -132,7 +132,7 @@ no_secrets() {
 	mode '{"mode": "503", "times": 1, "retry_after": 1}'
 	run --separate-stderr sms-send -p sns < <(line)
 	assert_success
-	jq -e '.sms.status == "sent" and .sms.attempts == 2' <<<"$output"
+	json_is '.sms.status == "sent" and .sms.attempts == 2' <<<"$output"
 	[ "$(requests)" -eq 2 ]
 }
 
@@ -140,7 +140,7 @@ no_secrets() {
 	mode '{"mode": "drop"}'
 	run --separate-stderr sms-send -p twilio -R 4 < <(line)
 	assert_failure 75
-	jq -e '.sms.status == "unknown" and .sms.error.code == "network" and .sms.attempts == 1' <<<"$output"
+	json_is '.sms.status == "unknown" and .sms.error.code == "network" and .sms.attempts == 1' <<<"$output"
 	[ "$(requests)" -eq 1 ]
 }
 
@@ -167,7 +167,7 @@ no_secrets() {
 	mode '{"mode": "slow", "delay": 3}'
 	run --separate-stderr sms-send -p twilio -W 1 -R 4 < <(line)
 	assert_failure 75
-	jq -e '.sms.status == "unknown" and .sms.attempts == 1' <<<"$output"
+	json_is '.sms.status == "unknown" and .sms.attempts == 1' <<<"$output"
 	[ "$(requests)" -eq 1 ]
 }
 
@@ -175,7 +175,7 @@ no_secrets() {
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	TWILIO_API_URL=http://127.0.0.1:$port run --separate-stderr sms-send -p twilio -R 2 < <(line)
 	assert_failure 75
-	jq -e '.sms.status == "failed" and .sms.error.code == "network" and .sms.attempts == 2
+	json_is '.sms.status == "failed" and .sms.error.code == "network" and .sms.attempts == 2
 		and .sms.error.permanent == false' <<<"$output"
 }
 
@@ -191,18 +191,18 @@ no_secrets() {
 	mode '{"mode": "400", "status": 403, "code": "AuthorizationError", "message": "not authorized to perform SNS:Publish"}'
 	run --separate-stderr sms-send -p sns < <(line)
 	assert_failure 78
-	jq -e '.sms.status == "skipped" and .sms.error.code == "AuthorizationError"' <<<"$output"
+	json_is '.sms.status == "skipped" and .sms.error.code == "AuthorizationError"' <<<"$output"
 	mode '{"mode": "400", "code": "InvalidParameter", "message": "Invalid parameter: PhoneNumber Reason: +1404 is not valid"}'
 	run --separate-stderr sms-send -p sns < <(line)
 	assert_success
-	jq -e '.sms.status == "failed" and .sms.error.permanent == true' <<<"$output"
+	json_is '.sms.status == "failed" and .sms.error.permanent == true' <<<"$output"
 }
 
 @test "429 with Retry-After: the retry waits as told" {
 	mode '{"mode": "429", "times": 1, "retry_after": 2}'
 	run --separate-stderr sms-send -p twilio < <(line)
 	assert_success
-	jq -e '.sms.status == "sent" and .sms.attempts == 2' <<<"$output"
+	json_is '.sms.status == "sent" and .sms.attempts == 2' <<<"$output"
 	run -0 jq -s '.[1].t - .[0].t' "$T/log"
 	python3 -c 'import sys; assert float(sys.argv[1]) >= 1.8, sys.argv[1]' "$output"
 }
@@ -211,7 +211,7 @@ no_secrets() {
 	mode '{"mode": "hang"}'
 	run --separate-stderr sms-send -p twilio -W 1 -R 3 < <(line)
 	assert_failure 75
-	jq -e '.sms.status == "unknown" and .sms.error.code == "network" and .sms.error.permanent == false' <<<"$output"
+	json_is '.sms.status == "unknown" and .sms.error.code == "network" and .sms.error.permanent == false' <<<"$output"
 	[ "$(requests)" -eq 1 ]
 }
 
@@ -268,7 +268,7 @@ no_secrets() {
 @test "-m refuses bodies over N segments, permanently" {
 	run --separate-stderr sms-send -p log -m 1 < <(line "$(printf 'a%.0s' {1..200})")
 	assert_success
-	jq -e '.sms.status == "failed" and .sms.error.code == "too_long" and .sms.error.permanent == true
+	json_is '.sms.status == "failed" and .sms.error.code == "too_long" and .sms.error.permanent == true
 		and .sms.segments == 2' <<<"$output"
 }
 
@@ -281,10 +281,10 @@ no_secrets() {
 	assert_success
 	[ "${#lines[@]}" -eq 3 ]
 	for i in 0 1 2; do
-		jq -e '.sms.status == "sent" and (.sms.body | contains("Ada") and contains("Tue Nov 25, 10:00 AM EST")
+		json_is '.sms.status == "sent" and (.sms.body | contains("Ada") and contains("Tue Nov 25, 10:00 AM EST")
 			and contains("https://calendly.com/reschedulings/INV0000000000001") and contains("STOP"))' <<<"${lines[$i]}"
 	done
-	jq -e '.sms.body | contains("YES")' <<<"${lines[0]}"
+	json_is '.sms.body | contains("YES")' <<<"${lines[0]}"
 	[ "$(jq -r .sms.body <<<"$output" | sort -u | wc -l)" -eq 3 ]
 }
 
@@ -300,16 +300,16 @@ no_secrets() {
 	run --separate-stderr sms-send -p twilio -T "$T/tpl" <"$T/in"
 	assert_failure 65
 	[ "${#lines[@]}" -eq 5 ]
-	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("confirm.jq: boom"))' <<<"${lines[0]}"
-	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("followup.jq: yields number, not a string"))' <<<"${lines[1]}"
-	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("nothere.jq"))' <<<"${lines[2]}"
-	jq -e '.sms.status == "skipped" and (.sms.error.message | contains("blank.jq: yields an empty text"))' <<<"${lines[3]}"
-	jq -e '.sms.status == "sent" and .sms.body == "Hi Bo"' <<<"${lines[4]}"
+	json_is '.sms.status == "skipped" and (.sms.error.message | contains("confirm.jq: boom"))' <<<"${lines[0]}"
+	json_is '.sms.status == "skipped" and (.sms.error.message | contains("followup.jq: yields number, not a string"))' <<<"${lines[1]}"
+	json_is '.sms.status == "skipped" and (.sms.error.message | contains("nothere.jq"))' <<<"${lines[2]}"
+	json_is '.sms.status == "skipped" and (.sms.error.message | contains("blank.jq: yields an empty text"))' <<<"${lines[3]}"
+	json_is '.sms.status == "sent" and .sms.body == "Hi Bo"' <<<"${lines[4]}"
 	[ "$(requests)" -eq 1 ]
 	echo '"To \(.phone)"' >"$T/one.jq"
 	run --separate-stderr sms-send -p log -t "$T/one.jq" < <(line)
 	assert_success
-	jq -e '.sms.body == "To +14045550101"' <<<"$output"
+	json_is '.sms.body == "To +14045550101"' <<<"$output"
 }
 
 @test "templates are checked at start: a missing directory or file, or one that does not compile, is 78" {
@@ -344,8 +344,8 @@ no_secrets() {
 	run --separate-stderr sms-send -p twilio -L 10m <"$T/in"
 	assert_failure 75
 	[ "${#lines[@]}" -eq 2 ]
-	jq -e '.id == "A1" and .sms.status == "skipped" and .sms.error.code == "lease_expired"' <<<"${lines[0]}"
-	jq -e '.id == "A2" and .sms.status == "sent"' <<<"${lines[1]}"
+	json_is '.id == "A1" and .sms.status == "skipped" and .sms.error.code == "lease_expired"' <<<"${lines[0]}"
+	json_is '.id == "A2" and .sms.status == "sent"' <<<"${lines[1]}"
 	[ "$(requests)" -eq 1 ]
 }
 
@@ -359,7 +359,7 @@ no_secrets() {
 	run --separate-stderr sms-send -p twilio -C "$T/twilio.env" < <(line)
 	assert_success
 	no_secrets "$stderr"
-	jq -e '.sms.status == "sent"' <<<"$output"
+	json_is '.sms.status == "sent"' <<<"$output"
 	unset AWS_REGION AWS_SECRET_ACCESS_KEY
 	run --separate-stderr sms-send -p sns < <(line)
 	assert_failure 78
@@ -371,7 +371,7 @@ no_secrets() {
 	export TWILIO_AUTH_TOKEN=secret-token-wrong
 	run --separate-stderr sms-send -p twilio < <(line)
 	assert_failure 78
-	jq -e '.sms.status == "skipped" and .sms.error.code == "20003" and .sms.error.permanent == false
+	json_is '.sms.status == "skipped" and .sms.error.code == "20003" and .sms.error.permanent == false
 		and .sms.attempts == 1' <<<"$output"
 	no_secrets "$stderr"
 }
@@ -405,9 +405,9 @@ no_secrets() {
 	assert_failure 65
 	[ "${#lines[@]}" -eq 3 ]
 	[[ "$stderr" == *"stdin:1: "* && "$stderr" == *"stdin:2: no phone or to; skipped"* ]]
-	jq -e '.id == "x" and .sms.status == "skipped"' <<<"${lines[0]}"
-	jq -e '.sms.status == "failed" and .sms.error.code == "invalid_number" and .sms.error.permanent == true' <<<"${lines[1]}"
-	jq -e '.sms.status == "sent"' <<<"${lines[2]}"
+	json_is '.id == "x" and .sms.status == "skipped"' <<<"${lines[0]}"
+	json_is '.sms.status == "failed" and .sms.error.code == "invalid_number" and .sms.error.permanent == true' <<<"${lines[1]}"
+	json_is '.sms.status == "sent"' <<<"${lines[2]}"
 }
 
 @test "usage errors exit 64" {
@@ -463,11 +463,11 @@ ok get-vanilla-with-session-token"
 	run -0 --separate-stderr sms-send -p log -T "$T/tpl" <"$T/in"
 	[ "${#lines[@]}" -eq 5 ]
 	for i in 0 1 2 3; do
-		jq -e '.sms.status == "sent" and (.sms.body | test("Responda|cita")) and
+		json_is '.sms.status == "sent" and (.sms.body | test("Responda|cita")) and
 			(.sms.body | contains("STOP"))' <<<"${lines[$i]}"
 	done
-	jq -e '.sms.body | startswith("Hola Ada, confirmamos su cita 30 Minute Consultation con Dana Host")' <<<"${lines[0]}"
-	jq -e '.sms.body | startswith("Hi Ada, this confirms your 30 Minute Consultation with Dana Host on Tue Nov 25, 10:00 AM EST at 12 Harbour St")' <<<"${lines[4]}"
+	json_is '.sms.body | startswith("Hola Ada, confirmamos su cita 30 Minute Consultation con Dana Host")' <<<"${lines[0]}"
+	json_is '.sms.body | startswith("Hi Ada, this confirms your 30 Minute Consultation with Dana Host on Tue Nov 25, 10:00 AM EST at 12 Harbour St")' <<<"${lines[4]}"
 }
 
 @test "--check: every template on a sample booking, its words, parts and encoding; nothing sent" {
@@ -498,7 +498,7 @@ ok get-vanilla-with-session-token"
 	run -0 --separate-stderr bash -o pipefail -c \
 		'follow-up-due | sms-send -p twilio -T "$0" | conv-store record' "$T/tpl"
 	[ "$(requests)" -eq 1 ]
-	jq -e '.form.To == "+447700900123"' "$T/log"
+	json_is '.form.To == "+447700900123"' "$T/log"
 	conv_is INV0000000000001 '.status == "pending" and .skip == "off" and .claim == null and .messages == []'
 	conv_is INV0000000000003 '.status == "awaiting_reply"'
 	run -0 follow-up-due

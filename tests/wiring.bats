@@ -63,10 +63,10 @@ teardown() {
 		sleep 0.1
 	done
 	run -0 "$R/usr/local/bin/conv-store" -d "$T/state" list
-	jq -e '.status == "awaiting_reply" and .messages[0].provider == "twilio"
+	json_is '.status == "awaiting_reply" and .messages[0].provider == "twilio"
 		and (.messages[0].provider_id | startswith("SM"))' <<<"$output"
 	[ "$(wc -l <"$T/log")" -eq 1 ]
-	jq -e '.form.To == "+14045550134"' "$T/log"
+	json_is '.form.To == "+14045550134"' "$T/log"
 }
 
 @test "wiring: the sender unit without a provider stops at once (78) and is not restarted" {
