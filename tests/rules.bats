@@ -31,3 +31,19 @@ mdoc_table() {
 		false
 	}
 }
+
+@test "rules: conv-store(1) lists the opt-out words and phrases intent.c has" {
+	run -0 "$UNIT/rules-test" --keywords
+	[ "${#lines[@]}" -ge 40 ]
+	man=$BATS_TEST_DIRNAME/../man/conv-store.1
+	want=$(awk -F'\t' '$1 == "phrase" { print $2 }' <<<"$output")
+	got=$(sed -n '/^anywhere:$/,/^or every word/p' "$man" | sed -n 's/^\.Dq \(.*\) [,;]$/\1/p')
+	[ "$got" = "$want" ] || {
+		diff <(echo "$want") <(echo "$got") >&2
+		false
+	}
+	# the single words, upper case, in the text (arrêt as mandoc writes it)
+	for w in $(awk -F'\t' '$1 != "phrase" { print $2 }' <<<"$output" | grep -v 'arr.t$' | tr a-z A-Z); do
+		grep -q -- "$w" "$man" || fail "conv-store(1) does not name $w"
+	done
+}

@@ -212,8 +212,10 @@ typ, message = a[0], a[1]
 ver = a[2] if len(a) > 3 and a[2] else "1"
 topic = a[3] if len(a) > 4 and a[3] else "arn:aws:sns:us-east-1:123456789012:calsms-sms"
 cert = a[4] if len(a) > 5 and a[4] else None
+import datetime, os
+now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=int(os.environ.get("SNS_AGE", "0")) * -1)
 m = {"Type": typ, "MessageId": "mid-1", "TopicArn": topic, "Message": message,
-     "Timestamp": "2025-11-24T16:05:00.000Z", "SignatureVersion": ver, "SigningCertURL": cert}
+     "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "SignatureVersion": ver, "SigningCertURL": cert}
 keys = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
 if typ != "Notification":
     m["Token"] = "tok"
@@ -255,6 +257,49 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	snsmsg Notification "$(inbound_sms "STOP" | jq -c '.inboundMessageId = "in-2"')" 2 "" "$CERT" >"$T/m2"
 	run -0 sms-parse -p sns -a "$TOPIC" -c "$T/cache" "$T/m2"
 	json_is '.type == "reply" and .intent == "stop" and .from == "+14045550101" and .provider == "sns"' <<<"$output"
+}
+
+# each phrase of tests/fixtures/intents.tsv and the intent wanted from one provider
+intents_of() {	# intents_of twilio|sns
+	local phrase tw aws want got n=0
+	while IFS=$'\t' read -r phrase tw aws; do
+		case $phrase in '#'*) continue ;; esac
+		n=$((n + 1))
+		if [ "$1" = twilio ]; then
+			want=$tw
+			printf 'MessageSid=SM%d&From=%%2B14045550101&Body=%s' "$n" \
+				"$(jq -rn --arg b "$phrase" '$b | @uri')" >"$T/in"
+			run -0 sms-parse -p twilio -s "$(tsign "$T/in")" "$T/in"
+		else
+			want=$aws
+			snsmsg Notification "$(inbound_sms "$phrase")" 2 "" "$CERT" >"$T/in"
+			run -0 sms-parse -p sns -a "$TOPIC" "$T/in"
+		fi
+		got=$(jq -r .intent <<<"$output")
+		[ "$got" = "$want" ] || fail "$1: \"$phrase\" is $want, not $got"
+	done <"$FIX/intents.tsv"
+	[ "$n" -gt 50 ] || fail "only $n phrases read"
+}
+
+@test "intents: every phrase of the table, from Twilio (whole messages)" {
+	intents_of twilio
+}
+
+@test "intents: every phrase of the table, from AWS (a message that begins with a keyword)" {
+	sns_setup
+	intents_of sns
+}
+
+@test "intents: a phrase that asks to stop opts the number out through conv-store reply too" {
+	confirmed
+	while IFS=$'\t' read -r phrase tw _; do
+		[ "$tw" = stop ] || continue
+		jq -nc --arg b "$phrase" '{type: "reply", from: "+14045550101", body: $b, intent: "other",
+			provider: "twilio", provider_id: ("x" + $b)}'
+	done <"$FIX/intents.tsv" >"$T/replies"
+	run -0 conv-store reply <"$T/replies"
+	conv_is A1 '.status == "opted_out" and ([.replies[].intent] | unique) == ["stop"]'
+	[ "$(jq -s length "$T/replies")" -gt 30 ]
 }
 
 @test "sns: a delivery event is a receipt on the message it names" {
@@ -326,16 +371,39 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	run -75 sms-parse -p sns -a "$TOPIC" -c "$T/elsewhere" "$T/m"
 }
 
-@test "HELP is answered once through the sender (follow-up-due -H, help.jq) and is no answer: the follow-up still goes" {
-	confirmed
-	inbound "HELP" SMh1
-	run -0 post "$T/in"
-	conv_is A1 '.status == "awaiting_reply" and .help == "due" and .replies[0].intent == "help"'
-	run -0 follow-up-due
-	assert_output ""
+# help_sent: follow-up-due -H through help.jq to the log provider, recorded
+help_round() {
 	CALSMS_NOW=$((CALSMS_NOW + 60)) run -0 --separate-stderr bash -o pipefail -c 'follow-up-due -H |
 		BUSINESS="Harbour Dental" sms-send -p log -T "$0" | conv-store record' \
 		"$BATS_TEST_DIRNAME/../examples/templates"
+}
+
+@test "HELP that Twilio answered (its default handling, or OptOutType=HELP) is recorded, and no second answer goes" {
+	confirmed
+	inbound "HELP" SMh1
+	run -0 post "$T/in"
+	inbound "Info" SMh2
+	run -0 post "$T/in"
+	inbound "help?" SMh3 OptOutType=HELP
+	run -0 post "$T/in"
+	conv_is A1 '.status == "awaiting_reply" and .help == null and ([.replies[].intent] | unique) == ["help"]
+		and ([.replies[].answered_by] | unique) == ["twilio"] and (.replies | length) == 3'
+	help_round
+	assert_output ""
+	conv_is A1 '(.messages | length) == 1'
+	run -0 at 1800 follow-up-due -H
+	json_is '.due == "followup"' <<<"$output"
+}
+
+@test "HELP Twilio does not answer (AYUDA, or -H) is answered once through the sender (help.jq) and is no answer" {
+	confirmed
+	inbound "AYUDA" SMh1
+	run -0 post "$T/in"
+	conv_is A1 '.status == "awaiting_reply" and .help == "due" and .replies[0].intent == "help"
+		and .replies[0].answered_by == null'
+	run -0 follow-up-due
+	assert_output ""
+	help_round
 	[ "${#lines[@]}" -eq 1 ]
 	conv_is A1 '.help == "sent" and .messages[1].kind == "help" and .status == "awaiting_reply"
 		and (.messages[1].body | contains("Harbour Dental") and contains("STOP"))'
@@ -343,6 +411,29 @@ inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	assert_output ""
 	run -0 at 1800 follow-up-due -H
 	json_is '.due == "followup"' <<<"$output"
+	# with Twilio's keyword handling off, the business answers HELP itself
+	inbound "HELP" SMh2
+	run -0 sms-parse -p twilio -H -s "$(tsign "$T/in")" "$T/in"
+	json_is '.intent == "help" and has("answered_by") == false' <<<"$output"
+	SMS_PARSE_ANSWER_HELP=yes run -0 sms-parse -p twilio -s "$(tsign "$T/in")" "$T/in"
+	json_is '.intent == "help" and has("answered_by") == false' <<<"$output"
+	run -0 sms-parse -p twilio -s "$(tsign "$T/in")" "$T/in"
+	json_is '.intent == "help" and .answered_by == "twilio"' <<<"$output"
+}
+
+@test "sns: AWS answers a message that begins with HELP; calsms answers none of them, unless -H" {
+	sns_setup
+	confirmed
+	snsmsg Notification "$(inbound_sms "HELP me please")" 2 "" "$CERT" >"$T/m"
+	run -0 --separate-stderr sns "$T/m"
+	conv_is A1 '.help == null and .replies[0].intent == "help" and .replies[0].answered_by == "aws"'
+	help_round
+	assert_output ""
+	run -0 sms-parse -p sns -H -a "$TOPIC" "$T/m"
+	json_is '.intent == "help" and has("answered_by") == false' <<<"$output"
+	snsmsg Notification "$(inbound_sms "AYUDA" | jq -c '.inboundMessageId = "in-2"')" 2 "" "$CERT" >"$T/m"
+	run -0 sms-parse -p sns -a "$TOPIC" "$T/m"
+	json_is '.intent == "help" and has("answered_by") == false' <<<"$output"
 }
 
 @test "the public URL is set in one place: CALSMS_URL and the route http-hook ran" {

@@ -21,9 +21,9 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: %s -p twilio [-u url] [-s signature] [-C file] [file]\n"
-	    "       %s -p twilio -n [file]\n"
-	    "       %s -p sns -a topic-arn ... [-c cache-dir] [file]\n",
+	    "usage: %s -p twilio [-H] [-u url] [-s signature] [-C file] [file]\n"
+	    "       %s -p twilio [-H] -n [file]\n"
+	    "       %s -p sns [-H] -a topic-arn ... [-c cache-dir] [file]\n",
 	    progname, progname, progname);
 	exit(status);
 }
@@ -40,7 +40,7 @@ main(int argc, char *argv[])
 	in.url = getenv("SMS_PARSE_URL");
 	in.signature = getenv("HTTP_X_TWILIO_SIGNATURE");
 	in.content_type = getenv("CONTENT_TYPE");
-	while ((c = getopt(argc, argv, "a:c:C:hnp:s:u:")) != -1) {
+	while ((c = getopt(argc, argv, "a:c:C:hHnp:s:u:")) != -1) {
 		switch (c) {
 		case 'a':
 			if (in.ntopics == MAX_TOPICS)
@@ -53,6 +53,7 @@ main(int argc, char *argv[])
 				return status;
 			break;
 		case 'h': usage(0); break;
+		case 'H': in.help_ours = 1; break;
 		case 'n': in.noverify = 1; break;
 		case 'p': name = optarg; break;
 		case 's': in.signature = optarg; break;
@@ -60,6 +61,8 @@ main(int argc, char *argv[])
 		default: usage(EXIT_USAGE);
 		}
 	}
+	if (getenv("SMS_PARSE_ANSWER_HELP") && strcmp(getenv("SMS_PARSE_ANSWER_HELP"), "yes") == 0)
+		in.help_ours = 1;
 	if (argc - optind > 1 || name == NULL)
 		usage(EXIT_USAGE);
 	in.path = optind < argc ? argv[optind] : NULL;

@@ -46,6 +46,7 @@ struct inbound {
 	jv params;	/* [name, value] pairs; an empty array for a JSON body */
 	const char *topics[MAX_TOPICS], *cache;	/* sns */
 	int ntopics, noverify;
+	int help_ours;	/* -H: the provider does not answer HELP; calsms does */
 };
 #define INBOUND_USAGE (-1)	/* inbound: a usage error; print the synopsis */
 

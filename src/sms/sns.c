@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rules.h"
 #include "sns-verify.h"
@@ -127,19 +128,23 @@ sns_receipt(jv ev)
 static jv
 sns_reply(jv in)
 {
-	const char *body = json_str(in, "messageBody");
+	const char *body = json_str(in, "messageBody"), *intent;
 	jv r = jv_object();
 
 	r = jv_object_set(r, jv_string("type"), jv_string("reply"));
 	r = jv_object_set(r, jv_string("from"), json_text(json_str(in, "originationNumber")));
 	r = jv_object_set(r, jv_string("to"), json_text(json_str(in, "destinationNumber")));
 	r = jv_object_set(r, jv_string("body"), json_text(body));
-	r = jv_object_set(r, jv_string("intent"), jv_string(reply_intent(body ? body : "")));
+	intent = reply_intent(body ? body : "", 1);
+	r = jv_object_set(r, jv_string("intent"), jv_string(intent));
 	r = jv_object_set(r, jv_string("provider"), jv_string("sns"));
 	r = jv_object_set(r, jv_string("provider_id"),
 	    json_text(json_str(in, "inboundMessageId")));
 	r = jv_object_set(r, jv_string("in_reply_to"),
 	    json_text(json_str(in, "previousPublishedMessageId")));
+	/* AWS answers a message that begins with HELP with its keyword response */
+	if (strcmp(intent, "help") == 0 && body && strncasecmp(body + strspn(body, " \t\r\n"), "help", 4) == 0)
+		r = jv_object_set(r, jv_string("answered_by"), jv_string("aws"));
 	return jv_object_set(r, jv_string("received_at"), rfc3339_jv(clock_now()));
 }
 
@@ -223,6 +228,8 @@ sns_notification(struct inbound *rq)
 		status = sns_subscribe(msg);
 	else if (strcmp(type, "Notification") == 0) {
 		line = sns_line(msg);
+		if (rq->help_ours && jv_is_valid(line))
+			line = jv_object_delete(line, jv_string("answered_by"));
 		if (jv_is_valid(line))
 			json_print(line);
 		else {

@@ -199,6 +199,28 @@ verify(const struct inbound *rq)
 
 /* ---- what the webhook says ---- */
 
+/*
+ * Twilio answers HELP and INFO (whole messages) with its default opt-out
+ * handling, and whatever Advanced Opt-Out reports as OptOutType=HELP.
+ */
+static int
+twilio_answered(jv params)
+{
+	const char *opt = form_get(params, "OptOutType"), *body = form_get(params, "Body");
+	char word[8];
+	size_t n;
+
+	if (opt)
+		return strcasecmp(opt, "HELP") == 0;
+	body = body ? body + strspn(body, " \t\r\n") : "";
+	n = strcspn(body, " \t\r\n");
+	if (n >= sizeof word || body[n + strspn(body + n, " \t\r\n")] != '\0')
+		return 0;
+	memcpy(word, body, n);
+	word[n] = '\0';
+	return strcasecmp(word, "HELP") == 0 || strcasecmp(word, "INFO") == 0;
+}
+
 /* Twilio's Advanced Opt-Out says what the carrier words meant; it wins. */
 static const char *
 intent_of(jv params)
@@ -211,7 +233,7 @@ intent_of(jv params)
 		return "start";
 	if (opt && strcasecmp(opt, "HELP") == 0)
 		return "help";
-	return reply_intent(body ? body : "");
+	return reply_intent(body ? body : "", 0);
 }
 
 static jv
@@ -230,6 +252,8 @@ reply_line(jv params)
 	r = jv_object_set(r, jv_string("provider_id"),
 	    json_text(form_get(params, "MessageSid")));
 	r = jv_object_set(r, jv_string("num_media"), jv_number(media ? atoi(media) : 0));
+	if (twilio_answered(params))
+		r = jv_object_set(r, jv_string("answered_by"), jv_string("twilio"));
 	return jv_object_set(r, jv_string("received_at"), rfc3339_jv(clock_now()));
 }
 
@@ -364,6 +388,8 @@ twilio_inbound(struct inbound *in)
 	}
 	if (status == 0) {
 		line = twilio_line(in->params);
+		if (in->help_ours && jv_is_valid(line))
+			line = jv_object_delete(line, jv_string("answered_by"));
 		if (jv_is_valid(line))
 			json_print(line);
 		else

@@ -295,6 +295,8 @@ reply_of(jv line, int64_t now)
 	r = conv_set(r, "at", json_str(line, "received_at") ?
 	    json_get(line, "received_at") : rfc3339_jv(now));
 	r = conv_set(r, "provider", json_get(line, "provider"));
+	if (json_str(line, "answered_by"))
+		r = conv_set(r, "answered_by", json_get(line, "answered_by"));
 	return conv_set(r, "provider_id", json_get(line, "provider_id"));
 }
 
@@ -312,7 +314,12 @@ rule_reply(jv conv, jv line, int64_t now)
 	if (pid && conv_find(conv, "replies", "provider_id", pid, NULL) >= 0)
 		return conv;	/* a redelivery */
 	conv = conv_append(conv, "replies", reply_of(line, now));
-	/* HELP asks a question, it is no answer: it is answered (a help due) */
+	/*
+	 * HELP asks a question, it is no answer: it is answered (a help due),
+	 * unless the provider has answered it already (answered_by)
+	 */
+	if (strcmp(intent, "help") == 0 && json_str(line, "answered_by"))
+		return conv_touch(conv, now);
 	if (conv_live(status) && strcmp(intent, "help") == 0) {
 		conv = conv_set(conv, "help", jv_string("due"));
 		return conv_touch(conv_set(conv, "help_at", rfc3339_jv(now)), now);

@@ -101,7 +101,8 @@ jv rule_send(jv conv, const char *body, int64_t now);
 jv rule_stop(jv conv, int64_t now);
 jv rule_history(jv conv, const char *action, jv detail, int64_t now);
 
-/* reply lines without an intent: the keyword table */
-const char *reply_intent(const char *body);
+/* reply lines without an intent: the keyword table (intent.c) */
+const char *reply_intent(const char *body, int keyword_first);
+extern const char *const stop_alone[], *const aws_stop[], *const stop_phrases[];
 
 #endif

@@ -2,7 +2,8 @@
  * rules-test: every row of rule_table (src/store/rules.c) played against
  * the rules' functions, then the cases the table does not show.  Prints
  * "ok N - what" or "not ok N - what" (TAP); exits 1 on any failure.
- * With --table it prints the table as calsms(7) shows it.
+ * With --table it prints the table as calsms(7) shows it; with --keywords
+ * the opt-out words and phrases conv-store(1) lists.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +98,7 @@ reply_line(const char *body, const char *pid)
 
 	r = with(r, "from", jv_string("+14045550101"));
 	r = with(r, "body", jv_string(body));
-	r = with(r, "intent", jv_string(reply_intent(body)));
+	r = with(r, "intent", jv_string(reply_intent(body, 0)));
 	return with(r, "provider_id", jv_string(pid));
 }
 
@@ -542,7 +543,7 @@ details(void)
 		int i;
 
 		for (i = 0; cases[i][0]; i++) {
-			const char *got = reply_intent(cases[i][0]);
+			const char *got = reply_intent(cases[i][0], 0);
 
 			snprintf(what, sizeof what, "intent of \"%s\" is %s", cases[i][0], cases[i][1]);
 			check(strcmp(got, cases[i][1]) == 0, what, got);
@@ -654,6 +655,15 @@ main(int argc, char *argv[])
 		for (i = 0; rule_table[i].event; i++)
 			printf("%s\t%s\t%s\n", rule_table[i].event, rule_table[i].from,
 			    rule_table[i].to);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--keywords") == 0) {
+		static const char *const *const lists[] = { stop_alone, aws_stop, stop_phrases };
+		static const char *const names[] = { "alone", "aws", "phrase" };
+
+		for (i = 0; i < 3; i++)
+			for (const char *const *w = lists[i]; *w; w++)
+				printf("%s\t%s\n", names[i], *w);
 		return 0;
 	}
 	table();

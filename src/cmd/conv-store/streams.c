@@ -383,7 +383,7 @@ apply_reply(struct store *st, struct store_txn *txn, struct item *it, void *ctx)
 	if (type && strcmp(type, "receipt") == 0)
 		return apply_receipt(st, txn, it);
 	/* a STOP in the text is a STOP, whatever intent the caller gave */
-	intent = reply_intent(json_str(it->in, "body"));
+	intent = reply_intent(json_str(it->in, "body"), 0);
 	if (json_str(it->in, "intent") == NULL || strcmp(intent, "stop") == 0)
 		it->in = jv_object_set(it->in, jv_string("intent"), jv_string(intent));
 	intent = json_str(it->in, "intent");
