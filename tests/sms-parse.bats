@@ -213,7 +213,10 @@ ver = a[2] if len(a) > 3 and a[2] else "1"
 topic = a[3] if len(a) > 4 and a[3] else "arn:aws:sns:us-east-1:123456789012:calsms-sms"
 cert = a[4] if len(a) > 5 and a[4] else None
 import datetime, os
-now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=int(os.environ.get("SNS_AGE", "0")) * -1)
+# the Timestamp: the programs' clock (CALSMS_NOW) less SNS_AGE seconds
+now = datetime.datetime.fromtimestamp(int(os.environ.get("CALSMS_NOW") or 0) or
+                                      datetime.datetime.now().timestamp(), datetime.timezone.utc)
+now -= datetime.timedelta(seconds=int(os.environ.get("SNS_AGE", "0")))
 m = {"Type": typ, "MessageId": "mid-1", "TopicArn": topic, "Message": message,
      "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "SignatureVersion": ver, "SigningCertURL": cert}
 keys = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
@@ -357,6 +360,38 @@ intents_of() {	# intents_of twilio|sns
 	conv_is A1 '.status == "awaiting_reply" and .replies == []'
 	[ "$(grep -c 'GET /certs' "$T/www.log")" -le 1 ]
 	run -64 sms-parse -p sns "$T/m"
+}
+
+@test "sns: a signed notification more than an hour old is a replay: 77 (401), nothing stored" {
+	sns_setup
+	confirmed
+	SNS_AGE=3700 snsmsg Notification "$(inbound_sms "STOP")" 2 "" "$CERT" >"$T/m"
+	run --separate-stderr sms-parse -p sns -a "$TOPIC" "$T/m"
+	assert_failure 77
+	assert_output ""
+	[[ $stderr == *"more than an hour old"* ]] || fail "stderr: $stderr"
+	run -0 --separate-stderr sns "$T/m"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 401 Unauthorized"
+	conv_is A1 '.status == "awaiting_reply" and .replies == []'
+	SNS_AGE=3000 snsmsg Notification "$(inbound_sms "STOP")" 2 "" "$CERT" >"$T/m"
+	run -0 --separate-stderr sns "$T/m"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	conv_is A1 '.status == "opted_out"'
+}
+
+@test "a signed Twilio webhook replayed a day later (Twilio signs no time) is a no-op: its MessageSid was seen" {
+	confirmed
+	inbound "STOP" SMs1
+	cp "$T/in" "$T/stop"
+	run -0 post "$T/stop"
+	conv_is A1 '.status == "opted_out"'
+	inbound "START" SMs2
+	CALSMS_NOW=$((CALSMS_NOW + 60)) run -0 post "$T/in"
+	CALSMS_NOW=$((CALSMS_NOW + 86400)) run -0 --separate-stderr post "$T/stop"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	conv_is A1 '(.replies | length) == 2'
+	CALSMS_NOW=$((CALSMS_NOW + 86460)) run -0 conv-store add < <(appt B1 +14045550101 2025-11-30T15:00:00Z)
+	json_is '.status == "pending" and .due == "confirm"' <<<"$output"
 }
 
 @test "sns: the certificate is fetched once and then read from the cache" {

@@ -199,6 +199,30 @@ sns_subscribe(jv msg)
 	return 0;
 }
 
+/*
+ * A signed message older than an hour is a replay: SNS delivers within
+ * seconds and retries for about an hour at most, and the signature holds
+ * the Timestamp, so nobody can freshen it.
+ */
+#define SNS_MAX_AGE 3600
+
+static int
+stale(jv msg)
+{
+	int64_t t;
+	const char *ts = json_str(msg, "Timestamp");
+
+	if (ts == NULL || rfc3339_parse(ts, &t) != 0) {
+		note("Timestamp %.40s: not a time: refused", ts ? ts : "(none)");
+		return 1;
+	}
+	if (clock_now() - t > SNS_MAX_AGE) {
+		note("Timestamp %.40s is more than an hour old: a replay, refused", ts);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 sns_notification(struct inbound *rq)
 {
@@ -224,6 +248,8 @@ sns_notification(struct inbound *rq)
 		status = EXIT_NOPERM;
 	} else if ((status = sns_verify(msg, rq->cache)) != 0)
 		;
+	else if (stale(msg))
+		status = EXIT_NOPERM;
 	else if (strcmp(type, "SubscriptionConfirmation") == 0)
 		status = sns_subscribe(msg);
 	else if (strcmp(type, "Notification") == 0) {
