@@ -32,7 +32,7 @@ UNIT = $(O)/build/unit
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
 UTIL = arg clock conf file form hmac http json log phone strbuf
 STORE = kinds rules results due operator intent store damage record tables walk stream check
-SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify templates
+SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify templates lint
 CAL = calendly calcom api
 
 # a program in a folder of its own (src/cmd/NAME/) is made of these files

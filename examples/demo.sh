@@ -14,7 +14,7 @@ trap 'kill $socat 2>/dev/null; rm -rf "$work"' EXIT
 socat=
 printf '%s\n' "$KEY" >"$work/calendly.key"
 export CALSMS_DB="$work/db" CALENDLY_KEY_FILE="$work/calendly.key" SMS_PROVIDER=log
-export TWILIO_AUTH_TOKEN=demo-auth-token
+export TWILIO_AUTH_TOKEN=demo-auth-token BUSINESS="Harbour Dental"
 
 say() { printf '\n== %s\n' "$*"; }
 at() { t=$((T + $1)); shift; CALSMS_NOW=$t "$@"; }

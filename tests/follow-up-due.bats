@@ -108,6 +108,23 @@ book() {
 	[ "$(jq -r .id <<<"$output")" = NY ]
 }
 
+@test "quiet hours (-Q 20:00-08:00, the shipped hours) hold a confirmation; a HELP answer goes at once" {
+	# T+12h = 04:00 UTC = 23:00 in New York, 13:00 in Tokyo: the booking made then is confirmed at 08:00 (T+21h)
+	at $((12 * 3600)) conv-store add -q < <(appt NY +14045550101 2025-11-27T20:00:00Z)
+	at $((12 * 3600)) conv-store add -q < <(appt TK +81312345678 2025-11-27T20:00:00Z '.timezone = "Asia/Tokyo"')
+	run -0 at $((12 * 3600)) follow-up-due -Q 20:00-08:00
+	assert_equal "$(jq -r '.id + " " + .due' <<<"$output")" "TK confirm"
+	run -0 --separate-stderr at $((21 * 3600 - 1)) follow-up-due -Q 20:00-08:00
+	assert_output ""
+	run -0 at $((21 * 3600)) follow-up-due -Q 20:00-08:00
+	assert_equal "$(jq -r '.id + " " + .due' <<<"$output")" "NY confirm"
+	sent <<<"$output" | at $((21 * 3600)) conv-store record >/dev/null
+	# 20:00 in New York: a follow-up waits, HELP is answered
+	at $((33 * 3600)) conv-store reply <<<'{"from":"+14045550101","body":"AYUDA","provider_id":"SMh"}' >/dev/null
+	run -0 at $((33 * 3600)) follow-up-due -H -T "$BATS_TEST_DIRNAME/../examples/templates" -Q 20:00-08:00
+	assert_equal "$(jq -r '.id + " " + .due' <<<"$output")" "NY help"
+}
+
 @test "a reminder held by quiet hours past the start is dropped, not sent late" {
 	# starts 07:30 New York time on Nov 26; reminder 2 h before is 05:30, quiet until 08:00
 	book A1 +14045550101 2025-11-26T12:30:00Z '.end_time = "2025-11-26T13:00:00Z"'
@@ -223,6 +240,11 @@ book() {
 @test "usage errors exit 64" {
 	run -64 follow-up-due -a soon
 	run -64 follow-up-due -Q 9-5
+	run -64 follow-up-due -Q 24:59-08:00
+	run -64 follow-up-due -Q 20:00-25:00
+	run -64 follow-up-due -Q 20:60-08:00
+	store
+	run -0 follow-up-due -Q 20:00-24:00
 	run -64 follow-up-due -n 0
 	run -64 follow-up-due extra
 	run -0 follow-up-due -h

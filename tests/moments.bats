@@ -329,7 +329,7 @@ A5 after awaiting_reply"
 
 @test "moments: sms-send --check renders the moments' templates; -t's one file sends no notice" {
 	moment canceled rescheduled after
-	run -0 sms-send --check -T "$D"
+	run -0 --separate-stderr sms-send --check -T "$D"
 	for m in canceled rescheduled after; do
 		jq -se --arg m "$D/$m.jq" 'map(select(.template == $m)) |
 			length == 1 and .[0].segments >= 1 and (.[0].body | length) > 0' <<<"$output" >/dev/null ||
@@ -339,4 +339,53 @@ A5 after awaiting_reply"
 		sms-send -p log -t "$D/confirm.jq" >"$T/out" 2>"$T/err"
 	[ "$(jq -r .sms.status "$T/out")" = off ]
 	[ ! -s "$T/err" ]
+}
+
+@test "moments: canceled.jq written later texts nobody whose cancel is more than a day old; a recent cancel gets its notice" {
+	appt A1 +14045550101 2025-11-28T15:00:00Z | conv-store add -q
+	appt B1 +14045550102 2025-11-28T15:00:00Z | conv-store add -q
+	run -0 sender 0
+	[ "${#lines[@]}" -eq 2 ]
+	cancel A1 +14045550101 2025-11-28T15:00:00Z | at 600 conv-store add -q
+	run -0 sender 600
+	assert_output ""
+	cancel B1 +14045550102 2025-11-28T15:00:00Z | at 90000 conv-store add -q
+	moment canceled
+	run -0 sender 90600
+	assert_output "B1 canceled canceled"
+	conv_is A1 '.cancel_notice == "skipped" and (.messages | length) == 1'
+	run -0 sender 90700
+	assert_output ""
+}
+
+@test "moments: -F 3 holds a fourth text to one number until it fits, drops a reminder it would make late, and counts no HELP answer" {
+	appt A1 +14045550101 $START | conv-store add -q	# starts at T+23h
+	run -0 sender 0 -F 3
+	assert_output "A1 confirm awaiting_reply"
+	run -0 sender 1800 -F 3
+	assert_output "A1 followup followed_up"
+	appt B1 +14045550101 2025-11-28T15:00:00Z | at 2400 conv-store add -q
+	run -0 sender 2400 -F 3
+	assert_output "B1 confirm awaiting_reply"
+	appt C1 +14045550101 2025-11-29T15:00:00Z | at 3000 conv-store add -q
+	appt D1 +14045550102 2025-11-29T15:00:00Z | at 3000 conv-store add -q
+	run -0 sender 3000 -F 3
+	assert_output "D1 confirm awaiting_reply"
+	# a HELP is answered at once, the cap full or not, and is not counted
+	at 3100 conv-store reply <<<'{"from":"+14045550101","body":"AYUDA","provider_id":"SMh"}' >/dev/null
+	run -0 sender 3100 -F 3 -H
+	[ "${#lines[@]}" -eq 1 ] && [[ $output == *" help "* ]] || fail "help: $output"
+	# A1's reminder at T+21h could go only at T+24h, after the start: dropped
+	run -0 sender 75600 -F 3 -r 2h
+	assert_output "D1 followup followed_up"
+	conv_is A1 '.reminder == "skipped"'
+	conv_is C1 '.status == "pending" and [.messages[].kind] == ["help"]'
+	run -0 sender 86399 -F 3
+	assert_output ""
+	run -0 sender 86400 -F 3
+	assert_output "C1 confirm awaiting_reply"
+	[ "$(kinds A1)" = '["confirm","followup"]' ]
+	run -64 follow-up-due -F 0
+	run -64 follow-up-due -F 101
+	run -64 follow-up-due -F x
 }

@@ -487,6 +487,41 @@ ok get-vanilla-with-session-token"
 	run -64 sms-send --check
 }
 
+@test "--check: the carriers' rules: a confirmation says how to opt out; no opt-out word invited for anything else (78)" {
+	cp -r "$BATS_TEST_DIRNAME/../examples/templates" "$T/tpl"
+	cp "$BATS_TEST_DIRNAME"/../examples/moments/*.jq "$T/tpl/"
+	BUSINESS="Harbour Dental" run -0 --separate-stderr sms-send --check -T "$T/tpl"
+	assert_equal "$stderr" ""
+	# the help answer names the business, or the owner hears of it
+	run -0 --separate-stderr env -u BUSINESS sms-send --check -T "$T/tpl"
+	[[ "$stderr" == *"$T/tpl/help.jq: warning: BUSINESS is not set"* ]] || fail "stderr: $stderr"
+	echo '"We text you about your visit. Reply STOP to opt out."' >"$T/tpl/help.jq"
+	BUSINESS="Harbour Dental" run -0 --separate-stderr sms-send --check -T "$T/tpl"
+	[[ "$stderr" == *"help.jq: warning: the HELP answer does not name the business"* ]] || fail "stderr: $stderr"
+	for bad in '"Hi, see you Tuesday. Reply YES to confirm."' \
+		'"Hi, see you Tuesday. Reply YES to confirm, stop worrying."'; do
+		echo "$bad" >"$T/tpl/confirm.jq"
+		run -78 --separate-stderr sms-send --check -T "$T/tpl"
+		[[ "$stderr" == *"$T/tpl/confirm.jq: a confirmation must say how to opt out"* ]] || fail "$bad: $stderr"
+	done
+	cp "$BATS_TEST_DIRNAME/../examples/templates/confirm.jq" "$T/tpl/"
+	for bad in '"Still on for Tuesday? Reply CANCEL to cancel. Reply STOP to opt out."' \
+		'"Still on for Tuesday? Text END to end your booking."' \
+		'"Still on for Tuesday? Reply \"QUIT\" to give up your slot."' \
+		'"Still on? Reply STOP to cancel the appointment."' \
+		'"Still on? Reply YES to confirm or CANCEL to cancel. Reply STOP to opt out."'; do
+		echo "$bad" >"$T/tpl/followup.jq"
+		run -78 --separate-stderr sms-send --check -T "$T/tpl"
+		[[ "$stderr" == *"$T/tpl/followup.jq: invites the reply "*" for something other than stopping"* ]] ||
+			fail "$bad: $stderr"
+	done
+	for good in '"Still on? Reply YES to confirm, or C to cancel. Reply STOP to opt out."' \
+		'"Still on? Reply YES. Text STOP to end messages."' '"Still on? Reply YES. Reply STOP."'; do
+		echo "$good" >"$T/tpl/followup.jq"
+		BUSINESS=x run -0 --separate-stderr sms-send --check -T "$T/tpl"
+	done
+}
+
 @test "DIR/EVENT_SLUG/off: that event type is never texted; the store marks it never due; others are" {
 	cp -r "$BATS_TEST_DIRNAME/../examples/templates" "$T/tpl"
 	mkdir "$T/tpl/30-minute-consultation"

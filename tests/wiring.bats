@@ -55,6 +55,11 @@ teardown() {
 	envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' <<<"$unit")
 	[ "$envfile" = "$T/etc/calsms.env" ]
 	echo CALSMS_COUNTRY=US >"$envfile"
+	# what the unit runs before it starts: init, retry --waiting, --check
+	while read -r pre; do
+		( set -a; . "$envfile"; eval "export $envs"; eval "$pre" ) || fail "ExecStartPre=$pre failed"
+	done < <(sed -n 's/^ExecStartPre=//p' <<<"$unit")
+	[ "$(grep -c '^ExecStartPre=' <<<"$unit")" -eq 3 ]
 	# -w runs for ever: the test stops it once the text is recorded
 	( set -a; . "$envfile"; eval "export $envs"; exec timeout 20 bash -o pipefail -c "$cmd" ) 2>"$T/sender.err" &
 	echo $! >"$T/sender.pid"
@@ -67,6 +72,15 @@ teardown() {
 		and (.messages[0].provider_id | startswith("SM"))' <<<"$output"
 	[ "$(wc -l <"$T/log")" -eq 1 ]
 	json_is '.form.To == "+14045550134"' "$T/log"
+}
+
+@test "wiring: README's sender pipeline is the unit's, hours and cap included" {
+	unit=$BATS_TEST_DIRNAME/../examples/systemd/calsms-sender.service
+	want=$(sed -n "s/^ExecStart=\/bin\/bash -o pipefail -c '\(.*\)'$/\1/p" "$unit")
+	got=$(sed -n '/^    follow-up-due -w/,/conv-store record/p' "$BATS_TEST_DIRNAME/../README.md" | tr -s ' \n' ' ' | sed 's/ $//; s/^ //')
+	[ -n "$want" ] && [ "$got" = "$want" ] || fail "README: $got
+unit: $want"
+	[[ $want == *"-Q 20:00-08:00"* && $want == *"-F 3"* ]]
 }
 
 @test "wiring: the sender unit without a provider stops at once (78) and is not restarted" {

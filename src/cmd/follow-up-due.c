@@ -32,7 +32,7 @@ struct opts {
 	struct due_opts due;
 	double rate;	/* what the sender drains a second */
 	int watch, help, notices;	/* notices: cancel notices are due */
-	long max;
+	long max, cap;	/* cap: -F, texts we start to one number in 24 hours */
 };
 
 struct pass {
@@ -54,7 +54,7 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: %s [-wH] [-d dir] [-T templates] [-a after] [-r before] [-A after-end]\n"
-	    "       [-l lease] [-s rate] [-Q hh:mm-hh:mm] [-n max]\n", progname);
+	    "       [-l lease] [-s rate] [-Q hh:mm-hh:mm] [-F max-a-day] [-n max]\n", progname);
 	exit(status);
 }
 
@@ -145,16 +145,44 @@ due_line(jv conv, const char *kind)
 	return line;
 }
 
+static int
+gather(struct store *st, struct store_txn *txn, jv c, void *ctx)
+{
+	(void)st;
+	(void)txn;
+	*(jv *)ctx = jv_array_append(*(jv *)ctx, c);
+	return 0;
+}
+
+/* -F: when one more text to phone fits the daily cap (0: now). */
+static int
+cap_until(struct store *st, struct store_txn *txn, const struct pass *p, const char *phone,
+    int64_t *until)
+{
+	jv convs = jv_array();
+	int rc = store_convs(st, txn, IX_PHONE, phone, gather, &convs);
+
+	*until = rc == 0 ? rule_cap_until(jv_copy(convs), (int)p->o->cap, p->now) : 0;
+	jv_free(convs);
+	return rc;
+}
+
 /* Hands one candidate to the rules: claimed, held, or settled for good. */
 static int
 decide(struct store *st, struct store_txn *txn, struct pass *p, const char *kind, jv c)
 {
 	const char *phone = conv_str(c, "phone");
-	int opted = phone && optout_has(st, txn, phone);
+	int opted = phone && optout_has(st, txn, phone), rc;
+	struct due_opts due = p->o->due;
 	int64_t until;
 	jv next, claim;
 
-	switch (rule_due(jv_copy(c), kind, opted, &p->o->due, p->now, &next, &until)) {
+	if (p->o->cap > 0 && phone && kind_named(kind)->quiet &&
+	    (rc = cap_until(st, txn, p, phone, &due.cap_until)) != 0) {
+		jv_free(c);
+		return rc;
+	}
+	switch (rule_due(jv_copy(c), kind, opted, &due, p->now, &next, &until)) {
 	case DUE_HOLD:
 		soonest(p, until);
 		jv_free(c);
@@ -431,9 +459,9 @@ parse_quiet(const char *s, struct opts *o)
 	char end;
 
 	if (sscanf(s, "%d:%d-%d:%d%c", &h1, &m1, &h2, &m2, &end) != 4 ||
-	    h1 < 0 || h1 > 24 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 ||
-	    m2 < 0 || m2 > 59)
-		return -1;
+	    h1 < 0 || h2 < 0 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59 ||
+	    h1 * 60 + m1 > 24 * 60 || h2 * 60 + m2 > 24 * 60)
+		return -1;	/* 24:00 is the end of the day; 24:59 is no time */
 	o->due.quiet = 1;
 	o->due.quiet_end = quiet_end;	/* clock.c reads the zone files */
 	o->due.qfrom = h1 * 60 + m1;
@@ -461,7 +489,7 @@ main(int argc, char *argv[])
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "a:A:d:hHl:n:Q:r:s:T:w")) != -1) {
+	while ((c = getopt(argc, argv, "a:A:d:F:hHl:n:Q:r:s:T:w")) != -1) {
 		switch (c) {
 		case 'a':
 			if (duration(c, optarg, &o.after) != 0)
@@ -472,6 +500,10 @@ main(int argc, char *argv[])
 				usage(EXIT_USAGE);
 			break;
 		case 'd': dir = optarg; break;
+		case 'F':
+			if (long_arg(optarg, 1, 100, &o.cap) != 0)
+				die(EXIT_USAGE, "-F: not a number of texts from 1 to 100: %s", optarg);
+			break;
 		case 'h': usage(0); break;
 		case 'H': o.help = 1; break;
 		case 'l':

@@ -316,17 +316,40 @@ templates_off(jv line, const char *due)
 	"\"text\":\"12 Harbour St\"},\"host\":{\"name\":\"Dana Host\",\"email\":\"host@example.org\"}," \
 	"\"answers\":[],\"guests\":[]}"
 
-/*
- * Renders every template on a sample booking and prints what a customer
- * would get, with its parts: the owner sees the words and the cost
- * before anyone is texted.  78 if any template fails.
- */
 static int
 by_path(const void *a, const void *b)
 {
 	return strcmp((*(struct template *const *)a)->path, (*(struct template *const *)b)->path);
 }
 
+/*
+ * The carriers' rules for one rendered text (template_lint), and a HELP
+ * answer that names no business: 78 for a rule broken, a warning for
+ * the name.
+ */
+static int
+check_words(const struct template *t, const char *due, const char *body)
+{
+	const char *business = getenv("BUSINESS");
+	char err[300];
+
+	if (template_lint(due, body, err, sizeof err) != 0) {
+		note("%s: %s", t->path, err);
+		return EXIT_CONFIG;
+	}
+	if (kind_is(due, KIND_HELP) && (business == NULL || *business == '\0'))
+		note("%s: warning: BUSINESS is not set: the HELP answer must name the business", t->path);
+	else if (kind_is(due, KIND_HELP) && strstr(body, business) == NULL)
+		note("%s: warning: the HELP answer does not name the business (%s)", t->path, business);
+	return 0;
+}
+
+/*
+ * Renders every template on a sample booking and prints what a customer
+ * would get, with its parts: the owner sees the words and the cost
+ * before anyone is texted.  78 if any template fails or breaks the
+ * carriers' rules (check_words).
+ */
 int
 templates_check(void)
 {
@@ -362,6 +385,8 @@ templates_check(void)
 			out = jv_object_set(out, jv_string("encoding"), jv_string(ucs2 ? "ucs2" : "gsm7"));
 			out = jv_object_set(out, jv_string("body"), jv_string(body));
 			json_print(out);
+			if (check_words(t, T.file ? "confirm" : due, body) != 0)
+				status = EXIT_CONFIG;
 			free(body);
 		}
 		jv_free(line);

@@ -11,4 +11,7 @@ char *templates_render(jv line, char *err, size_t n);
 int templates_check(void);	/* --check: each on a sample booking; 78 if one fails */
 void templates_free(void);
 
+/* lint.c: what a rendered text must and must not say */
+int template_lint(const char *due, const char *body, char *err, size_t n);
+
 #endif

@@ -6,6 +6,7 @@
  * files.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "calsms.h"
@@ -157,6 +158,80 @@ after_unwanted(jv conv, const struct due_opts *o, int64_t now)
 	    now > conv_end(conv) + o->after + 86400;
 }
 
+#define DAY 86400
+#define NOTICE_WINDOW DAY	/* a cancel notice later than this after the cancel is stale */
+#define CAP_TIMES 512
+
+static int
+by_time(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether kind is one we start: quiet hours hold it, the daily cap counts it. */
+static int
+we_start(const char *kind)
+{
+	return kind_named(kind) && kind_named(kind)->quiet;
+}
+
+/*
+ * The daily cap (follow-up-due -F): when one more text we start fits
+ * among those to one number in the last 24 hours, or 0 if it fits now.
+ * convs are the number's conversations; their messages count by the time
+ * they were sent (a failed one reached nobody), their claims as now.
+ */
+int64_t
+rule_cap_until(jv convs, int cap, int64_t now)
+{
+	int64_t t[CAP_TIMES];
+	int i, j, n = 0;
+
+	for (i = 0; i < jv_array_length(jv_copy(convs)) && n < CAP_TIMES; i++) {
+		jv c = jv_array_get(jv_copy(convs), i), m = json_get(c, "messages");
+		jv claim = json_get(c, "claim");
+
+		for (j = 0; j < jv_array_length(jv_copy(m)) && n < CAP_TIMES; j++) {
+			jv msg = jv_array_get(jv_copy(m), j);
+			int64_t at = conv_time(msg, "at");
+
+			if (we_start(json_str(msg, "kind")) && !conv_is(msg, "status", "failed") &&
+			    !conv_is(msg, "status", "dry_run") && at > now - DAY)
+				t[n++] = at;
+			jv_free(msg);
+		}
+		if (jv_get_kind(claim) == JV_KIND_OBJECT && we_start(json_str(claim, "kind")) &&
+		    n < CAP_TIMES)
+			t[n++] = now;
+		jv_free(claim);
+		jv_free(m);
+		jv_free(c);
+	}
+	jv_free(convs);
+	if (n < cap)
+		return 0;
+	qsort(t, (size_t)n, sizeof *t, by_time);
+	return t[n - cap] + DAY;
+}
+
+/* Whether a moment sent at t would be late: after its start, its cancel's day, its day after. */
+static int
+late_at(jv conv, const char *kind, const struct due_opts *o, int64_t t)
+{
+	jv canceled = json_get(conv, "canceled");
+	int64_t start = conv_start(conv), cancel_at = conv_time(canceled, "at");
+
+	jv_free(canceled);
+	if (kind_is(kind, KIND_AFTER))
+		return t > conv_end(conv) + o->after + DAY;
+	if (kind_is(kind, KIND_CANCELED) && cancel_at > 0 && t > cancel_at + NOTICE_WINDOW)
+		return 1;
+	return (kind_is(kind, KIND_REMINDER) || kind_is(kind, KIND_CANCELED)) &&
+	    start > 0 && t >= start;
+}
+
 /*
  * Decides a candidate the indexes found due for kind: DUE_CLAIM (*next is
  * the claimed conversation), DUE_HOLD (not yet: *until says when, 0 if
@@ -193,6 +268,9 @@ rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
 		return DUE_CLAIM;
 	} else if (after && after_unwanted(conv, o, now))
 		*next = conv_set(conv, "after", jv_string("skipped"));
+	else if (notice && late_at(conv, kind, o, now))
+		/* a cancel long ago (canceled.jq written later, a sender down): stale */
+		*next = conv_set(conv, "cancel_notice", jv_string("skipped"));
 	else if (!after && start > 0 && start <= now)
 		*next = reminder || notice ? conv_set(conv, conv_moment_field(kind), jv_string("skipped")) :
 		    conv_set(conv, "skip", jv_string("started"));
@@ -206,6 +284,14 @@ rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
 		}
 		*until = 0;
 		*next = conv_set(conv, "reminder", jv_string("skipped"));
+	} else if (we_start(kind) && o->cap_until > now) {
+		/* the daily cap: what we start waits until it fits, a moment never late */
+		if (!conv_moment_field(kind) || !late_at(conv, kind, o, o->cap_until)) {
+			*until = o->cap_until;
+			jv_free(conv);
+			return DUE_HOLD;
+		}
+		*next = conv_set(conv, conv_moment_field(kind), jv_string("skipped"));
 	} else {
 		*next = rule_claim(conv, strcmp(kind, "confirm") == 0 && o->rescheduled ?
 		    conv_confirm_kind(conv) : kind, now);

@@ -11,8 +11,8 @@
 #include "rules.h"
 
 const struct kind_info kinds[KIND_COUNT] = {
-	[KIND_CONFIRM] = { KIND_CONFIRM, "confirm", NULL, 1, 0, 0, NULL },
-	[KIND_RESCHEDULED] = { KIND_RESCHEDULED, "rescheduled", NULL, 1, 0, 1, NULL },
+	[KIND_CONFIRM] = { KIND_CONFIRM, "confirm", NULL, 1, 1, 0, NULL },
+	[KIND_RESCHEDULED] = { KIND_RESCHEDULED, "rescheduled", NULL, 1, 1, 1, NULL },
 	[KIND_FOLLOWUP] = { KIND_FOLLOWUP, "followup", NULL, 0, 1, 0, "-a" },
 	[KIND_REMINDER] = { KIND_REMINDER, "reminder", "reminder", 0, 1, 0, "-r" },
 	[KIND_HELP] = { KIND_HELP, "help", "help", 0, 0, 0, "-H" },

@@ -37,6 +37,7 @@ struct due_opts {
 	int quiet, qfrom, qto;	/* quiet hours, minutes of the local day */
 	/* when quiet hours end in zone, or 0 outside them: the zone lookup is the caller's */
 	int64_t (*quiet_end)(int64_t now, const char *zone, int from, int to);
+	int64_t cap_until;	/* the daily cap holds what we start until then; 0: it fits */
 };
 
 enum due_verdict { DUE_CLAIM, DUE_HOLD, DUE_SETTLE };
@@ -91,6 +92,7 @@ jv rule_reply(jv conv, jv reply, int64_t now);
 jv rule_opt_out(jv conv, int64_t now);
 enum due_verdict rule_due(jv conv, const char *kind, int opted_out,
     const struct due_opts *o, int64_t now, jv *next, int64_t *until);
+int64_t rule_cap_until(jv convs, int cap, int64_t now);
 jv rule_lease_lapse(jv conv, int64_t now);
 jv rule_resolve(jv conv, const char *how, int64_t now);
 jv rule_merge(jv stored, jv incoming);

@@ -514,6 +514,21 @@ details(void)
 	check(!jv_is_valid(c), "a claimed conversation is never claimed again", NULL);
 	jv_free(c);
 	moments();
+	/* the daily cap: texts we start in the last 24 hours, claims as now */
+	{
+		jv convs = jv_parse("[{\"messages\": ["
+		    "{\"kind\": \"confirm\", \"status\": \"sent\", \"at\": \"2025-11-23T15:00:00Z\"},"
+		    "{\"kind\": \"followup\", \"status\": \"sent\", \"at\": \"2025-11-24T15:00:00Z\"},"
+		    "{\"kind\": \"help\", \"status\": \"sent\", \"at\": \"2025-11-24T15:30:00Z\"},"
+		    "{\"kind\": \"confirm\", \"status\": \"failed\", \"at\": \"2025-11-24T15:40:00Z\"}]},"
+		    "{\"messages\": [], \"claim\": {\"kind\": \"reminder\"}}]");
+
+		check(rule_cap_until(jv_copy(convs), 2, T0) == T0 + 23 * 3600,
+		    "cap: two texts in 24 h (a follow-up, a claim) hold a third until the first is a day old", NULL);
+		check(rule_cap_until(jv_copy(convs), 3, T0) == 0,
+		    "cap: a HELP answer, a failed send and a text a day old do not count", NULL);
+		check(rule_cap_until(convs, 1, T0) == T0 + 86400, "cap: a claim counts as sent now", NULL);
+	}
 	/* the keyword table, and the line drawn for STOP */
 	{
 		static const char *cases[][2] = {
@@ -617,8 +632,8 @@ due_table(void)
 	    "kinds: a cancel notice's field is cancel_notice", NULL);
 	check(kind_confirms("rescheduled") && kind_confirms("confirm") && !kind_confirms("followup"),
 	    "kinds: confirm and rescheduled count as the confirmation", NULL);
-	check(kind_named("followup")->quiet && !kind_named("confirm")->quiet &&
-	    !kind_named("manual")->quiet, "kinds: quiet hours hold a follow-up, not a confirmation",
+	check(kind_named("followup")->quiet && kind_named("confirm")->quiet && !kind_named("help")->quiet &&
+	    !kind_named("manual")->quiet, "kinds: quiet hours hold a follow-up and a confirmation, not an answer",
 	    NULL);
 	check(kind_named("after")->optional && !kind_named("reminder")->optional &&
 	    kind_named("nope") == NULL, "kinds: the moment after is turned on by its template", NULL);
