@@ -24,7 +24,7 @@ parse() {
 	run --separate-stderr cal-parse -s "$(cat $C/invitee-created.sig)" $C/invitee-created.json
 	assert_success
 	[ "${#lines[@]}" -eq 1 ]
-	run json_is '.type == "booking" and .id == "INV0000000000001"
+	run -0 json_is '.type == "booking" and .id == "INV0000000000001"
 		and .phone == "+14045550134" and .phone_source == "text_reminder_number"
 		and .start_time == "2025-11-25T15:00:00Z" and .end_time == "2025-11-25T15:30:00Z"
 		and .start_local == "Tue Nov 25, 10:00 AM EST" and .timezone == "America/New_York"
@@ -107,6 +107,7 @@ parse() {
 	body '.payload.text_reminder_number = null
 		| .payload.questions_and_answers = [{question: "Where do we reach you?", answer: "404 555 0188", position: 0}]'
 	parse "$B"
+	assert_success
 	json_is '.phone == null' <<<"$output"
 	run --separate-stderr cal-parse -q 'reach you' -s "$(sign "$B")" "$B"
 	assert_success
@@ -200,6 +201,7 @@ EOF_
 	done
 	body '.payload.timezone = "Europe/Paris"'
 	parse "$B"
+	assert_success
 	json_is '.start_local == "Tue Nov 25, 4:00 PM CET"' <<<"$output"
 }
 
@@ -381,7 +383,7 @@ EOF_
 }
 
 @test "output is one compact line that jq reads; stdout errors show in the exit status" {
-	run --separate-stderr cal-parse -s "$(cat $C/invitee-created.sig)" $C/invitee-created.json
+	run -0 --separate-stderr cal-parse -s "$(cat $C/invitee-created.sig)" $C/invitee-created.json
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" != *": "* ]]
 	run bash -c 'cal-parse -s "$(cat '"$C"'/invitee-created.sig)" '"$C"'/invitee-created.json >/dev/full'

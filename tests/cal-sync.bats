@@ -11,9 +11,7 @@ setup() {
 	mkdir -p "$M"
 	echo '{"mode": "ok"}' >"$M/control"
 	data "$FIX"/calendly/invitee-created*.json
-	MOCK_LIFETIME=120 python3 "$BATS_TEST_DIRNAME/mock-calendly.py" "$T/port" "$M" &
-	echo $! >"$T/mock.pid"
-	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	start_mock mock mock-calendly.py "$T/port" "$M"
 	export CALENDLY_API_URL=http://127.0.0.1:$(cat "$T/port")/
 	export CALENDLY_TOKEN=pat-secret CALENDLY_KEY_FILE=$T/calendly.key
 	export CALSMS_NOW=2025-11-24T16:00:00Z

@@ -102,7 +102,7 @@ teardown() {
 @test "reschedule, canceled half first: old canceled, one confirmation for the new slot" {
 	C=$FIX/calendly
 	cal-parse -n $C/invitee-created.json | conv-store add | sent | conv-store record >/dev/null
-	run --separate-stderr bash -c "{ cal-parse -n $C/reschedule-canceled.json; cal-parse -n $C/reschedule-created.json; } | conv-store add"
+	run -0 --separate-stderr bash -c "{ cal-parse -n $C/reschedule-canceled.json; cal-parse -n $C/reschedule-created.json; } | conv-store add"
 	[ "${#lines[@]}" -eq 1 ]
 	json_is '.id == "INV0000000000005" and .due == "confirm"' <<<"$output"
 	sent <<<"$output" | conv-store record >/dev/null

@@ -13,16 +13,12 @@ setup() {
 }
 
 teardown() {
-	for p in "$T"/*.pid; do
-		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
-	done
+	stop_started
 }
 
 mock() {
 	echo "${1:-{\"mode\": \"ok\"\}}" >"$T/control"
-	MOCK_LIFETIME=120 python3 "$BATS_TEST_DIRNAME/mock-provider.py" "$T/port" "$T/log" "$T/control" &
-	echo $! >"$T/mock.pid"
-	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	start_mock mock mock-provider.py "$T/port" "$T/log" "$T/control"
 	export TWILIO_API_URL=http://127.0.0.1:$(cat "$T/port") TWILIO_ACCOUNT_SID=AC123
 	export TWILIO_AUTH_TOKEN=secret-token TWILIO_FROM=+15005550006
 }
@@ -64,13 +60,15 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 @test "stores: a store the user may not open is 73, not 77 (which means a bad signature)" {
 	[ "$(id -u)" = 0 ] || skip "needs root to switch to nobody"
 	command -v setpriv >/dev/null || skip "no setpriv"
-	# a directory nobody can reach, holding a store only root may open
+	# a directory nobody can reach, holding a store only root may open, and
+	# the program itself: the checkout may sit where nobody cannot reach it
 	d=$(mktemp -d --tmpdir=/tmp)
 	chmod 755 "$d"
+	install -m 755 "$(command -v conv-store)" "$d/conv-store"
 	export CALSMS_DB=$d/db
 	appt A1 +14045550101 $START | conv-store add -q
 	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		env CALSMS_DB="$CALSMS_DB" "$(command -v conv-store)" list
+		env CALSMS_DB="$CALSMS_DB" "$d/conv-store" list
 	rm -rf "$d"
 	assert_failure 73
 	[[ "$stderr" == *"Permission denied"* ]]
@@ -288,7 +286,7 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	assert_output ""
 	run -0 conv-store list -s pending
 	[ "${#lines[@]}" -eq 3 ]
-	jq -se 'all(.claim == null and .retry_at != null)' <<<"$output"
+	json_is -s 'all(.claim == null and .retry_at != null)' <<<"$output"
 	echo '{"mode": "ok"}' >"$T/control"
 	run at 3600 sh -c 'follow-up-due | sms-send -p twilio -T "$TPL" | conv-store record'
 	assert_success

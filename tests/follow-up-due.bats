@@ -102,9 +102,9 @@ book() {
 	book LN +447700900123 2025-11-26T20:00:00Z '.timezone = "Europe/London"'
 	run -0 at $((20 * 3600)) follow-up-due -Q 21:00-08:00
 	[ "$(jq -r .id <<<"$output")" = LN ]
-	run --separate-stderr at $((21 * 3600 - 1)) follow-up-due -Q 21:00-08:00
+	run -0 --separate-stderr at $((21 * 3600 - 1)) follow-up-due -Q 21:00-08:00
 	assert_output ""
-	run --separate-stderr at $((21 * 3600)) follow-up-due -Q 21:00-08:00
+	run -0 --separate-stderr at $((21 * 3600)) follow-up-due -Q 21:00-08:00
 	[ "$(jq -r .id <<<"$output")" = NY ]
 }
 
@@ -157,9 +157,9 @@ book() {
 	appt A1 +14045550101 $START | conv-store add -q
 	run -0 follow-up-due
 	json_is '.due == "confirm"' <<<"$output"
-	run --separate-stderr at 599 follow-up-due
+	run -0 --separate-stderr at 599 follow-up-due
 	assert_output ""
-	run --separate-stderr at 600 follow-up-due
+	run -0 --separate-stderr at 600 follow-up-due
 	assert_output ""
 	assert_equal "$stderr" "follow-up-due: A1: claim not recorded within the lease: uncertain"
 	run -0 conv-store list -s uncertain
@@ -205,7 +205,12 @@ book() {
 	store
 	follow-up-due -w >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	echo $! >"$BATS_TEST_TMPDIR/w.pid"
-	sleep 0.3
+	# ready once it holds the store open (its first pass runs from there)
+	for _ in $(seq 100); do
+		ls -l "/proc/$(cat "$BATS_TEST_TMPDIR/w.pid")/fd" 2>/dev/null | grep -q data.mdb && break
+		sleep 0.05
+	done
+	ls -l "/proc/$(cat "$BATS_TEST_TMPDIR/w.pid")/fd" | grep -q data.mdb || fail "follow-up-due -w never opened the store"
 	appt W1 +14045550101 "$start" | conv-store add -q
 	for _ in $(seq 50); do
 		[ -s "$BATS_TEST_TMPDIR/out" ] && break
@@ -254,7 +259,7 @@ book() {
 @test "a claim outstanding when the appointment is canceled stays canceled after the lease" {
 	appt A1 +14045550101 $START | conv-store add >"$BATS_TEST_TMPDIR/claimed"
 	appt A1 +14045550101 $START '.type = "cancel"' | at 60 conv-store add
-	run --separate-stderr at 7200 follow-up-due
+	run -0 --separate-stderr at 7200 follow-up-due
 	assert_output ""
 	assert_equal "$stderr" "follow-up-due: A1: claim not recorded within the lease: dropped, the appointment is canceled"
 	conv_is A1 '.status == "canceled" and .claim == null'

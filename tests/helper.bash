@@ -93,3 +93,32 @@ json_is() {
 	[ -n "${in//[[:space:]]/}" ] || fail "json_is ${!#}: no input"
 	jq -e "$@" <<<"$in" >/dev/null || fail "json_is: ${!#} does not hold for: $in"
 }
+
+# free_port: a loopback port nothing listens on now
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT: returns once something accepts on PORT (5 s at most, else fails)
+wait_port() {
+	for _ in $(seq 100); do
+		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "nothing listens on $1"
+}
+
+# start_mock NAME SCRIPT PORTFILE ARGS...: the loopback mock tests/SCRIPT in
+# the background (its pid in $T/NAME.pid, for stop_started), returning once
+# it has written the port it listens on to PORTFILE
+start_mock() {
+	local name=$1 script=$2 portfile=$3
+	shift 3
+	MOCK_LIFETIME=${MOCK_LIFETIME:-120} python3 "$BATS_TEST_DIRNAME/$script" "$portfile" "$@" 3>&- &
+	echo $! >"$T/$name.pid"
+	for _ in $(seq 100); do
+		[ -s "$portfile" ] && return 0
+		sleep 0.05
+	done
+	fail "$script never wrote its port to $portfile"
+}

@@ -331,9 +331,8 @@ A5 after awaiting_reply"
 	moment canceled rescheduled after
 	run -0 --separate-stderr sms-send --check -T "$D"
 	for m in canceled rescheduled after; do
-		jq -se --arg m "$D/$m.jq" 'map(select(.template == $m)) |
-			length == 1 and .[0].segments >= 1 and (.[0].body | length) > 0' <<<"$output" >/dev/null ||
-			fail "$m.jq not rendered: $output"
+		json_is -s --arg m "$D/$m.jq" 'map(select(.template == $m)) |
+			length == 1 and .[0].segments >= 1 and (.[0].body | length) > 0' <<<"$output"
 	done
 	jq -nc '{id: "A1", phone: "+14045550101", due: "canceled"}' |
 		sms-send -p log -t "$D/confirm.jq" >"$T/out" 2>"$T/err"

@@ -20,17 +20,6 @@ teardown() {
 	stop_started
 }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-	for _ in $(seq 100); do
-		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" 2>/dev/null && return
-		sleep 0.05
-	done
-	fail "nothing listens on $1"
-}
 
 # as_unit UNIT CMD...: CMD with the environment the installed UNIT gives
 # its service (its EnvironmentFile and Environment lines), relocated
@@ -76,14 +65,9 @@ texts_to() {
 	cp /dev/null "$M/log"
 	python3 "$BATS_TEST_DIRNAME/mock-calendly.py" --data "$FIX/calendly/invitee-created.json" >"$M/data.json"
 	echo '{"mode": "ok"}' >"$M/control"
-	MOCK_LIFETIME=120 python3 "$BATS_TEST_DIRNAME/mock-calendly.py" "$T/calendly.port" "$M" &
-	echo $! >"$T/calendly.pid"
+	start_mock calendly mock-calendly.py "$T/calendly.port" "$M"
 	echo '{"mode": "ok"}' >"$T/twilio.control"
-	MOCK_LIFETIME=120 python3 "$BATS_TEST_DIRNAME/mock-provider.py" "$T/twilio.port" "$T/twilio.log" "$T/twilio.control" &
-	echo $! >"$T/twilio.pid"
-	for f in calendly.port twilio.port; do
-		for _ in $(seq 100); do [ -s "$T/$f" ] && break; sleep 0.05; done
-	done
+	start_mock twilio mock-provider.py "$T/twilio.port" "$T/twilio.log" "$T/twilio.control"
 	# 5. Calendly: the token, then subscribe
 	printf 'CALENDLY_TOKEN=pat-secret\nCALENDLY_API_URL=http://127.0.0.1:%s\n' "$(cat "$T/calendly.port")" >"$T/etc/calendly.env"
 	export CALENDLY_KEY_FILE=$T/etc/calendly.key

@@ -185,21 +185,16 @@ sns_setup() {
 	mkdir -p "$T/www/certs" "$T/cache"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/www/certs/sns.pem" \
 		-days 2 -subj /CN=sns.test >/dev/null 2>&1
-	CPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	CPORT=$(free_port)
 	python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$CPORT" >/dev/null 2>"$T/www.log" &
 	echo $! >"$T/www.pid"
-	for _ in $(seq 50); do
-		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$CPORT" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_port "$CPORT"
 	export SMS_PARSE_TEST_HOST=127.0.0.1:$CPORT SNS_TOPIC_ARN=$TOPIC SMS_PARSE_CACHE=$T/cache
 	CERT=http://127.0.0.1:$CPORT/certs/sns.pem
 }
 
 teardown() {
-	for p in "$T"/*.pid; do
-		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
-	done
+	stop_started
 }
 
 # snsmsg TYPE MESSAGE [VERSION [TOPIC [CERTURL [SUBSCRIBEURL]]]]: a signed SNS message

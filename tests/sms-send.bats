@@ -6,9 +6,7 @@ setup() {
 	export CALSMS_NOW=1764000000
 	T=$BATS_TEST_TMPDIR
 	echo '{"mode": "ok"}' >"$T/control"
-	MOCK_LIFETIME=120 python3 "$BATS_TEST_DIRNAME/mock-provider.py" "$T/port" "$T/log" "$T/control" &
-	echo $! >"$T/mock.pid"
-	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	start_mock mock mock-provider.py "$T/port" "$T/log" "$T/control"
 	PORT=$(cat "$T/port")
 	export TWILIO_API_URL=http://127.0.0.1:$PORT TWILIO_ACCOUNT_SID=AC123
 	export TWILIO_AUTH_TOKEN=secret-token TWILIO_FROM=+15005550006
@@ -20,7 +18,7 @@ setup() {
 }
 
 teardown() {
-	kill "$(cat "$T/mock.pid")" 2>/dev/null || true
+	stop_started
 }
 
 mode() { echo "$1" >"$T/control"; }
@@ -79,7 +77,7 @@ no_secrets() {
 	run --separate-stderr sms-send -p sns -R 4 <"$T/in"
 	assert_failure 78
 	[ "${#lines[@]}" -eq 2 ]
-	jq -se 'all(.sms.status == "skipped" and .sms.error.permanent == false)
+	json_is -s 'all(.sms.status == "skipped" and .sms.error.permanent == false)
 		and .[0].sms.error.code == "SignatureDoesNotMatch" and .[0].sms.attempts == 1' <<<"$output"
 	[[ "$stderr" == *"sns refused our request (SignatureDoesNotMatch"* ]]
 	[[ "$stderr" != *wrong-secret* ]]
@@ -172,7 +170,7 @@ no_secrets() {
 }
 
 @test "no provider listening: provably not sent, so retried, then failed for now" {
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	TWILIO_API_URL=http://127.0.0.1:$port run --separate-stderr sms-send -p twilio -R 2 < <(line)
 	assert_failure 75
 	json_is '.sms.status == "failed" and .sms.error.code == "network" and .sms.attempts == 2
@@ -185,7 +183,7 @@ no_secrets() {
 	run --separate-stderr sms-send -p twilio <"$T/in"
 	assert_failure 78
 	[ "${#lines[@]}" -eq 3 ]
-	jq -se 'all(.sms.status == "skipped" and .sms.error.permanent == false)' <<<"$output"
+	json_is -s 'all(.sms.status == "skipped" and .sms.error.permanent == false)' <<<"$output"
 	[ "$(grep -c 'refused our request' <<<"$stderr")" -eq 1 ]
 	[ "$(requests)" -eq 1 ]
 	mode '{"mode": "400", "status": 403, "code": "AuthorizationError", "message": "not authorized to perform SNS:Publish"}'
@@ -394,7 +392,7 @@ no_secrets() {
 	[[ "$stderr" == *"log: to +1******0101: Hello Ada"* ]]
 	[[ "$stderr" != *4045550101* ]]
 	[ "${#lines[@]}" -eq 2 ]
-	jq -se 'all(.sms.provider == "log" and .sms.status == "sent")' <<<"$output"
+	json_is -s 'all(.sms.provider == "log" and .sms.status == "sent")' <<<"$output"
 	[ "$(jq -r .sms.provider_id <<<"$output" | sort -u | wc -l)" -eq 1 ]
 	[ "$(requests)" -eq 0 ]
 }

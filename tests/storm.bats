@@ -182,16 +182,10 @@ provider() {
 		rm -f "$T/mock.pid"
 	elif [ ! -f "$T/mock.pid" ]; then
 		rm -f "$T/port"
-		MOCK_PORT=$1 MOCK_LIFETIME=900 python3 "$BATS_TEST_DIRNAME/mock-provider.py" \
-			"$T/port" "$T/log" "$T/control" &
-		echo $! >"$T/mock.pid"
-		for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+		MOCK_PORT=$1 MOCK_LIFETIME=900 start_mock mock mock-provider.py "$T/port" "$T/log" "$T/control"
 	fi
 }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 twilio_at() {
 	export TWILIO_API_URL=http://127.0.0.1:$1 TWILIO_ACCOUNT_SID=AC123

@@ -83,15 +83,12 @@ serve() {
 	local unit cmd port env=()
 	unit=$(relocate "$U/calsms-http@.service")
 	cmd=$(sed -n 's/^ExecStart=//p' <<<"$unit")
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	# systemd passes the service only what the unit and its files say
 	while read -r e; do env+=(-E "$e"); done < <(grep -v '^#' "$T/etc/calsms.env"; sed -n 's/^Environment=//p' <<<"$unit")
 	systemd-socket-activate --inetd -a -l "127.0.0.1:$port" "${env[@]}" $cmd >/dev/null 2>"$T/listener.err" &
 	echo $! >"$T/listener.pid"
-	for _ in $(seq 50); do
-		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_port "$port"
 	echo "$port"
 }
 
