@@ -11,6 +11,8 @@
 # Each program is listed below with the parts it links.
 
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
 MANPREFIX ?= $(PREFIX)/share/man
 SHAREDIR ?= $(PREFIX)/share/calsms
 LIBEXECDIR ?= $(PREFIX)/libexec/calsms
@@ -20,8 +22,10 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 CC ?= cc
 CFLAGS ?= -O2 -g
 WERROR ?=
-override CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-Wall -Wextra $(WERROR) -Isrc/util -Isrc/store -Isrc/sms -Isrc/cal $(CFLAGS)
+# a packager's CPPFLAGS (-D_FORTIFY_SOURCE=2), CFLAGS and LDFLAGS are used as given
+override CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-Isrc/util -Isrc/store -Isrc/sms -Isrc/cal $(CPPFLAGS)
+override CFLAGS := -std=c11 -Wall -Wextra $(WERROR) $(CFLAGS)
 
 # O is the output directory: bin/ and build/ by default, build/asan for check
 O ?= .
@@ -62,7 +66,6 @@ PROGS := $(PROGRAMS:%=$(BIN)/%)
 MANS := $(wildcard man/*.[1-8])
 SYSTEMD := $(wildcard examples/systemd/*.service examples/systemd/*.socket \
 	examples/systemd/*.timer)
-HEADERS := $(wildcard src/*/*.h src/cmd/*/*.h)
 UNITS = $(UNIT)/rules-test $(UNIT)/sigv4-vectors $(UNIT)/store-poke
 
 SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -74,23 +77,27 @@ FUZZ_TIME ?= 60
 FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-# Debian packages: to build, to test, to run the benchmarks
+# Debian packages: to build and run (make deps), to test and demonstrate
+# (make deps-test, which make check, demo, bench and fuzz run)
 DEPS_BUILD = gcc make libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev \
 	liblmdb-dev tzdata
 DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
 	python3 jq curl perl procps sqlite3 ca-certificates openssl systemd \
 	clang libclang-rt-14-dev gnuplot-nox
 
-.PHONY: all units deps clean install check check-long test test-asan lint demo bench fuzz fuzz-bins
+.PHONY: all units deps deps-test clean install install-system uninstall check check-long \
+	test test-asan lint demo bench fuzz fuzz-bins
 .SECONDARY:
 
 all: $(PROGS)
 
 units: $(UNITS)
 
-$(OBJ)/%.o: src/%.c $(HEADERS)
+# each object records the headers it includes (-MMD -MP), read back below
+$(OBJ)/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+-include $(wildcard $(OBJ)/*/*.d $(OBJ)/cmd/*/*.d)
 
 $(OBJ)/libutil.a: $(UTIL:%=$(OBJ)/util/%.o)
 $(OBJ)/libstore.a: $(STORE:%=$(OBJ)/store/%.o)
@@ -110,30 +117,38 @@ $(foreach p,$(PROGRAMS),$(eval $(call program,$(p))))
 
 $(UNIT)/rules-test: tests/unit/rules-test.c $(OBJ)/libstore.a $(OBJ)/libutil.a
 	@mkdir -p $(UNIT)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -llmdb -ljq -lcrypto -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -llmdb -ljq -lcrypto -lm
 
 $(UNIT)/sigv4-vectors: tests/unit/sigv4-vectors.c $(OBJ)/libsms.a $(OBJ)/libutil.a
 	@mkdir -p $(UNIT)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcurl -ljq -lcrypto -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcurl -ljq -lcrypto -lm
 
 $(UNIT)/store-poke: tests/unit/store-poke.c
 	@mkdir -p $(UNIT)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb
 
 fuzz-bins: $(FUZZERS:%=$(O)/bin/%)
 
 $(O)/bin/%: tests/fuzz/%.c $(OBJ)/libcal.a $(OBJ)/libsms.a $(OBJ)/libstore.a $(OBJ)/libutil.a
 	@mkdir -p $(O)/bin
-	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ -lcurl -llmdb -ljq -lcrypto -lm -ldl
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ -lcurl -llmdb -ljq -lcrypto -lm -ldl
 
 # FUZZ_TIME seconds a target (60 by default; make check runs each briefly)
-fuzz: deps
+fuzz: deps-test
 	$(MAKE) O=build/fuzz CC=clang CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-bins
 	FUZZ_TIME=$(FUZZ_TIME) sh tests/fuzz/run build/fuzz
 
 # Installs what is missing when root; otherwise says what to run, and stops.
+# deps is what the programs need (a production box); deps-test adds the
+# test tools.
 deps:
-	@missing=; for p in $(DEPS_BUILD) $(DEPS_TEST); do \
+	@$(MAKE) -s --no-print-directory deps-install PKGS="$(DEPS_BUILD)"
+
+deps-test:
+	@$(MAKE) -s --no-print-directory deps-install PKGS="$(DEPS_BUILD) $(DEPS_TEST)"
+
+deps-install:
+	@missing=; for p in $(PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -148,7 +163,7 @@ deps:
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
 
 # warnings are errors here, not in a packager's build
-check: deps
+check: deps-test
 	$(MAKE) WERROR=-Werror all units
 	$(MAKE) WERROR=-Werror test
 	$(MAKE) WERROR=-Werror test-asan
@@ -157,7 +172,7 @@ check: deps
 
 # the fault storms at full length (50 rounds each, a 150 s provider outage
 # under the -w sender) and a minute of fuzzing
-check-long: deps all units
+check-long: deps-test all units
 	STORM_ROUNDS=50 STORM_OUTAGE=150 bats tests/storm.bats
 	$(MAKE) fuzz FUZZ_TIME=60
 
@@ -173,41 +188,73 @@ test-asan:
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
 
-demo: deps all
+demo: deps-test all
 	@sh examples/demo.sh
 
-bench: deps all
+bench: deps-test all
 	@sh tests/bench/run
 
 # Programs, manual, templates, handlers, and the systemd units with their
-# user (sysusers.d) and directories (tmpfiles.d), every path under PREFIX.
-# Run as root without DESTDIR, it also makes the calsms user and the
-# directories at once (systemd-sysusers and systemd-tmpfiles).
+# user (sysusers.d) and directories (tmpfiles.d), under DESTDIR and PREFIX;
+# the installed files name SYSCONFDIR/calsms and LOCALSTATEDIR/lib/calsms.
+# install touches nothing outside DESTDIR; install-system (as root, no
+# DESTDIR) also makes the calsms user and its directories at once.
+ETCDIR = $(SYSCONFDIR)/calsms
+STATEDIR = $(LOCALSTATEDIR)/lib/calsms
+PATHS = sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/calsms|$(ETCDIR)|g' \
+	-e 's|/var/lib/calsms|$(STATEDIR)|g'
+HANDLERS = on-booking on-calcom on-sms on-sms-aws notify-owner report-plot
+TEMPLATE_DIRS = templates templates-es moments moments-es
+
 install: all
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
-		$(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(SHAREDIR)/templates \
-		$(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(LIBEXECDIR) \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
-	mkdir -p -m 0750 $(DESTDIR)/etc/calsms
-	mkdir -p -m 0700 $(DESTDIR)/var/lib/calsms
-	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	for f in on-booking on-calcom on-sms on-sms-aws notify-owner report-plot; do \
-		sed 's|/usr/local|$(PREFIX)|g' examples/$$f >$(DESTDIR)$(LIBEXECDIR)/$$f; \
-		chmod 0755 $(DESTDIR)$(LIBEXECDIR)/$$f; done
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+		$(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(SHAREDIR)/examples \
+		$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR)
+	install -d -m 0750 $(DESTDIR)$(ETCDIR)
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	for f in $(HANDLERS); do \
+		$(PATHS) examples/$$f >$(DESTDIR)$(LIBEXECDIR)/$$f && \
+		chmod 0755 $(DESTDIR)$(LIBEXECDIR)/$$f || exit; done
 	for m in $(MANS); do \
-		s=$${m##*.}; cp $$m $(DESTDIR)$(MANPREFIX)/man$$s/; done
-	cp examples/templates/*.jq $(DESTDIR)$(SHAREDIR)/templates/
-	for d in templates-es moments moments-es; do \
-		mkdir -p $(DESTDIR)$(SHAREDIR)/$$d; cp examples/$$d/*.jq $(DESTDIR)$(SHAREDIR)/$$d/; done
-	sed 's|/usr/local|$(PREFIX)|g' examples/inetd.conf >$(DESTDIR)$(SHAREDIR)/examples/inetd.conf
+		install -m 0644 $$m $(DESTDIR)$(MANPREFIX)/man$${m##*.}/ || exit; done
+	for d in $(TEMPLATE_DIRS); do \
+		install -d -m 0755 $(DESTDIR)$(SHAREDIR)/$$d && \
+		install -m 0644 examples/$$d/*.jq $(DESTDIR)$(SHAREDIR)/$$d/ || exit; done
+	$(PATHS) examples/inetd.conf >$(DESTDIR)$(SHAREDIR)/examples/inetd.conf
+	chmod 0644 $(DESTDIR)$(SHAREDIR)/examples/inetd.conf
 	for u in $(SYSTEMD); do \
-		sed 's|/usr/local|$(PREFIX)|g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/}; done
-	cp examples/systemd/calsms.sysusers $(DESTDIR)$(SYSUSERSDIR)/calsms.conf
-	cp examples/systemd/calsms.tmpfiles $(DESTDIR)$(TMPFILESDIR)/calsms.conf
-	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
-		echo "install: the calsms user and its directories"; \
-		systemd-sysusers $(SYSUSERSDIR)/calsms.conf && \
-		systemd-tmpfiles --create $(TMPFILESDIR)/calsms.conf; fi
+		$(PATHS) $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit; done
+	$(PATHS) examples/systemd/calsms.sysusers >$(DESTDIR)$(SYSUSERSDIR)/calsms.conf
+	$(PATHS) examples/systemd/calsms.tmpfiles >$(DESTDIR)$(TMPFILESDIR)/calsms.conf
+	chmod 0644 $(DESTDIR)$(SYSUSERSDIR)/calsms.conf $(DESTDIR)$(TMPFILESDIR)/calsms.conf
+
+install-system: install
+	@if [ -n "$(DESTDIR)" ]; then \
+		echo "install-system: not with DESTDIR: the user and directories are made on this machine" >&2; \
+		exit 1; fi
+	systemd-sysusers $(SYSUSERSDIR)/calsms.conf
+	systemd-tmpfiles --create $(TMPFILESDIR)/calsms.conf
+
+# Removes what install put, under the same DESTDIR and PREFIX; the settings
+# (SYSCONFDIR/calsms) and the store (LOCALSTATEDIR/lib/calsms) stay unless
+# PURGE=yes.
+uninstall:
+	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
+	for f in $(HANDLERS); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$f; done
+	for m in $(MANS); do rm -f $(DESTDIR)$(MANPREFIX)/man$${m##*.}/$${m##*/}; done
+	for d in $(TEMPLATE_DIRS); do \
+		for t in examples/$$d/*.jq; do rm -f $(DESTDIR)$(SHAREDIR)/$$d/$${t##*/}; done; \
+		rmdir $(DESTDIR)$(SHAREDIR)/$$d 2>/dev/null || true; done
+	rm -f $(DESTDIR)$(SHAREDIR)/examples/inetd.conf
+	for u in $(SYSTEMD); do rm -f $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/calsms.conf $(DESTDIR)$(TMPFILESDIR)/calsms.conf
+	rmdir $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
+	@if [ "$(PURGE)" = yes ]; then \
+		echo "uninstall: PURGE=yes: removing $(DESTDIR)$(ETCDIR) and $(DESTDIR)$(STATEDIR)"; \
+		rm -rf $(DESTDIR)$(ETCDIR) $(DESTDIR)$(STATEDIR); fi
 
 clean:
 	rm -rf bin build

@@ -9,7 +9,7 @@ ROOT=$BATS_TEST_DIRNAME/..
 	setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$ROOT/Makefile" ||
 		skip "nobody cannot read the checkout"
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		make -s --no-print-directory -C "$ROOT" deps DEPS_BUILD= DEPS_TEST=calsms-no-such-package
+		make -s --no-print-directory -C "$ROOT" deps-test DEPS_BUILD= DEPS_TEST=calsms-no-such-package
 	assert_failure
 	assert_output --partial "deps: missing packages; run as root:"
 	assert_output --partial "apt-get install -y calsms-no-such-package"
@@ -20,6 +20,9 @@ ROOT=$BATS_TEST_DIRNAME/..
 	dpkg-query -W make dpkg >/dev/null
 	run make -s --no-print-directory -C "$ROOT" deps DEPS_BUILD="make dpkg" DEPS_TEST=
 	assert_success
+	assert_output ""
+	# a production box: make deps installs what the programs need, no test tools
+	run -0 make -s --no-print-directory -C "$ROOT" deps DEPS_BUILD="make dpkg" DEPS_TEST=calsms-no-such-package
 	assert_output ""
 }
 
@@ -40,4 +43,54 @@ ROOT=$BATS_TEST_DIRNAME/..
 	[ "$n" -eq 7 ]
 	[ -f "$d/share/man/man7/calsms.7" ]
 	[ -x "$d/libexec/calsms/on-booking" ]
+}
+
+@test "make install: explicit modes, SYSCONFDIR and LOCALSTATEDIR in every installed path; no sysusers on a build root" {
+	R=$BATS_TEST_TMPDIR/root
+	run -0 make -s --no-print-directory -C "$ROOT" install DESTDIR="$R" PREFIX=/usr \
+		SYSCONFDIR=/usr/local/etc LOCALSTATEDIR=/srv
+	[ "$(stat -c %a "$R/usr/bin/conv-store")" = 755 ]
+	[ "$(stat -c %a "$R/usr/share/man/man1/conv-store.1")" = 644 ]
+	[ "$(stat -c %a "$R/usr/share/calsms/templates/confirm.jq")" = 644 ]
+	[ "$(stat -c %a "$R/usr/local/etc/calsms")" = 750 ]
+	[ "$(stat -c %a "$R/srv/lib/calsms")" = 700 ]
+	grep -q 'EnvironmentFile=-/usr/local/etc/calsms/calsms.env' "$R/usr/lib/systemd/system/calsms-sender.service"
+	grep -q 'CALSMS_DB=/srv/lib/calsms' "$R/usr/lib/systemd/system/calsms-sender.service"
+	grep -qx 'd /srv/lib/calsms 0700 calsms calsms -' "$R/usr/lib/tmpfiles.d/calsms.conf"
+	! grep -rq '/var/lib/calsms\|/etc/calsms' "$R/usr/lib/systemd" "$R/usr/libexec" "$R/usr/share/calsms/examples"
+	[ "$output" = "" ] || fail "install printed: $output"
+	run -2 make -s --no-print-directory -C "$ROOT" install-system DESTDIR="$R"
+	assert_output --partial "install-system: not with DESTDIR"
+}
+
+@test "make uninstall removes exactly what install put, and keeps settings and store unless PURGE=yes" {
+	R=$BATS_TEST_TMPDIR/root
+	run -0 make -s --no-print-directory -C "$ROOT" install DESTDIR="$R" PREFIX=/opt/calsms
+	echo CALSMS_URL=https://x >"$R/etc/calsms/calsms.env"
+	mkdir -p "$R/opt/calsms/bin" && echo mine >"$R/opt/calsms/bin/other-tool"
+	run -0 make -s --no-print-directory -C "$ROOT" uninstall DESTDIR="$R" PREFIX=/opt/calsms
+	[ "$(find "$R" -type f | sort)" = "$(printf '%s\n' "$R/etc/calsms/calsms.env" "$R/opt/calsms/bin/other-tool" | sort)" ]
+	[ -d "$R/var/lib/calsms" ]
+	run -0 make -s --no-print-directory -C "$ROOT" uninstall DESTDIR="$R" PREFIX=/opt/calsms PURGE=yes
+	[ ! -e "$R/etc/calsms" ] && [ ! -e "$R/var/lib/calsms" ]
+	[ -f "$R/opt/calsms/bin/other-tool" ]
+}
+
+@test "make: CPPFLAGS reaches the compiler; a header rebuilds only what includes it; -j4 builds" {
+	W=$BATS_TEST_TMPDIR/w
+	mkdir -p "$W"
+	cp -r "$ROOT/Makefile" "$ROOT/src" "$ROOT/tests" "$W/"
+	run -0 make -s --no-print-directory -C "$W" -j4 all CPPFLAGS=-D_FORTIFY_SOURCE=2
+	[ -x "$W/bin/sms-send" ] && [ -f "$W/build/obj/sms/lint.d" ]
+	run -0 make --no-print-directory -C "$W" -n -B build/obj/util/arg.o CPPFLAGS=-DCALSMS_PACKAGER_MARK
+	assert_output --partial -- "-DCALSMS_PACKAGER_MARK"
+	touch "$W/src/sms/templates.h"
+	run -0 make --no-print-directory -C "$W" -n all
+	assert_output --partial "src/sms/lint.c"
+	assert_output --partial "src/sms/templates.c"
+	assert_output --partial "src/cmd/sms-send.c"
+	refute_output --partial "src/store/rules.c"
+	refute_output --partial "src/cmd/cal-parse.c"
+	run -0 make -s --no-print-directory -C "$W" -j4 all
+	run -0 make --no-print-directory -C "$W" -q all
 }
