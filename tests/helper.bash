@@ -3,6 +3,8 @@ bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
+# what the tests write is theirs alone, as settings files must be (0600)
+umask 077
 BIN=${CALSMS_BIN:-$BATS_TEST_DIRNAME/../bin}
 PATH="$BIN:$PATH"
 FIX=$BATS_TEST_DIRNAME/fixtures

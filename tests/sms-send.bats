@@ -520,6 +520,27 @@ ok get-vanilla-with-session-token"
 	done
 }
 
+@test "-C: a settings file others may read or its group may write is refused (78); one over 64 settings too" {
+	printf 'SMS_PROVIDER=log\n' >"$T/sms.env"
+	for mode in 0644 0666 0660 0604; do
+		chmod "$mode" "$T/sms.env"
+		run --separate-stderr sms-send -C "$T/sms.env" < <(line)
+		assert_failure 78
+		assert_output ""
+		[[ $stderr == *"$T/sms.env: mode $mode: a settings file must be 0600 or 0640"* ]] || fail "$mode: $stderr"
+	done
+	for mode in 0600 0640 0400; do
+		chmod "$mode" "$T/sms.env"
+		run -0 --separate-stderr env -u SMS_PROVIDER sms-send -C "$T/sms.env" < <(line)
+		json_is '.sms.status == "sent" and .sms.provider == "log"' <<<"$output"
+	done
+	chmod 0600 "$T/sms.env"
+	for i in $(seq 70); do echo "SETTING_$i=x"; done >>"$T/sms.env"
+	run --separate-stderr sms-send -C "$T/sms.env" < <(line)
+	assert_failure 78
+	[[ $stderr == *"more than 64 settings"* ]] || fail "$stderr"
+}
+
 @test "DIR/EVENT_SLUG/off: that event type is never texted; the store marks it never due; others are" {
 	cp -r "$BATS_TEST_DIRNAME/../examples/templates" "$T/tpl"
 	mkdir "$T/tpl/30-minute-consultation"

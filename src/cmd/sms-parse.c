@@ -61,7 +61,7 @@ main(int argc, char *argv[])
 		default: usage(EXIT_USAGE);
 		}
 	}
-	if (getenv("SMS_PARSE_ANSWER_HELP") && strcmp(getenv("SMS_PARSE_ANSWER_HELP"), "yes") == 0)
+	if (conf_get("SMS_PARSE_ANSWER_HELP") && strcmp(conf_get("SMS_PARSE_ANSWER_HELP"), "yes") == 0)
 		in.help_ours = 1;
 	if (argc - optind > 1 || name == NULL)
 		usage(EXIT_USAGE);
