@@ -324,3 +324,9 @@ parsed() {
 	grep '"POST"' "$M/log" | json_is '.body | fromjson | .scope == "organization" and (has("user") | not)'
 	run -64 cal-sync -s team since 1h
 }
+
+@test "cal-sync since: a closed stdout is 74, not death by SIGPIPE" {
+	run -0 closed_stdout cal-sync since 2025-11-24
+	assert_line --index 0 74
+	assert_line --partial "write error on standard output"
+}

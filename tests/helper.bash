@@ -124,3 +124,15 @@ start_mock() {
 	done
 	fail "$script never wrote its port to $portfile"
 }
+
+# closed_stdout CMD...: runs CMD with stdin from $IN (or /dev/null) and its
+# stdout a pipe whose reader is gone; prints its exit status (-13: SIGPIPE)
+# and then its stderr
+closed_stdout() {
+	python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[1:], stdout=w, stdin=open(os.environ.get("IN", "/dev/null")), stderr=subprocess.PIPE)
+print(p.returncode)
+sys.stdout.write(p.stderr.decode())' "$@"
+}

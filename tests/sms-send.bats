@@ -541,6 +541,17 @@ ok get-vanilla-with-session-token"
 	[[ $stderr == *"more than 64 settings"* ]] || fail "$stderr"
 }
 
+@test "a closed stdout (the recorder gone) is 74, not death by SIGPIPE, and nothing more is sent" {
+	for i in 1 2 3 4 5; do line "hi $i" "+1404555010$i"; done >"$T/lines"
+	IN=$T/lines run -0 closed_stdout sms-send -p log
+	assert_line --index 0 74
+	assert_line --partial "standard output is closed"
+	[ "$(grep -c 'log: to' <<<"$output")" -eq 1 ]
+	IN=$T/lines run -0 closed_stdout sms-send -p twilio
+	assert_line --index 0 74
+	assert_line --partial "standard output is closed"
+}
+
 @test "DIR/EVENT_SLUG/off: that event type is never texted; the store marks it never due; others are" {
 	cp -r "$BATS_TEST_DIRNAME/../examples/templates" "$T/tpl"
 	mkdir "$T/tpl/30-minute-consultation"

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +584,8 @@ main(int argc, char *argv[])
 	    DEFAULT_API);
 	for (i = (int)strlen(api.base); i > 0 && api.base[i - 1] == '/'; i--)
 		api.base[i - 1] = '\0';
+	/* libcurl under CURLOPT_NOSIGNAL needs SIGPIPE ignored; a closed stdout is 74 */
+	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if ((api.curl = curl_easy_init()) == NULL)
 		die(EXIT_SOFTWARE, "libcurl did not start");

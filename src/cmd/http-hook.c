@@ -307,19 +307,21 @@ forward_stderr(struct child *c, int flush)
 static int
 spawn(struct child *c, const struct request *rq, const struct route *rt)
 {
-	int in[2], out[2], err[2];
+	int fds[6] = { -1, -1, -1, -1, -1, -1 }, *in = fds, *out = fds + 2, *err = fds + 4, i;
 
-	if (pipe(in) || pipe(out) || pipe(err))
+	if (pipe(in) || pipe(out) || pipe(err) || (c->pid = fork()) < 0) {
+		for (i = 0; i < 6; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 		return -1;
-	if ((c->pid = fork()) < 0)
-		return -1;
+	}
 	if (c->pid == 0) {
 		setpgid(0, 0);
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		close(in[0]); close(in[1]); close(out[0]); close(out[1]);
-		close(err[0]); close(err[1]);
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+			_exit(126);
+		for (i = 0; i < 6; i++)
+			if (fds[i] > 2)
+				close(fds[i]);
 		signal(SIGPIPE, SIG_DFL);
 		cgi_env(rq, rt->path);
 		execlp(rt->handler, rt->handler, (char *)NULL);

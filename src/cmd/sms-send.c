@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ static struct {
 	int max_segments, attempts, inflight_max, timeout;
 	int64_t lease;	/* a line claimed longer ago than this is not sent */
 	char halted[300];	/* why sending stopped, or "" */
+	int stdout_lost;	/* stdout closed: 74, whatever else happened */
 	int stdin_flags;
 	double rate, tokens, burst;
 	int64_t refilled;
@@ -95,7 +97,16 @@ emit(jv line, const char *status, const char *to, const char *body, int segments
 	struct sms_outcome o = { status, S.p->name, to, body, segments, ucs2, attempts, pid };
 
 	json_print(sms_result(line, &o, err));
-	fflush(stdout);
+	/*
+	 * The pipe to conv-store record is gone: a result that cannot be
+	 * written cannot be recorded, so nothing more is sent (74).
+	 */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && !S.halted[0]) {
+		snprintf(S.halted, sizeof S.halted, "standard output is closed (%s): results "
+		    "could not be recorded, nothing more is sent", strerror(errno));
+		note("%s", S.halted);
+		S.stdout_lost = 1;
+	}
 }
 
 static void
@@ -286,10 +297,11 @@ start(struct job *j)
 		j->slist = curl_slist_append(j->slist, j->rq.headers[i]);
 	if (j->easy == NULL && S.nspare > 0)
 		j->easy = S.spare[--S.nspare];
-	if (j->easy == NULL)
-		j->easy = curl_easy_init();
-	else
-		curl_easy_reset(j->easy);
+	if (j->easy == NULL && (j->easy = curl_easy_init()) == NULL) {
+		not_sent(j, "libcurl", "libcurl could not make a handle (out of memory?): not sent");
+		return;
+	}
+	curl_easy_reset(j->easy);
 	curl_easy_setopt(j->easy, CURLOPT_URL, j->rq.url);
 	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE, (long)j->rq.body.len);
 	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->rq.body.p ? j->rq.body.p : "");
@@ -312,7 +324,10 @@ start(struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_TIMEOUT, (long)S.timeout);
 	curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(j->easy, CURLOPT_USERAGENT, "calsms-sms-send");
-	curl_multi_add_handle(S.multi, j->easy);
+	if (curl_multi_add_handle(S.multi, j->easy) != CURLM_OK) {
+		not_sent(j, "libcurl", "libcurl would not take the request: not sent");
+		return;
+	}
 	S.inflight++;
 }
 
@@ -498,7 +513,9 @@ dispatch(void)
 		if (S.tail == j)
 			S.tail = prev;
 		S.queued--;
-		if (lease_lapsed(j))
+		if (S.halted[0])
+			not_sent(j, "halted", S.halted);
+		else if (lease_lapsed(j))
 			not_sent(j, "lease_expired", "claimed longer ago than the lease (-L): "
 			    "not sent, so it cannot be sent twice");
 		else if (!last_look(j))
@@ -673,8 +690,11 @@ main(int argc, char *argv[])
 	S.tokens = 1;
 	S.refilled = mono_ms();
 	srand48((long)mono_ms() ^ getpid());
+	/* libcurl under CURLOPT_NOSIGNAL needs SIGPIPE ignored; stdout's EPIPE is seen in emit */
+	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	S.multi = curl_multi_init();
+	if ((S.multi = curl_multi_init()) == NULL)
+		die(EXIT_SOFTWARE, "libcurl did not start");
 	curl_multi_setopt(S.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)S.inflight_max);
 	run();
 	outage_end(&S.outage, S.p->name);
@@ -686,5 +706,7 @@ main(int argc, char *argv[])
 	if (S.store)
 		store_close(S.store);
 	fcntl(0, F_SETFL, S.stdin_flags);
+	if (S.stdout_lost)
+		return EXIT_IOERR;
 	return finish_stdout(S.status);
 }

@@ -37,9 +37,9 @@ int
 sns_url_ok(const char *url, int pem)
 {
 	const char *test = getenv("SMS_PARSE_TEST_HOST"), *host, *end, *dot;
-	size_t n = strlen(url), hl;
+	size_t n, hl;
 
-	if (url == NULL || n > 1024 || strpbrk(url, " \t\r\n\\@") != NULL)
+	if (url == NULL || (n = strlen(url)) > 1024 || strpbrk(url, " \t\r\n\\@") != NULL)
 		return 0;
 	if (pem && (n < 5 || strcmp(url + n - 4, ".pem") != 0))
 		return 0;

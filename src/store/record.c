@@ -127,11 +127,12 @@ static void
 add_key(struct store_keys *ks, int kind, const char *text, int64_t t, int invert,
     const char *id)
 {
-	unsigned char *p = ks->k[ks->n];
+	unsigned char *p;
 	size_t tl = text ? strlen(text) + 1 : 0, il = strlen(id);
 
-	if (1 + tl + 8 + il > STORE_MAX_KEY || ks->n == STORE_MAX_KEYS)
+	if (ks->n == STORE_MAX_KEYS || 1 + tl + 8 + il > STORE_MAX_KEY)
 		return;
+	p = ks->k[ks->n];
 	*p++ = (unsigned char)kind;
 	if (text) {
 		memcpy(p, text, tl);

@@ -1,6 +1,7 @@
 /* json.c: read a stream of JSON values as jq does; write one per line. */
 #include <errno.h>
 #include <float.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,18 +85,15 @@ resync(struct json_reader *r, jv err, const char *what)
 	sb_free(&rest);
 }
 
-/* Feeds one line (or the end, when len is 0 and last) and hands out values. */
-static void
-feed(struct json_reader *r, const char *line, size_t len, long lineno, int last)
+/*
+ * Hands out the values of what the parser holds; 1 when it resynced past
+ * an error (the rest of the line is handled there), else 0: it wants more.
+ */
+static int
+drain(struct json_reader *r, long lineno, int last)
 {
 	jv v;
 
-	if (len) {
-		if (r->held.len == 0)
-			r->held_line = lineno;
-		sb_put(&r->held, line, len);
-	}
-	jv_parser_set_buf(r->p, line, (int)len, !last);
 	for (;;) {
 		v = jv_parser_next(r->p);
 		if (jv_is_valid(v)) {
@@ -106,19 +104,45 @@ feed(struct json_reader *r, const char *line, size_t len, long lineno, int last)
 		}
 		if (jv_invalid_has_msg(jv_copy(v))) {
 			resync(r, v, NULL);
-			return;
+			return 1;
 		}
 		jv_free(v);
 		/*
 		 * libjq 1.6 may stop short of its buffer without a message (an
 		 * RS byte does it); the next buffer would then fail its assert.
 		 */
-		if (jv_parser_remaining(r->p) != 0)
+		if (jv_parser_remaining(r->p) != 0) {
 			resync(r, jv_invalid(), "not JSON");
-		else if (last)
+			return 1;
+		}
+		if (last)
 			r->held.len = 0;
-		return;
+		return 0;
 	}
+}
+
+/*
+ * Feeds one line (or the end, when len is 0 and last) and hands out
+ * values; libjq takes an int length, so a longer line goes in parts.
+ */
+static void
+feed(struct json_reader *r, const char *line, size_t len, long lineno, int last)
+{
+	size_t part;
+
+	if (len) {
+		if (r->held.len == 0)
+			r->held_line = lineno;
+		sb_put(&r->held, line, len);
+	}
+	do {
+		part = len > INT_MAX ? INT_MAX : len;
+		jv_parser_set_buf(r->p, line, (int)part, !last || part < len);
+		line += part;
+		len -= part;
+		if (drain(r, lineno, last && len == 0))
+			return;
+	} while (len > 0);
 }
 
 static int
