@@ -29,11 +29,6 @@
 #define DEFAULT_API "https://api.calendly.com"
 #define DEFAULT_KEY_FILE "/etc/calsms/calendly.key"
 
-/* status's answers, in the monitoring-plugins convention */
-#define STATUS_OK 0
-#define STATUS_RETRYING 1
-#define STATUS_DOWN 2
-
 static const char *const events[] = { "invitee.created", "invitee.canceled", NULL };
 
 static void
@@ -276,7 +271,7 @@ status(struct api *api, const char *url, int fix, const char *keypath,
     const char *key)
 {
 	jv subs, sub;
-	int rc, i, n, worst = STATUS_OK, retrying;
+	int rc, i, n, worst = MON_OK, retrying;
 	const char *state;
 
 	if ((rc = whoami(api)) != 0 || (rc = list_ours(api, url, &subs)) != 0)
@@ -285,9 +280,9 @@ status(struct api *api, const char *url, int fix, const char *keypath,
 	if (n == 0) {
 		note("no Calendly subscription for %s: bookings are not reaching "
 		    "calsms (cal-sync subscribe)", url);
-		worst = STATUS_DOWN;
+		worst = MON_CRITICAL;
 		if (fix)
-			worst = (rc = repair(api, url, jv_null(), keypath, key)) ? rc : STATUS_OK;
+			worst = (rc = repair(api, url, jv_null(), keypath, key)) ? rc : MON_OK;
 	}
 	for (i = 0; i < n; i++) {
 		sub = jv_array_get(jv_copy(subs), i);
@@ -299,7 +294,7 @@ status(struct api *api, const char *url, int fix, const char *keypath,
 				rc = repair(api, url, sub, keypath, key);
 			else
 				json_print(jv_copy(sub));
-			worst = fix && rc == 0 ? worst : rc ? rc : STATUS_DOWN;
+			worst = fix && rc == 0 ? worst : rc ? rc : MON_CRITICAL;
 		} else {
 			json_print(jv_copy(sub));
 			if (retrying) {
@@ -307,8 +302,8 @@ status(struct api *api, const char *url, int fix, const char *keypath,
 				    "%s: the listener is failing, and Calendly disables the "
 				    "subscription after 24 hours", url,
 				    json_str(sub, "retry_started_at"));
-				if (worst == STATUS_OK)
-					worst = STATUS_RETRYING;
+				if (worst == MON_OK)
+					worst = MON_WARNING;
 			}
 		}
 		jv_free(sub);

@@ -454,11 +454,6 @@ http_status(int code)
 }
 
 /*
- * A handler's output may start with CGI header lines ("Status: 202",
- * "Content-Type: text/xml") ended by a blank line.  Returns where the body
- * starts: past the headers, or the start of the output when there are none.
- */
-/*
  * Whether out starts with a CGI header block: "Name: value" lines up to an
  * empty line, one of them Status or Content-Type.  Plain output that only
  * looks like a header ("Note: booked") is a body.

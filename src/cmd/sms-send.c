@@ -123,15 +123,18 @@ job_free(struct job *j)
 	free(j);
 }
 
-static const char *const status_of[] = { "sent", "failed", "failed", "skipped", "unknown" };
+static const char *const status_of[] = {
+	[OUT_SENT] = "sent", [OUT_RETRY] = "failed", [OUT_PERMANENT] = "failed",
+	[OUT_HALT] = "skipped", [OUT_UNKNOWN] = "unknown",
+};
 
 static void
 finish(struct job *j, const struct sms_answer *a)
 {
-	int permanent = a->outcome == PERMANENT;
+	int permanent = a->outcome == OUT_PERMANENT;
 	jv err = jv_null();
 
-	if (a->outcome != SENT) {
+	if (a->outcome != OUT_SENT) {
 		err = sms_error(*a->code ? a->code : "error", *a->message ? a->message :
 		    "the provider refused the message", permanent);
 		if (!permanent)
@@ -150,7 +153,7 @@ finish(struct job *j, const struct sms_answer *a)
 static void
 not_sent(struct job *j, const char *code, const char *why)
 {
-	struct sms_answer a = { .outcome = HALT };
+	struct sms_answer a = { .outcome = OUT_HALT };
 
 	snprintf(a.code, sizeof a.code, "%s", code);
 	snprintf(a.message, sizeof a.message, "%.250s", why);
@@ -372,7 +375,7 @@ done(struct job *j, CURLcode cc)
 	curl_multi_remove_handle(S.multi, j->easy);
 	S.inflight--;
 	if (cc != CURLE_OK && j->requests > 1) {
-		a.outcome = UNKNOWN;
+		a.outcome = OUT_UNKNOWN;
 		snprintf(a.code, sizeof a.code, "network");
 		snprintf(a.message, sizeof a.message, "the connection closed after the request "
 		    "was sent: it may have gone");
@@ -381,20 +384,20 @@ done(struct job *j, CURLcode cc)
 		a.outcome = outcome_of_curl(cc, sent);
 		snprintf(a.code, sizeof a.code, "network");
 		snprintf(a.message, sizeof a.message, "%s%s", curl_easy_strerror(cc),
-		    a.outcome == UNKNOWN ? " after the request was sent: it may have gone" : "");
+		    a.outcome == OUT_UNKNOWN ? " after the request was sent: it may have gone" : "");
 	} else {
 		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &http);
 		S.p->answer(http, j->retry_after >= 0, j->resp.p ? j->resp.p : "", &a);
-		if (*a.code == '\0' && a.outcome != SENT)
+		if (*a.code == '\0' && a.outcome != OUT_SENT)
 			snprintf(a.code, sizeof a.code, "http_%ld", http);
 	}
-	if (a.outcome == RETRY && j->attempts < S.attempts) {
+	if (a.outcome == OUT_RETRY && j->attempts < S.attempts) {
 		j->not_before = mono_ms() + backoff_ms(j);
 		enqueue(j);
 		return;
 	}
 	finish(j, &a);
-	if (a.outcome == HALT && !S.halted[0])
+	if (a.outcome == OUT_HALT && !S.halted[0])
 		halt(&a);
 }
 

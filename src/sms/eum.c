@@ -69,13 +69,13 @@ eum_answer(long http, int retry_after, const char *body, struct sms_answer *a)
 	snprintf(a->message, sizeof a->message, "%s", msg ? msg : "");
 	jv_free(doc);
 	if (str_listed(a->code, retry_codes))
-		a->outcome = RETRY;
+		a->outcome = OUT_RETRY;
 	else if (strcmp(a->code, "ConflictException") == 0 && opted_out) {
-		a->outcome = PERMANENT;	/* the destination opted out */
+		a->outcome = OUT_PERMANENT;	/* the destination opted out */
 		snprintf(a->code, sizeof a->code, "OptedOut");
 	}
 	else if (strcmp(a->code, "ValidationException") == 0 && about_number(a->message))
-		a->outcome = PERMANENT;
+		a->outcome = OUT_PERMANENT;
 	need_id(a, "MessageId");
 }
 

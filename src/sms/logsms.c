@@ -29,7 +29,7 @@ log_local(const char *id, const char *to, const char *body, struct sms_answer *a
 	sha256(s.p, s.len, d);
 	hex_encode(d, 16, hex);
 	snprintf(a->provider_id, sizeof a->provider_id, "log-%s", hex);
-	a->outcome = SENT;
+	a->outcome = OUT_SENT;
 	note("log: to %s: %s", to, body);
 	sb_free(&s);
 }

@@ -33,21 +33,21 @@ enum outcome
 outcome_of_http(long http, int retry_after)
 {
 	if (http >= 200 && http < 300)
-		return SENT;
+		return OUT_SENT;
 	if (http == 429 || (http == 503 && retry_after))
-		return RETRY;
+		return OUT_RETRY;
 	if (http == 408 || http >= 500 || http == 0)
-		return UNKNOWN;
-	return HALT;
+		return OUT_UNKNOWN;
+	return OUT_HALT;
 }
 
 /* A 2xx without the provider's id: it may well have the message. */
 void
 need_id(struct sms_answer *a, const char *what)
 {
-	if (a->outcome != SENT || *a->provider_id)
+	if (a->outcome != OUT_SENT || *a->provider_id)
 		return;
-	a->outcome = UNKNOWN;
+	a->outcome = OUT_UNKNOWN;
 	snprintf(a->code, sizeof a->code, "no_id");
 	snprintf(a->message, sizeof a->message, "no %s in the provider's answer", what);
 }
@@ -117,14 +117,14 @@ sms_result(jv line, const struct sms_outcome *o, jv err)
 void
 outage_note(struct outage *o, const char *provider, const struct sms_answer *a)
 {
-	if (a->outcome == SENT && o->troubled > 0) {
+	if (a->outcome == OUT_SENT && o->troubled > 0) {
 		note("%s: sending again; %ld message%s not sent meanwhile", provider,
 		    o->troubled, o->troubled == 1 ? "" : "s");
 		o->troubled = 0;
-	} else if (a->outcome == RETRY || a->outcome == UNKNOWN) {
+	} else if (a->outcome == OUT_RETRY || a->outcome == OUT_UNKNOWN) {
 		if (o->troubled++ == 0)
 			note("%s: %s%s%.200s: %s", provider, a->code, *a->message ? ": " : "",
-			    a->message, a->outcome == RETRY ?
+			    a->message, a->outcome == OUT_RETRY ?
 			    "not sent; what cannot go stays due and is tried again later" :
 			    "kept claimed; it becomes uncertain when its lease lapses");
 	}
@@ -140,10 +140,10 @@ outage_end(struct outage *o, const char *provider)
 }
 
 /*
- * What a transfer that failed means: HALT for settings no retry can mend
- * (the URL, the TLS certificate); RETRY when it provably never reached
+ * What a transfer that failed means: OUT_HALT for settings no retry can mend
+ * (the URL, the TLS certificate); OUT_RETRY when it provably never reached
  * the provider (no connection made, not one byte of the request written,
- * sent bytes); UNKNOWN otherwise.
+ * sent bytes); OUT_UNKNOWN otherwise.
  */
 enum outcome
 outcome_of_curl(CURLcode cc, long sent)
@@ -152,12 +152,12 @@ outcome_of_curl(CURLcode cc, long sent)
 	case CURLE_UNSUPPORTED_PROTOCOL: case CURLE_URL_MALFORMAT:
 	case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM: case CURLE_LOGIN_DENIED:
-		return HALT;
+		return OUT_HALT;
 	case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT: case CURLE_SSL_CONNECT_ERROR:
-		return RETRY;
+		return OUT_RETRY;
 	default:
-		return sent == 0 ? RETRY : UNKNOWN;
+		return sent == 0 ? OUT_RETRY : OUT_UNKNOWN;
 	}
 }
 

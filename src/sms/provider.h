@@ -24,11 +24,11 @@ void rq_header(struct sms_request *rq, const char *line);
 void rq_free(struct sms_request *rq);
 
 /*
- * SENT: the provider took it.  RETRY: provably not taken, try again.
- * PERMANENT: refused for the recipient.  HALT: our request or settings
- * are wrong, stop.  UNKNOWN: it may or may not have been taken.
+ * OUT_SENT: the provider took it.  OUT_RETRY: provably not taken, try again.
+ * OUT_PERMANENT: refused for the recipient.  OUT_HALT: our request or settings
+ * are wrong, stop.  OUT_UNKNOWN: it may or may not have been taken.
  */
-enum outcome { SENT, RETRY, PERMANENT, HALT, UNKNOWN };
+enum outcome { OUT_SENT, OUT_RETRY, OUT_PERMANENT, OUT_HALT, OUT_UNKNOWN };
 
 struct sms_answer {
 	enum outcome outcome;

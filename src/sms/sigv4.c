@@ -1,6 +1,7 @@
 /*
  * sigv4.c: AWS Signature Version 4 over OpenSSL (hmac.c), for SNS and End
- * User Messaging.  Reproduces AWS's own test-suite vectors (tests/sigv4.bats).
+ * User Messaging.  Reproduces AWS's own test-suite vectors
+ * (tests/unit/sigv4-vectors.c, run by make check).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -66,11 +66,11 @@ sns_answer(long http, int retry_after, const char *body, struct sms_answer *a)
 	copy_between(body, "<Code>", "</Code>", a->code, sizeof a->code);
 	copy_between(body, "<Message>", "</Message>", a->message, sizeof a->message);
 	if (str_listed(a->code, retry_codes))
-		a->outcome = RETRY;
+		a->outcome = OUT_RETRY;
 	else if (strcmp(a->code, "OptedOut") == 0)
-		a->outcome = PERMANENT;
+		a->outcome = OUT_PERMANENT;
 	else if (strcmp(a->code, "InvalidParameter") == 0 && strstr(a->message, "PhoneNumber"))
-		a->outcome = PERMANENT;	/* the number, not our request */
+		a->outcome = OUT_PERMANENT;	/* the number, not our request */
 	need_id(a, "MessageId");
 }
 

@@ -73,9 +73,9 @@ twilio_answer(long http, int retry_after, const char *body, struct sms_answer *a
 	}
 	jv_free(doc);
 	if (strcmp(a->code, "20429") == 0)
-		a->outcome = RETRY;	/* too many requests, whatever the status */
-	else if (a->outcome == HALT && str_listed(a->code, recipient_codes))
-		a->outcome = PERMANENT;
+		a->outcome = OUT_RETRY;	/* too many requests, whatever the status */
+	else if (a->outcome == OUT_HALT && str_listed(a->code, recipient_codes))
+		a->outcome = OUT_PERMANENT;
 	need_id(a, "sid");
 }
 

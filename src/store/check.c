@@ -87,7 +87,7 @@ check_record(const MDB_val *k, const MDB_val *v, void *ctx)
 
 /* The id at the end of an index key, after its text and time; NULL if malformed. */
 static const unsigned char *
-key_id(const MDB_val *k, size_t *len)
+id_in_key(const MDB_val *k, size_t *len)
 {
 	const unsigned char *p = k->mv_data, *end = p + k->mv_size, *z;
 
@@ -117,7 +117,7 @@ check_key(const MDB_val *k, const MDB_val *v, void *ctx)
 
 	(void)v;
 	c->n->keys++;
-	if ((id = key_id(k, &len)) == NULL) {
+	if ((id = id_in_key(k, &len)) == NULL) {
 		problem(c, k->mv_data, k->mv_size, "a malformed index key");
 		c->orphaned++;
 		return 0;
@@ -144,7 +144,7 @@ check_key_stale(const MDB_val *k, const MDB_val *v, void *ctx)
 	int i, found = 0;
 
 	(void)v;
-	if ((id = key_id(k, &len)) == NULL)
+	if ((id = id_in_key(k, &len)) == NULL)
 		return 0;
 	key.mv_size = len;
 	key.mv_data = (void *)id;

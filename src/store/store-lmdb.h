@@ -31,7 +31,7 @@ unsigned char store_prefix(enum store_index ix);
 
 /* the index keys of one conversation (store_index_keys) */
 #define STORE_MAX_KEY 480
-#define STORE_MAX_KEYS 256	/* ten kinds, then the newest messages' provider ids */
+#define STORE_MAX_KEYS 256	/* the time indexes, then the newest messages' provider ids */
 struct store_keys {
 	unsigned char k[STORE_MAX_KEYS][STORE_MAX_KEY];
 	size_t len[STORE_MAX_KEYS];

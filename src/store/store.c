@@ -7,7 +7,10 @@
  *           conversation, so store_put() deletes the old record's keys and
  *           adds the new one's in the same write transaction
  *   optout  E.164 phone -> {"phone", "at"}
- *   orphan  be64(received) id -> a reply from a number with no conversation
+ *   orphan  provider id -> a reply from a number with no conversation, or a
+ *           receipt for a message not recorded yet; without a provider id,
+ *           be64(received) and 16 bytes of SHA-256(from "\n" body)
+ *           (tables.c)
  *
  * Index keys (be64 = 8-byte big-endian, so memcmp orders times; ~t is
  * UINT64_MAX - t, newest first):

@@ -19,6 +19,9 @@
 #define EXIT_NOPERM 77
 #define EXIT_CONFIG 78
 
+/* monitoring states, as Nagios plugins exit: conv-store health, cal-sync status */
+enum monitor { MON_OK, MON_WARNING, MON_CRITICAL, MON_UNKNOWN };
+
 /* log.c: messages on stderr as "prog: message", phone numbers masked */
 extern const char *progname;
 void log_init(const char *argv0);

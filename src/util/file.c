@@ -52,7 +52,6 @@ read_all(FILE *f, size_t max, size_t *len, int *too_big)
 	return buf;
 }
 
-/* A secret from a file: its first line, trailing whitespace removed. */
 /*
  * The first line of a key file, without trailing blanks, into *out.
  * Returns 0, or the exit status: 66 unreadable, 78 empty.

@@ -46,7 +46,6 @@ int cmd_export(struct store *st, int argc, char **argv);
 int cmd_report(struct store *st, int argc, char **argv);
 
 /* health.c: the monitoring-plugins states */
-enum { OK, WARNING, CRITICAL, UNKNOWN };
 int cmd_health(struct store *st, int argc, char **argv);
 int cmd_stats(struct store *st, int argc, char **argv);
 

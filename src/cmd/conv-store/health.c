@@ -16,7 +16,10 @@
 
 /* ---- health: the monitoring-plugins convention ---- */
 
-static const char *const state_name[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+static const char *const state_name[] = {
+	[MON_OK] = "OK", [MON_WARNING] = "WARNING", [MON_CRITICAL] = "CRITICAL",
+	[MON_UNKNOWN] = "UNKNOWN",
+};
 
 static int first_due(const char *id, int64_t t, void *ctx);
 
@@ -114,7 +117,7 @@ in_business_hours(const struct limits *lim, int64_t now)
 static int
 level(long v, const long *lim)
 {
-	return v >= lim[1] ? CRITICAL : v >= lim[0] ? WARNING : OK;
+	return v >= lim[1] ? MON_CRITICAL : v >= lim[0] ? MON_WARNING : MON_OK;
 }
 
 static int
@@ -162,7 +165,7 @@ cmd_health(struct store *st, int argc, char **argv)
 	if (health_options(argc, argv, &lim, &h.after) != 0) {
 		printf("CALSMS UNKNOWN - usage: health [-f w,c] [-u w,c] [-d w,c] [-a after] "
 		    "[-q quiet] [-b hh:mm-hh:mm]\n");
-		return UNKNOWN;
+		return MON_UNKNOWN;
 	}
 	if ((rc = store_read_begin(st, &txn)) != 0 ||
 	    (rc = store_count(st, txn, IX_STATUS, "failed", &h.failed)) != 0 ||
@@ -171,7 +174,7 @@ cmd_health(struct store *st, int argc, char **argv)
 	    (h.offset = h.after, rc = store_walk(st, txn, IX_FOLLOWUP, NULL, first_due, &h)) != 0 ||
 	    (rc = store_walk(st, txn, IX_CREATED, NULL, newest_booking, &h)) != 0) {
 		printf("CALSMS UNKNOWN - the store cannot be read: %s\n", store_strerror(rc));
-		return UNKNOWN;
+		return MON_UNKNOWN;
 	}
 	store_read_end(txn);
 	waited = h.oldest ? h.now - h.oldest : 0;
@@ -179,13 +182,13 @@ cmd_health(struct store *st, int argc, char **argv)
 	state = level(h.failed, lim.failed);
 	if (level(h.uncertain, lim.uncertain) > state)
 		state = level(h.uncertain, lim.uncertain);
-	if ((waited >= lim.due[1] ? CRITICAL : waited >= lim.due[0] ? WARNING : OK) > state) {
-		state = waited >= lim.due[1] ? CRITICAL : WARNING;
+	if ((waited >= lim.due[1] ? MON_CRITICAL : waited >= lim.due[0] ? MON_WARNING : MON_OK) > state) {
+		state = waited >= lim.due[1] ? MON_CRITICAL : MON_WARNING;
 		snprintf(why, sizeof why, ", a message due for %llds: is the sender running?",
 		    (long long)waited);
 	}
 	if (lim.quiet && in_business_hours(&lim, h.now) && (since < 0 || since > lim.quiet)) {
-		state = CRITICAL;
+		state = MON_CRITICAL;
 		snprintf(why, sizeof why, ", no booking for %s: is the Calendly webhook "
 		    "disabled? (cal-sync status)", since < 0 ? "ever" : "longer than -q");
 	}

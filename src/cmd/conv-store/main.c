@@ -297,7 +297,7 @@ main(int argc, char *argv[])
 	if ((status = store_open(store_dir(dir), flags, &st)) != 0) {
 		if (cmd->run == cmd_health) {	/* a monitor reads the line, not stderr */
 			printf("CALSMS UNKNOWN - no usable store at %s\n", store_dir(dir));
-			return UNKNOWN;
+			return MON_UNKNOWN;
 		}
 		return status;
 	}
