@@ -371,7 +371,7 @@ teardown() {
 	assert_success
 	[ "$output" = "$usage" ] || { diff <(echo "$output") <(echo "$usage") >&2; false; }
 	run -64 conv-store nosuchcommand
-	assert_output --partial "usage: conv-store [-d dir] init"
+	assert_output --partial "usage: conv-store [-C file] [-d dir] init"
 }
 
 @test "add: input the JSON parser gives up on mid-buffer (found by fuzzing) is a bad line, not an abort" {

@@ -43,6 +43,13 @@ ROOT=$BATS_TEST_DIRNAME/..
 	[ "$n" -eq 7 ]
 	[ -f "$d/share/man/man7/calsms.7" ]
 	[ -x "$d/libexec/calsms/on-booking" ]
+	# every installed helper README names is there, under the name it gives
+	n=0
+	for f in $(grep -o '/usr/local/libexec/calsms/[a-z-]*' "$ROOT/README.md" | sort -u); do
+		[ -x "$d/libexec/calsms/${f##*/}" ] || fail "README names $f, not installed"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 3 ]
 }
 
 @test "make install: explicit modes, SYSCONFDIR and LOCALSTATEDIR in every installed path; no sysusers on a build root" {

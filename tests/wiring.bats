@@ -14,12 +14,15 @@ teardown() {
 	stop_started
 }
 
-@test "wiring: inetd.conf's line stores a signed booking, the sender unit's pipeline texts it" {
+# inetd_up: the shipped inetd line on a free $port, installed under $R
+inetd_up() {
 	[ "$(id -u)" = 0 ] || skip "inetd needs root for its user field"
 	command -v inetd >/dev/null || skip "inetd is not installed"
 	make -s --no-print-directory -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$R" PREFIX=/usr/local >/dev/null
 	mkdir -p "$T/etc" "$T/state"
 	printf '%s\n' "$KEY" >"$T/etc/calendly.key"
+	# calsms-setup(7) step 2: the site's settings, which every handler reads
+	printf 'CALSMS_COUNTRY=US\n' >"$T/etc/calsms.env"
 	port=$(free_port)
 	# the shipped line, run as root here: a calsms user is the operator's to make
 	grep -v '^#' "$BATS_TEST_DIRNAME/../examples/inetd.conf" | relocate |
@@ -30,6 +33,23 @@ teardown() {
 	echo $! >"$T/inetd.pid"
 	wait_port "$port"
 	"$R/usr/local/bin/conv-store" -d "$T/state" init
+}
+
+@test "wiring: under inetd, calsms.env's CALSMS_COUNTRY reaches the booking (a GB number without +44)" {
+	inetd_up
+	printf 'CALSMS_COUNTRY=GB\n' >"$T/etc/calsms.env"
+	jq -c '.payload.text_reminder_number = "07700 900123" | .payload.timezone = "Europe/London"' \
+		"$FIX/calendly/invitee-created.json" >"$T/gb.json"
+	run -0 curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+		-H "Calendly-Webhook-Signature: $(sign "$T/gb.json")" \
+		--data-binary @"$T/gb.json" "http://127.0.0.1:$port/calendly"
+	assert_output 200
+	run -0 "$R/usr/local/bin/conv-store" -d "$T/state" list
+	json_is '.status == "pending" and .phone == "+447700900123"' <<<"$output"
+}
+
+@test "wiring: inetd.conf's line stores a signed booking, the sender unit's pipeline texts it" {
+	inetd_up
 	run curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
 		-H "Calendly-Webhook-Signature: $(cat "$FIX/calendly/invitee-created.sig")" \
 		--data-binary @"$FIX/calendly/invitee-created.json" "http://127.0.0.1:$port/calendly"
@@ -76,6 +96,21 @@ teardown() {
 	[ -n "$want" ] && [ "$got" = "$want" ] || fail "README: $got
 unit: $want"
 	[[ $want == *"-Q 20:00-08:00"* && $want == *"-F 3"* ]]
+}
+
+@test "wiring: CALSMS_SENDER_OPTS reaches the unit's follow-up-due, after its own options" {
+	unit=$BATS_TEST_DIRNAME/../examples/systemd/calsms-sender.service
+	cmd=$(sed -n "s/^ExecStart=\/bin\/bash -o pipefail -c '\(.*\)'$/\1/p" "$unit" |
+		sed "s|/usr/local/share/calsms/templates|$BATS_TEST_DIRNAME/../examples/templates|g; s| -w | |; s|/etc/calsms|$T|g")
+	echo SMS_PROVIDER=log >"$T/sms.env"
+	store
+	# -A needs after.jq, which the shipped directory lacks: the option arrived
+	CALSMS_SENDER_OPTS="-A 2h" run --separate-stderr bash -o pipefail -c "$cmd"
+	assert_failure 78
+	[[ $stderr == *"after.jq"* ]] || fail "stderr: $stderr"
+	CALSMS_SENDER_OPTS="-Q 24:59-08:00" run --separate-stderr bash -o pipefail -c "$cmd"
+	assert_failure 64
+	run -0 --separate-stderr bash -o pipefail -c "$cmd"
 }
 
 @test "wiring: the sender unit without a provider stops at once (78) and is not restarted" {

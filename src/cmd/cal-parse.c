@@ -23,7 +23,7 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: %s [-f calendly|calcom] [-k keyfile] [-s signature] [-t seconds] [-q regex] [file]\n"
+	    "usage: %s [-C file] [-f calendly|calcom] [-k keyfile] [-s signature] [-t seconds] [-q regex] [file]\n"
 	    "       %s [-f calendly|calcom] -n [-q regex] [file]\n", progname, progname);
 	exit(status);
 }
@@ -209,8 +209,12 @@ main(int argc, char *argv[])
 	jv doc, payload;
 
 	log_init(argv[0]);
-	while ((c = getopt(argc, argv, "f:hk:nq:s:t:")) != -1) {
+	while ((c = getopt(argc, argv, "C:f:hk:nq:s:t:")) != -1) {
 		switch (c) {
+		case 'C':
+			if ((rc = conf_load(optarg)) != 0)
+				return rc;
+			break;
 		case 'f':
 			if (strcmp(optarg, "calendly") != 0 && strcmp(optarg, "calcom") != 0)
 				die(EXIT_USAGE, "-f: calendly or calcom, not %s", optarg);

@@ -96,7 +96,7 @@ calling_code_len(const char *d)
 const char *
 default_country(void)
 {
-	const char *c = getenv("CALSMS_COUNTRY");
+	const char *c = conf_get("CALSMS_COUNTRY");	/* a -C file, then the environment */
 
 	return c && *c ? c : "US";
 }

@@ -214,7 +214,7 @@ usage(int status)
 	const struct command *c;
 
 	for (c = commands; c->name; c++)
-		fprintf(f, "%s %s [-d dir] %s%s%s\n", c == commands ? "usage:" : "      ",
+		fprintf(f, "%s %s [-C file] [-d dir] %s%s%s\n", c == commands ? "usage:" : "      ",
 		    progname, c->name, *c->args ? " " : "", c->args);
 	exit(status);
 }
@@ -265,8 +265,12 @@ main(int argc, char *argv[])
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "+d:h")) != -1) {
+	while ((c = getopt(argc, argv, "+C:d:h")) != -1) {
 		switch (c) {
+		case 'C':
+			if ((status = conf_load(optarg)) != 0)
+				return status;
+			break;
 		case 'd': dir = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(EXIT_USAGE);
