@@ -330,3 +330,21 @@ parsed() {
 	assert_line --index 0 74
 	assert_line --partial "write error on standard output"
 }
+
+@test "cal-sync(1)'s cron lines run as printed, with the site's settings file" {
+	mkdir -p "$T/etc"
+	printf 'CALSMS_URL=https://hooks.example.com\nCALSMS_COUNTRY=US\n' >"$T/etc/calsms.env"
+	printf 'CALENDLY_TOKEN=pat-secret\nCALENDLY_API_URL=%s\n' "$CALENDLY_API_URL" >"$T/etc/calendly.env"
+	unset CALENDLY_TOKEN CALENDLY_API_URL
+	run -0 cal-sync -C "$T/etc/calsms.env" -C "$T/etc/calendly.env" subscribe
+	export CALSMS_DB=$T/db
+	n=0
+	while read -r line; do
+		cmd=$(sed -e 's/^[^ ]* [^ ]* [^ ]* [^ ]* [^ ]* *//' -e "s|/etc/calsms|$T/etc|g" <<<"$line")
+		run -0 --separate-stderr bash -o pipefail -c "$cmd"
+		n=$((n + 1))
+	done < <(sed -n '/^From cron/,/^\.Ed/p' "$BATS_TEST_DIRNAME/../man/cal-sync.1" | grep -E '^([0-9*/]+ +){5}cal-sync ')
+	[ "$n" -eq 2 ]
+	run -0 conv-store list
+	json_is -s 'length == 4' <<<"$output"
+}
