@@ -198,7 +198,9 @@ bench: deps-test all
 # user (sysusers.d) and directories (tmpfiles.d), under DESTDIR and PREFIX;
 # the installed files name SYSCONFDIR/calsms and LOCALSTATEDIR/lib/calsms.
 # install touches nothing outside DESTDIR; install-system (as root, no
-# DESTDIR) also makes the calsms user and its directories at once.
+# DESTDIR) also makes the calsms user and its directories at once.  The
+# business's templates (ETCDIR/templates, which the sender reads) are
+# installed once and never overwritten; share/calsms keeps the shipped ones.
 ETCDIR = $(SYSCONFDIR)/calsms
 STATEDIR = $(LOCALSTATEDIR)/lib/calsms
 PATHS = sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/calsms|$(ETCDIR)|g' \
@@ -213,6 +215,10 @@ install: all
 		$(DESTDIR)$(TMPFILESDIR)
 	install -d -m 0750 $(DESTDIR)$(ETCDIR)
 	install -d -m 0700 $(DESTDIR)$(STATEDIR)
+	install -d -m 0755 $(DESTDIR)$(ETCDIR)/templates
+	for t in examples/templates/*.jq; do \
+		[ -e $(DESTDIR)$(ETCDIR)/templates/$${t##*/} ] || \
+		install -m 0644 $$t $(DESTDIR)$(ETCDIR)/templates/ || exit; done
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	for f in $(HANDLERS); do \
 		$(PATHS) examples/$$f >$(DESTDIR)$(LIBEXECDIR)/$$f && \

@@ -76,7 +76,9 @@ ROOT=$BATS_TEST_DIRNAME/..
 	echo CALSMS_URL=https://x >"$R/etc/calsms/calsms.env"
 	mkdir -p "$R/opt/calsms/bin" && echo mine >"$R/opt/calsms/bin/other-tool"
 	run -0 make -s --no-print-directory -C "$ROOT" uninstall DESTDIR="$R" PREFIX=/opt/calsms
-	[ "$(find "$R" -type f | sort)" = "$(printf '%s\n' "$R/etc/calsms/calsms.env" "$R/opt/calsms/bin/other-tool" | sort)" ]
+	[ "$(find "$R" -type f -not -path "$R/etc/calsms/templates/*" | sort)" = \
+		"$(printf '%s\n' "$R/etc/calsms/calsms.env" "$R/opt/calsms/bin/other-tool" | sort)" ]
+	[ -f "$R/etc/calsms/templates/confirm.jq" ]	# the business's words are settings
 	[ -d "$R/var/lib/calsms" ]
 	run -0 make -s --no-print-directory -C "$ROOT" uninstall DESTDIR="$R" PREFIX=/opt/calsms PURGE=yes
 	[ ! -e "$R/etc/calsms" ] && [ ! -e "$R/var/lib/calsms" ]
@@ -100,4 +102,22 @@ ROOT=$BATS_TEST_DIRNAME/..
 	refute_output --partial "src/cmd/cal-parse.c"
 	run -0 make -s --no-print-directory -C "$W" -j4 all
 	run -0 make --no-print-directory -C "$W" -q all
+}
+
+@test "make install again (an upgrade) keeps the business's changed template; the shipped one is refreshed beside it" {
+	R=$BATS_TEST_TMPDIR/root
+	run -0 make -s --no-print-directory -C "$ROOT" install DESTDIR="$R" PREFIX=/usr/local
+	cmp "$ROOT/examples/templates/confirm.jq" "$R/etc/calsms/templates/confirm.jq"
+	echo '"Harbour Dental: see you soon. Reply YES to confirm, STOP to opt out."' >"$R/etc/calsms/templates/confirm.jq"
+	rm "$R/etc/calsms/templates/reminder.jq"
+	echo stale >"$R/usr/local/share/calsms/templates/confirm.jq"
+	run -0 make -s --no-print-directory -C "$ROOT" install DESTDIR="$R" PREFIX=/usr/local
+	grep -q 'Harbour Dental' "$R/etc/calsms/templates/confirm.jq"
+	cmp "$ROOT/examples/templates/confirm.jq" "$R/usr/local/share/calsms/templates/confirm.jq"
+	# a template the directory lacks (new in this release, or removed) is
+	# added: the sender never starts without one it needs
+	cmp "$ROOT/examples/templates/reminder.jq" "$R/etc/calsms/templates/reminder.jq"
+	# the shipped units read the business's copy
+	grep -q -- "-T /etc/calsms/templates" "$R/usr/local/lib/systemd/system/calsms-sender.service"
+	! grep -q -- "-T /usr/local/share/calsms/templates" "$R/usr/local/lib/systemd/system/calsms-sender.service"
 }

@@ -58,6 +58,7 @@ texts_to() {
 	make -s --no-print-directory -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$R" PREFIX=/usr/local >/dev/null
 	PATH=$R/usr/local/bin:/usr/bin:/bin
 	mkdir -p "$T/etc" "$T/state"
+	cp -r "$R/etc/calsms/templates" "$T/etc/"	# relocate's /etc/calsms is $T/etc
 	port=$(free_port)
 	# 2. Site settings: the public URL, once
 	printf 'CALSMS_URL=https://localhost:%s\nCALSMS_COUNTRY=US\nCALSMS_NOW=%s\n' "$port" "$CALSMS_NOW" >"$T/etc/calsms.env"

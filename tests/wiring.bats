@@ -20,6 +20,7 @@ inetd_up() {
 	command -v inetd >/dev/null || skip "inetd is not installed"
 	make -s --no-print-directory -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$R" PREFIX=/usr/local >/dev/null
 	mkdir -p "$T/etc" "$T/state"
+	cp -r "$R/etc/calsms/templates" "$T/etc/"	# relocate's /etc/calsms is $T/etc
 	printf '%s\n' "$KEY" >"$T/etc/calendly.key"
 	# calsms-setup(7) step 2: the site's settings, which every handler reads
 	printf 'CALSMS_COUNTRY=US\n' >"$T/etc/calsms.env"
@@ -101,7 +102,7 @@ unit: $want"
 @test "wiring: CALSMS_SENDER_OPTS reaches the unit's follow-up-due, after its own options" {
 	unit=$BATS_TEST_DIRNAME/../examples/systemd/calsms-sender.service
 	cmd=$(sed -n "s/^ExecStart=\/bin\/bash -o pipefail -c '\(.*\)'$/\1/p" "$unit" |
-		sed "s|/usr/local/share/calsms/templates|$BATS_TEST_DIRNAME/../examples/templates|g; s| -w | |; s|/etc/calsms|$T|g")
+		sed "s|/etc/calsms/templates|$BATS_TEST_DIRNAME/../examples/templates|g; s| -w | |; s|/etc/calsms|$T|g")
 	echo SMS_PROVIDER=log >"$T/sms.env"
 	store
 	# -A needs after.jq, which the shipped directory lacks: the option arrived
