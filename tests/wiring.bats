@@ -27,7 +27,7 @@ inetd_up() {
 	port=$(free_port)
 	# the shipped line, run as root here: a calsms user is the operator's to make
 	grep -v '^#' "$BATS_TEST_DIRNAME/../examples/inetd.conf" | relocate |
-		sed -e "s|^8080 |127.0.0.1:$port |" -e 's| nowait\(\.[0-9]*\)\{0,1\} calsms | nowait\1 root |' \
+		sed -e "s|^127.0.0.1:8080 |127.0.0.1:$port |" -e 's| nowait\(\.[0-9]*\)\{0,1\} calsms | nowait\1 root |' \
 		-e "s|PATH=|CALSMS_NOW=$CALSMS_NOW PATH=|" >"$T/inetd.conf"
 	unset CALSMS_DB
 	env -i PATH=/usr/sbin:/usr/bin:/bin inetd -i "$T/inetd.conf" 2>"$T/inetd.err" &
@@ -88,6 +88,18 @@ inetd_up() {
 		and (.messages[0].provider_id | startswith("SM"))' <<<"$output"
 	[ "$(wc -l <"$T/log")" -eq 1 ]
 	json_is '.form.To == "+14045550134"' "$T/log"
+}
+
+@test "wiring: one inetd line: README, sms-parse(1) and http-hook(1) show examples/inetd.conf's as is" {
+	line=$(grep -v '^#' "$BATS_TEST_DIRNAME/../examples/inetd.conf")
+	[ "$(wc -l <<<"$line")" -eq 1 ] && [[ $line == "127.0.0.1:8080 "* ]]
+	[[ $line == *" /calendly="*" /twilio="*" /calcom="* && $line == *"CALSMS_CONF="* ]]
+	grep -qxF "    $line" "$BATS_TEST_DIRNAME/../README.md" || fail "README shows another inetd line"
+	for m in sms-parse.1 http-hook.1; do
+		grep -qxF "$line" "$BATS_TEST_DIRNAME/../man/$m" || fail "$m shows another inetd line"
+	done
+	n=$(cat "$BATS_TEST_DIRNAME"/../README.md "$BATS_TEST_DIRNAME"/../man/*.[0-9] | grep -c 'stream tcp')
+	[ "$n" -eq 3 ] || fail "$n inetd lines in the documents, not 3"
 }
 
 @test "wiring: README's sender pipeline is the unit's, hours and cap included" {
