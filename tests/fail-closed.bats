@@ -74,6 +74,26 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	[[ "$stderr" == *"Permission denied"* ]]
 }
 
+@test "stores: conv-store load run as root into the service's store directory keeps its owner, who can open it" {
+	[ "$(id -u)" = 0 ] || skip "needs root to switch to nobody"
+	command -v setpriv >/dev/null || skip "no setpriv"
+	d=$(mktemp -d --tmpdir=/tmp)
+	chmod 755 "$d"
+	install -m 755 "$(command -v conv-store)" "$d/conv-store"
+	mkdir -m 700 "$d/db"
+	chown nobody:nogroup "$d/db"
+	appt A1 +14045550101 $START | CALSMS_DB=$T/src conv-store add -q
+	CALSMS_DB=$T/src conv-store dump >"$T/dump"
+	run -0 conv-store -d "$d/db" load <"$T/dump"
+	owners=$(stat -c %U "$d/db/data.mdb" "$d/db/lock.mdb" | sort -u)
+	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env CALSMS_DB="$d/db" "$d/conv-store" list
+	rm -rf "$d"
+	[ "$owners" = nobody ] || fail "owned by $owners"
+	assert_success
+	json_is '.id == "A1"' <<<"$output"
+}
+
 @test "stores: a restore of an older dump never rolls a conversation back, nor forgets" {
 	appt A1 +14045550101 $START | conv-store add -q
 	conv-store dump >"$T/old"

@@ -196,6 +196,32 @@ env_open(struct store *st, unsigned flags)
 	return rc;
 }
 
+/*
+ * Run as root in a directory that belongs to someone else (the service's
+ * store, restored with "conv-store load" as root), the files LMDB just
+ * made go to the directory's owner: a root-owned data.mdb or lock.mdb
+ * would lock the service out of its own store.  Symbolic links are never
+ * followed.
+ */
+static void
+keep_owner(const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb", NULL };
+	struct stat d, f;
+	int fd, i;
+
+	if (geteuid() != 0 || (fd = open(dir, O_RDONLY | O_DIRECTORY)) < 0)
+		return;
+	if (fstat(fd, &d) == 0 && d.st_uid != 0)
+		for (i = 0; files[i]; i++)
+			if (fstatat(fd, files[i], &f, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(f.st_mode) && f.st_uid == 0 &&
+			    fchownat(fd, files[i], d.st_uid, d.st_gid, AT_SYMLINK_NOFOLLOW) != 0)
+				note("%s/%s: cannot give it to the store's owner (uid %ld): %s", dir,
+				    files[i], (long)d.st_uid, strerror(errno));
+	close(fd);
+}
+
 static int
 open_env(struct store *st)
 {
@@ -210,6 +236,7 @@ open_env(struct store *st)
 		rc = env_open(st, MDB_NOTLS | MDB_RDONLY | MDB_NOLOCK);
 	if (rc)
 		return store_fatal(rc, st->dir);
+	keep_owner(st->dir);
 	mdb_reader_check(st->env, &dead);
 	/* a read transaction finds the databases without taking the write lock */
 	if ((rc = open_dbis(st, MDB_RDONLY)) == MDB_NOTFOUND && (st->flags & STORE_READ)) {
