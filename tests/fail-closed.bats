@@ -57,37 +57,41 @@ requests() { [ -f "$T/log" ] && wc -l <"$T/log" || echo 0; }
 	[ ! -s "$CALSMS_DB/data.mdb" ]
 }
 
-@test "stores: a store the user may not open is 73, not 77 (which means a bad signature)" {
+# as_nobody_setup: a directory $d that nobody can reach, holding a copy of
+# conv-store (the checkout may sit where nobody cannot reach it)
+as_nobody_setup() {
 	[ "$(id -u)" = 0 ] || skip "needs root to switch to nobody"
 	command -v setpriv >/dev/null || skip "no setpriv"
-	# a directory nobody can reach, holding a store only root may open, and
-	# the program itself: the checkout may sit where nobody cannot reach it
 	d=$(mktemp -d --tmpdir=/tmp)
 	chmod 755 "$d"
 	install -m 755 "$(command -v conv-store)" "$d/conv-store"
+}
+
+# as_nobody DB ARGS...: that conv-store, as nobody, on the store DB
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env CALSMS_DB="$1" "$d/conv-store" "${@:2}"
+}
+
+@test "stores: a store the user may not open is 73, not 77 (which means a bad signature)" {
+	as_nobody_setup
+	# a store only root may open
 	export CALSMS_DB=$d/db
 	appt A1 +14045550101 $START | conv-store add -q
-	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		env CALSMS_DB="$CALSMS_DB" "$d/conv-store" list
+	run --separate-stderr as_nobody "$CALSMS_DB" list
 	rm -rf "$d"
 	assert_failure 73
 	[[ "$stderr" == *"Permission denied"* ]]
 }
 
 @test "stores: conv-store load run as root into the service's store directory keeps its owner, who can open it" {
-	[ "$(id -u)" = 0 ] || skip "needs root to switch to nobody"
-	command -v setpriv >/dev/null || skip "no setpriv"
-	d=$(mktemp -d --tmpdir=/tmp)
-	chmod 755 "$d"
-	install -m 755 "$(command -v conv-store)" "$d/conv-store"
+	as_nobody_setup
 	mkdir -m 700 "$d/db"
 	chown nobody:nogroup "$d/db"
 	appt A1 +14045550101 $START | CALSMS_DB=$T/src conv-store add -q
 	CALSMS_DB=$T/src conv-store dump >"$T/dump"
 	run -0 conv-store -d "$d/db" load <"$T/dump"
 	owners=$(stat -c %U "$d/db/data.mdb" "$d/db/lock.mdb" | sort -u)
-	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		env CALSMS_DB="$d/db" "$d/conv-store" list
+	run --separate-stderr as_nobody "$d/db" list
 	rm -rf "$d"
 	[ "$owners" = nobody ] || fail "owned by $owners"
 	assert_success
