@@ -6,7 +6,8 @@
 #             tables walk stream check)
 # src/sms/    the SMS providers behind provider.h, segments, SigV4, templates
 # src/cal/    Calendly and Cal.com as appointment lines; cal-sync's API client
-# src/util/   JSON streams, clock, log, phone numbers, HMAC, buffers, HTTP heads
+# src/util/   JSON streams, clock, log, phone numbers, HMAC, buffers, HTTP heads,
+#             the sender's token bucket
 #
 # Each program is listed below with the parts it links.
 
@@ -34,7 +35,7 @@ BIN = $(O)/bin
 UNIT = $(O)/build/unit
 
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
-UTIL = arg clock conf file form hmac http json log phone strbuf
+UTIL = arg bucket clock conf file form hmac http json log phone strbuf
 STORE = kinds rules results due operator intent store damage record tables walk stream check
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify templates lint
 CAL = calendly calcom api

@@ -177,7 +177,7 @@ decide(struct store *st, struct store_txn *txn, struct pass *p, const char *kind
 	int64_t until;
 	jv next, claim;
 
-	if (p->o->cap > 0 && phone && kind_named(kind)->quiet &&
+	if (p->o->cap > 0 && phone && kind_started(kind) &&
 	    (rc = cap_until(st, txn, p, phone, &due.cap_until)) != 0) {
 		jv_free(c);
 		return rc;

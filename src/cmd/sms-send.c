@@ -55,8 +55,7 @@ static struct {
 	char halted[300];	/* why sending stopped, or "" */
 	int stdout_lost;	/* stdout closed: 74, whatever else happened */
 	int stdin_flags;
-	double rate, tokens, burst;
-	int64_t refilled;
+	struct bucket rate;	/* -r, messages a second */
 	CURLM *multi;
 	CURL *spare[64];	/* easy handles kept for the next messages */
 	int nspare;
@@ -401,20 +400,6 @@ done(struct job *j, CURLcode cc)
 		halt(&a);
 }
 
-static void
-refill(void)
-{
-	int64_t now = mono_ms();
-
-	if (S.rate <= 0)
-		return;
-	/* a small burst absorbs the loop's wake-up jitter; the mean stays the rate */
-	S.tokens += (double)(now - S.refilled) * S.rate / 1000;
-	if (S.tokens > S.burst)
-		S.tokens = S.burst;
-	S.refilled = now;
-}
-
 /*
  * A line claimed so long ago that its lease may lapse before the provider
  * answers: follow-up-due may have called it uncertain, and an operator
@@ -492,7 +477,7 @@ dispatch(void)
 {
 	struct job *j, *prev = NULL, *next;
 	int64_t now = mono_ms();
-	long wait = 1000;
+	long wait = 1000, w;
 
 	for (j = S.queue; j && S.inflight < S.inflight_max; j = next) {
 		next = j->next;
@@ -502,13 +487,8 @@ dispatch(void)
 			prev = j;
 			continue;
 		}
-		refill();
-		if (S.rate > 0 && S.tokens < 1) {
-			long w = (long)((1 - S.tokens) * 1000 / S.rate) + 1;
-
+		if ((w = bucket_take(&S.rate)) > 0)
 			return w < wait ? w : wait;
-		}
-		S.tokens -= 1;
 		if (prev)
 			prev->next = next;
 		else
@@ -688,10 +668,7 @@ main(int argc, char *argv[])
 		templates_free();
 		return c;
 	}
-	S.rate = rate >= 0 ? rate : S.p->rate;
-	S.burst = S.rate > 10 ? S.rate / 10 : 1;
-	S.tokens = 1;
-	S.refilled = mono_ms();
+	bucket_init(&S.rate, rate >= 0 ? rate : S.p->rate);
 	srand48((long)mono_ms() ^ getpid());
 	/* libcurl under CURLOPT_NOSIGNAL needs SIGPIPE ignored; stdout's EPIPE is seen in emit */
 	signal(SIGPIPE, SIG_IGN);

@@ -50,7 +50,7 @@ static int
 check_record(const MDB_val *k, const MDB_val *v, void *ctx)
 {
 	struct check *c = ctx;
-	jv conv = jv_parse_sized(v->mv_data, (int)v->mv_size);
+	jv conv = store_parse(v->mv_data, v->mv_size);
 	const char *id = json_str(conv, "id");
 	MDB_val key, val;
 	char what[96];
@@ -150,7 +150,7 @@ check_key_stale(const MDB_val *k, const MDB_val *v, void *ctx)
 	key.mv_data = (void *)id;
 	if (mdb_get(c->txn, c->st->conv, &key, &val) != 0)
 		return 0;
-	conv = jv_parse_sized(val.mv_data, (int)val.mv_size);
+	conv = store_parse(val.mv_data, val.mv_size);
 	if (jv_get_kind(conv) == JV_KIND_OBJECT) {
 		store_index_keys(conv, &c->ks);
 		for (i = 0; i < c->ks.n && !found; i++)
@@ -219,7 +219,7 @@ static int
 index_record(const MDB_val *k, const MDB_val *v, void *ctx)
 {
 	struct check *c = ctx;
-	jv conv = jv_parse_sized(v->mv_data, (int)v->mv_size);
+	jv conv = store_parse(v->mv_data, v->mv_size);
 	MDB_val key, empty = { 0, "" };
 	int i, rc = 0;
 

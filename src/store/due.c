@@ -170,13 +170,6 @@ by_time(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Whether kind is one we start: quiet hours hold it, the daily cap counts it. */
-static int
-we_start(const char *kind)
-{
-	return kind_named(kind) && kind_named(kind)->quiet;
-}
-
 /*
  * The daily cap (follow-up-due -F): when one more text we start fits
  * among those to one number in the last 24 hours, or 0 if it fits now.
@@ -197,12 +190,12 @@ rule_cap_until(jv convs, int cap, int64_t now)
 			jv msg = jv_array_get(jv_copy(m), j);
 			int64_t at = conv_time(msg, "at");
 
-			if (we_start(json_str(msg, "kind")) && !conv_is(msg, "status", "failed") &&
+			if (kind_started(json_str(msg, "kind")) && !conv_is(msg, "status", "failed") &&
 			    !conv_is(msg, "status", "dry_run") && at > now - DAY)
 				t[n++] = at;
 			jv_free(msg);
 		}
-		if (jv_get_kind(claim) == JV_KIND_OBJECT && we_start(json_str(claim, "kind")) &&
+		if (jv_get_kind(claim) == JV_KIND_OBJECT && kind_started(json_str(claim, "kind")) &&
 		    n < CAP_TIMES)
 			t[n++] = now;
 		jv_free(claim);
@@ -277,14 +270,14 @@ rule_due(jv conv, const char *kind, int opted_out, const struct due_opts *o,
 	else if (reminder && conv_confirmed_at(conv) >= start - o->remind)
 		/* the confirmation went out inside the window: it was the reminder */
 		*next = conv_set(conv, "reminder", jv_string("skipped"));
-	else if (kind_named(kind) && kind_named(kind)->quiet && in_quiet(conv, o, now, until)) {
+	else if (kind_started(kind) && in_quiet(conv, o, now, until)) {
 		if (!reminder || *until < start) {
 			jv_free(conv);
 			return DUE_HOLD;
 		}
 		*until = 0;
 		*next = conv_set(conv, "reminder", jv_string("skipped"));
-	} else if (we_start(kind) && o->cap_until > now) {
+	} else if (kind_started(kind) && o->cap_until > now) {
 		/* the daily cap: what we start waits until it fits, a moment never late */
 		if (!conv_moment_field(kind) || !late_at(conv, kind, o, o->cap_until)) {
 			*until = o->cap_until;

@@ -1,8 +1,8 @@
 /*
  * kinds.c: the kinds of message, in one table: the name on the pipes
  * (due, messages[].kind), the field that says whether a once-only moment
- * is still to come, whether it counts as the confirmation, whether quiet
- * hours hold it, whether the business turns it on by writing its template,
+ * is still to come, whether it counts as the confirmation, whether we
+ * start it (quiet hours hold it, the daily cap counts it), whether the business turns it on by writing its template,
  * and the follow-up-due option that turns it on or sets its offset.
  */
 #include <string.h>
@@ -38,4 +38,13 @@ int
 kind_is(const char *name, enum kind k)
 {
 	return name && strcmp(name, kinds[k].name) == 0;
+}
+
+/* Whether name is a kind we start, not an answer: quiet hours hold it, the daily cap counts it. */
+int
+kind_started(const char *name)
+{
+	const struct kind_info *k = kind_named(name);
+
+	return k && k->quiet;
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,26 @@ store_sizes(struct store *st, struct store_txn *stxn, size_t *optouts, size_t *o
 		*orphans = ms.ms_entries;
 }
 
+/*
+ * A stored value as JSON, or invalid.  Our records are jv_dump's compact
+ * JSON and never hold a raw RS byte; in a damaged page one makes libjq
+ * 1.6's jv_parse_sized stop short of its buffer and abort on an assert,
+ * so such a value is damaged, not parsed.
+ */
+jv
+store_parse(const void *data, size_t size)
+{
+	if (size > INT_MAX || memchr(data, 0x1e, size) != NULL)
+		return jv_invalid_with_msg(jv_string("a damaged record"));
+	return jv_parse_sized(data, (int)size);
+}
+
+jv
+store_val_json(const struct store_val *v)
+{
+	return store_parse(v->data, v->size);
+}
+
 jv
 store_get(struct store *st, struct store_txn *stxn, const char *id)
 {
@@ -37,7 +58,7 @@ store_get(struct store *st, struct store_txn *stxn, const char *id)
 
 	if (mdb_get(txn, st->conv, &k, &v) != 0)
 		return jv_invalid();
-	return jv_parse_sized(v.mv_data, (int)v.mv_size);
+	return store_parse(v.mv_data, v.mv_size);
 }
 
 /*

@@ -21,13 +21,14 @@ struct kind_info {
 	const char *name;	/* on the pipes: due, messages[].kind */
 	const char *field;	/* a once-only moment's field ("due" until settled), or NULL */
 	int confirms;	/* counts as the booking's confirmation */
-	int quiet;	/* held by quiet hours */
+	int quiet;	/* one we start: held by quiet hours, counted by the daily cap */
 	int optional;	/* on only where its template is written */
 	const char *option;	/* follow-up-due's option that turns it on or sets its offset */
 };
 extern const struct kind_info kinds[KIND_COUNT];
 const struct kind_info *kind_named(const char *name);
 int kind_is(const char *name, enum kind k);
+int kind_started(const char *name);
 
 /* what follow-up-due asks of rule_due() */
 struct due_opts {

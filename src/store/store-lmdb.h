@@ -51,6 +51,7 @@ void store_be64(unsigned char *p, uint64_t v);
 int64_t store_key_time(const MDB_val *key, size_t at);
 void store_key_id(const MDB_val *key, size_t skip, char *id, size_t n);
 int store_put_json(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, jv value);
+jv store_parse(const void *data, size_t size);
 
 /* walk.c */
 int store_scan_from(struct store *st, MDB_txn *txn, const void *start, size_t len,

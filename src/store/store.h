@@ -24,6 +24,8 @@ struct store_val {
 	size_t size;
 	const void *data;
 };
+/* a stored value as JSON, or invalid (a damaged record never aborts libjq) */
+jv store_val_json(const struct store_val *v);
 
 /* the indexes a program may walk, each in the order of its time */
 enum store_index {

@@ -46,7 +46,7 @@ optout_set(struct store *st, struct store_txn *stxn, const char *phone, int on, 
 	}
 	if (rc != 0 || on)
 		return rc;
-	rec = jv_parse_sized(v.mv_data, (int)v.mv_size);
+	rec = store_parse(v.mv_data, v.mv_size);
 	kept = conv_time(rec, "at") > at;
 	jv_free(rec);
 	if (kept)
@@ -79,7 +79,7 @@ orphan_take_receipt(struct store *st, struct store_txn *stxn, const char *pid, j
 		return 0;
 	if ((rc = mdb_get(txn, st->orphan, &k, &v)) != 0)
 		return rc == MDB_NOTFOUND ? 0 : rc;
-	r = jv_parse_sized(v.mv_data, (int)v.mv_size);
+	r = store_parse(v.mv_data, v.mv_size);
 	if (!is_receipt(r)) {
 		jv_free(r);
 		return 0;

@@ -55,6 +55,14 @@ int utf8_valid(const char *s, size_t n);
 int64_t clock_now(void);
 int64_t clock_now_ms(void);
 int64_t mono_ms(void);
+
+/* bucket.c: a token bucket of rate tokens a second (0: no limit) */
+struct bucket {
+	double rate, tokens, burst;
+	int64_t refilled;
+};
+void bucket_init(struct bucket *b, double rate);
+long bucket_take(struct bucket *b);
 int clock_is_fixed(void);
 int rfc3339_parse(const char *s, int64_t *out);
 void rfc3339_format(int64_t t, char out[32]);

@@ -235,7 +235,7 @@ static int
 count_conv(const struct store_val *k, const struct store_val *v, void *ctx)
 {
 	struct stats *s = ctx;
-	jv c = jv_parse_sized(v->data, (int)v->size), msgs, n;
+	jv c = store_val_json(v), msgs, n;
 	const char *status = conv_str(c, "status");
 	int i, len = conv_count(c, "messages");
 

@@ -100,7 +100,7 @@ wanted(struct listing *l, const struct store_val *v)
 
 	if ((l->nstatus == 0 || l->by_index) && !l->start_from && !l->start_to)
 		return 1;
-	c = jv_parse_sized(v->data, (int)v->size);
+	c = store_val_json(v);
 	status = conv_str(c, "status");
 	if (l->nstatus && !l->by_index)
 		for (ok = 0, i = 0; i < l->nstatus && !ok; i++)
@@ -311,7 +311,7 @@ export_row(const char *id, int64_t created, void *ctx)
 		return 1;
 	if (store_raw(e->l.st, e->l.txn, id, &v) != 0)
 		return 0;
-	c = jv_parse_sized(v.data, (int)v.size);
+	c = store_val_json(&v);
 	a = json_get(c, "appointment");
 	if ((t = conv_confirmed_at(c)) > 0)
 		rfc3339_format(t, sent);

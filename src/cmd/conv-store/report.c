@@ -140,7 +140,7 @@ report_one(const char *id, int64_t created, void *ctx)
 		return 1;	/* newest first: the rest is older */
 	if (store_raw(r->st, r->txn, id, &v) != 0)
 		return 0;
-	c = jv_parse_sized(v.data, (int)v.size);
+	c = store_val_json(&v);
 	if (jv_get_kind(c) == JV_KIND_OBJECT) {
 		period_of(r, c, created, period, sizeof period);
 		row = jv_object_get(jv_copy(r->periods), jv_string(period));
