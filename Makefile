@@ -3,7 +3,8 @@
 # src/cmd/    one main per program (conv-store/ a folder of its own)
 # src/store/  the conversation's rules (rules results due operator intent,
 #             pure) and the store behind store.h (LMDB: store damage record
-#             tables walk stream check)
+#             tables walk stream check; PostgreSQL: store-pg pg-rows
+#             pg-schema pg-check)
 # src/sms/    the SMS providers behind provider.h, segments, SigV4, templates
 # src/cal/    Calendly and Cal.com as appointment lines; cal-sync's API client
 # src/util/   JSON streams, clock, log, phone numbers, HMAC, buffers, HTTP heads,
@@ -25,7 +26,7 @@ CFLAGS ?= -O2 -g
 WERROR ?=
 # a packager's CPPFLAGS (-D_FORTIFY_SOURCE=2), CFLAGS and LDFLAGS are used as given
 override CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-Isrc/util -Isrc/store -Isrc/sms -Isrc/cal $(CPPFLAGS)
+	-Isrc/util -Isrc/store -Isrc/sms -Isrc/cal -I/usr/include/postgresql $(CPPFLAGS)
 override CFLAGS := -std=c11 -Wall -Wextra $(WERROR) $(CFLAGS)
 
 # O is the output directory: bin/ and build/ by default, build/asan for check
@@ -36,7 +37,8 @@ UNIT = $(O)/build/unit
 
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
 UTIL = arg bucket clock conf file form hmac http json log phone strbuf
-STORE = kinds rules results due operator intent store damage record tables walk stream check
+STORE = kinds rules results due operator intent store damage record tables walk stream check \
+	store-pg pg-load pg-rows pg-schema pg-check
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify templates lint
 CAL = calendly calcom api
 
@@ -59,7 +61,8 @@ cal-sync_LIBS = -lcurl -ljq -lcrypto -lm
 conv-store_LIBS = -llmdb -ljq -lcrypto -lm
 follow-up-due_LIBS = -llmdb -ljq -lcrypto -lm
 http-hook_LIBS = -ljq -lcrypto -lm
-# sms-parse loads libcurl itself, only when it must fetch (sns-verify.c)
+# sms-parse loads libcurl itself, only when it must fetch (sns-verify.c);
+# the store loads libpq only for a PostgreSQL URI (pg-load.c)
 sms-parse_LIBS = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
 sms-send_LIBS = -lcurl -llmdb -ljq -lcrypto -lm
 
@@ -81,13 +84,13 @@ FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Debian packages: to build and run (make deps), to test and demonstrate
 # (make deps-test, which make check, demo, bench and fuzz run)
 DEPS_BUILD = gcc make libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev \
-	liblmdb-dev tzdata
+	liblmdb-dev libpq-dev tzdata
 DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
 	python3 jq curl perl procps sqlite3 ca-certificates openssl systemd \
-	clang libclang-rt-14-dev gnuplot-nox
+	clang libclang-rt-14-dev gnuplot-nox postgresql
 
 .PHONY: all units deps deps-test clean install install-system uninstall check check-long \
-	test test-asan lint demo bench fuzz fuzz-bins
+	test test-pg test-asan lint demo bench fuzz fuzz-bins
 .SECONDARY:
 
 all: $(PROGS)
@@ -163,10 +166,12 @@ deps-install:
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
 
-# warnings are errors here, not in a packager's build
+# warnings are errors here, not in a packager's build.  The whole suite
+# runs twice: on PostgreSQL (a throwaway cluster), and on LMDB under ASan
+# and UBSan; both at once do not fit a quarter of an hour otherwise.
 check: deps-test
 	$(MAKE) WERROR=-Werror all units
-	$(MAKE) WERROR=-Werror test
+	$(MAKE) WERROR=-Werror test-pg
 	$(MAKE) WERROR=-Werror test-asan
 	$(MAKE) fuzz FUZZ_TIME=5
 	$(MAKE) lint
@@ -179,6 +184,11 @@ check-long: deps-test all units
 
 test: all units
 	prove --failures --comments -e 'bats --tap' tests/*.bats
+
+# the suite with every test's store a database of its own in a cluster
+# the tests start (tests/pg/cluster), as an unprivileged user on loopback
+test-pg: all units
+	sh tests/pg/with-cluster prove --failures --comments -e 'bats --tap' tests/*.bats
 
 test-asan:
 	$(MAKE) O=build/asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" all units

@@ -7,6 +7,9 @@ POKE=$(dirname "$BIN")/build/unit/store-poke
 setup() {
 	T=$BATS_TEST_TMPDIR
 	export CALSMS_NOW=1764000000
+	# the LMDB file itself (store-poke, damage) on either suite; pg.bats
+	# checks PostgreSQL's rows
+	export CALSMS_DB=$T/lmdb
 	store
 	for i in $(seq 20); do appt "A$i" "+1404555$(printf %04d "$i")" 2025-11-25T15:00:00Z; done |
 		conv-store add -q

@@ -7,6 +7,9 @@ load helper
 setup() {
 	T=$BATS_TEST_TMPDIR
 	export CALSMS_NOW=1764000000
+	# the LMDB file itself (store-poke, damage) on either suite; pg.bats
+	# checks PostgreSQL's rows
+	export CALSMS_DB=$T/lmdb
 	store
 	for i in $(seq 50); do appt "A$i" "+1404555$(printf %04d "$i")" 2025-11-25T15:00:00Z; done |
 		conv-store add -q
@@ -86,7 +89,7 @@ refused() {
 	run -74 conv-store add -q <<<"$(appt B1 +14045550999 2025-11-25T15:00:00Z)"
 	cmp "$CALSMS_DB/data.mdb" "$T/before.mdb"
 	# restoring from a dump is the way back
-	CALSMS_DB=$T/db conv-store dump >"$T/dump"
+	CALSMS_DB=$T/lmdb conv-store dump >"$T/dump"
 	rm -rf "$CALSMS_DB"
 	conv-store load <"$T/dump"
 	run -0 conv-store list

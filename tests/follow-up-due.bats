@@ -207,10 +207,10 @@ book() {
 	echo $! >"$BATS_TEST_TMPDIR/w.pid"
 	# ready once it holds the store open (its first pass runs from there)
 	for _ in $(seq 100); do
-		ls -l "/proc/$(cat "$BATS_TEST_TMPDIR/w.pid")/fd" 2>/dev/null | grep -q data.mdb && break
+		store_open_by "$(cat "$BATS_TEST_TMPDIR/w.pid")" && break
 		sleep 0.05
 	done
-	ls -l "/proc/$(cat "$BATS_TEST_TMPDIR/w.pid")/fd" | grep -q data.mdb || fail "follow-up-due -w never opened the store"
+	store_open_by "$(cat "$BATS_TEST_TMPDIR/w.pid")" || fail "follow-up-due -w never opened the store"
 	appt W1 +14045550101 "$start" | conv-store add -q
 	for _ in $(seq 50); do
 		[ -s "$BATS_TEST_TMPDIR/out" ] && break

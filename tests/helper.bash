@@ -9,6 +9,13 @@ BIN=${CALSMS_BIN:-$BATS_TEST_DIRNAME/../bin}
 PATH="$BIN:$PATH"
 FIX=$BATS_TEST_DIRNAME/fixtures
 export CALSMS_DB=$BATS_TEST_TMPDIR/db
+# CALSMS_TEST_PG, a throwaway cluster's URI (tests/pg/with-cluster): each
+# test's store is then a database of its own there
+if [ -n "${CALSMS_TEST_PG:-}" ] && [ -n "${BATS_TEST_TMPDIR:-}" ]; then
+	PGDB=t$(printf %s "$BATS_TEST_TMPDIR" | md5sum | cut -c1-20)
+	psql -qX "$CALSMS_TEST_PG" -c "CREATE DATABASE $PGDB" >/dev/null 2>&1 || :
+	export CALSMS_DB=${CALSMS_TEST_PG%/*}/$PGDB
+fi
 export CALSMS_COUNTRY=US
 KEY=5mEzn9C-I28UtwOjZJtFoob0sAAFZ95GbZkqj4y3i0I
 unset CALENDLY_SIGNING_KEY HTTP_CALENDLY_WEBHOOK_SIGNATURE SMS_PROVIDER CALSMS_NOW
@@ -37,6 +44,15 @@ appt() {
 		cancel_url: "https://calendly.com/c", reschedule_url: "https://calendly.com/r",
 		old_id: null, new_id: null, rescheduled: false, reason: null,
 		received_at: "2025-11-24T16:00:00Z"} | '"${4:-.}"
+}
+
+# store_open_by PID: PID holds the store open (LMDB's file, or a connection)
+store_open_by() {
+	if [ -n "${CALSMS_TEST_PG:-}" ]; then
+		[ -n "$(psql -qtAX "$CALSMS_DB" -c "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> 'psql'" 2>/dev/null)" ]
+	else
+		ls -l "/proc/$1/fd" 2>/dev/null | grep -q data.mdb
+	fi
 }
 
 # store: makes an empty store at $CALSMS_DB

@@ -402,3 +402,23 @@ wait_for() {
 	conv_is A7 '.status == "canceled" and ([.messages[]?] | length) == 0'
 	[ "$(grep -c 'log: to' "$T/sender.err")" -eq 6 ]
 }
+
+@test "fencing: a late result for an older claim never settles a newer one made in the same second" {
+	store
+	appt F1 "+12025550143" 2025-11-26T15:00:00Z | conv-store add -q
+	follow-up-due >"$T/first"
+	# the first claim lapses unrecorded; a person says it did not go; it is claimed anew
+	CALSMS_NOW=$((CALSMS_NOW + 900)) follow-up-due >/dev/null 2>&1
+	conv-store resolve F1 unsent
+	follow-up-due >"$T/second"
+	[ -s "$T/second" ] || fail "not claimed again"
+	[ "$(jq -c .claim.at "$T/first")" = "$(jq -c .claim.at "$T/second")" ]
+	[ "$(jq .claim.token "$T/first")" != "$(jq .claim.token "$T/second")" ]
+	# the stale sender's temporary failure comes in: the newer claim stands
+	sent failed <"$T/first" | conv-store record >/dev/null
+	conv_is F1 ".claim.token == $(jq .claim.token "$T/second")"
+	# and the newer attempt's text is recorded, once
+	AT=2025-11-24T16:00:30Z sent <"$T/second" | jq -c '.sms.provider_id = "SM-second"' | conv-store record >/dev/null
+	conv_is F1 '.status == "awaiting_reply" and ([.messages[] | select(.status == "sent")] | length) == 1
+		and .claim == null'
+}

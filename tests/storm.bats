@@ -119,7 +119,7 @@ kill_rounds() {
 	# a 128 KiB map fills after a few hundred conversations: MDB_MAP_FULL
 	# in the adder and the recorder alike, each growing the map and
 	# adopting the other's growth (MDB_MAP_RESIZED)
-	export CALSMS_MAP_SIZE=131072
+	export CALSMS_MAP_SIZE=131072 CALSMS_DB=$T/lmdb	# LMDB's map, on either suite
 	store
 	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 5000 >"$T/appts"
 	conv-store add -q <"$T/appts" 2>"$T/add.err" &

@@ -189,7 +189,9 @@ decide(struct store *st, struct store_txn *txn, struct pass *p, const char *kind
 		return 0;
 	case DUE_CLAIM:
 		/* the rules name the kind: a reschedule's confirmation is "rescheduled" */
-		claim = json_get(next, "claim");
+		claim = jv_object_set(json_get(next, "claim"), jv_string("token"),
+		    jv_number((double)store_token(st, txn)));
+		next = jv_object_set(next, jv_string("claim"), jv_copy(claim));
 		p->out = jv_array_append(p->out, due_line(next, json_str(claim, "kind")));
 		jv_free(claim);
 		p->budget--;
@@ -344,7 +346,7 @@ print_items(struct store *st, struct pass *p)
 static int
 wait_for_work(struct store *st, uint64_t seen, int64_t next)
 {
-	struct pollfd out = { .fd = 1, .events = 0 };
+	struct pollfd fds[2] = { { .fd = 1, .events = 0 }, { .fd = -1, .events = POLLIN } };
 	int64_t left;
 
 	while (!stop) {
@@ -353,8 +355,9 @@ wait_for_work(struct store *st, uint64_t seen, int64_t next)
 		left = next ? next * 1000 - clock_now_ms() : POLL_MS;
 		if (left <= 0 && !clock_is_fixed())
 			return 0;
-		if (poll(&out, 1, left > 0 && left < POLL_MS ? (int)left : POLL_MS) > 0 &&
-		    (out.revents & (POLLERR | POLLHUP)))
+		fds[1].fd = store_fd(st);	/* PostgreSQL: a NOTIFY wakes us at once */
+		if (poll(fds, 2, left > 0 && left < POLL_MS ? (int)left : POLL_MS) > 0 &&
+		    (fds[0].revents & (POLLERR | POLLHUP)))
 			return -1;
 	}
 	return -1;

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "calsms.h"
-#include "store-lmdb.h"
+#include "store-pg.h"
 
 struct check {
 	struct store *st;
@@ -45,29 +45,48 @@ claim_ok(jv conv)
 	return ok;
 }
 
-/* A record: it parses, names itself, has a known status, and its keys are there. */
+/*
+ * What every record must be, on either backend: it parses, names itself
+ * (its id is its key), has a known status and a well-formed claim.
+ * Returns whether it is an object to check further.
+ */
+int
+store_check_head(jv conv, const void *key, size_t len, store_problem_fn fn, void *ctx,
+    long *problems)
+{
+	const char *id = json_str(conv, "id");
+	int n = 0;
+
+	if (jv_get_kind(conv) != JV_KIND_OBJECT) {
+		fn((const char *)key, len, "the record does not parse", ctx);
+		++*problems;
+		return 0;
+	}
+	if (id == NULL || strlen(id) != len || memcmp(id, key, len))
+		n++, fn((const char *)key, len, "the record's id is not its key", ctx);
+	if (!conv_known(json_str(conv, "status")))
+		n++, fn((const char *)key, len, "unknown status", ctx);
+	if (!claim_ok(conv))
+		n++, fn((const char *)key, len, "a claim without a kind and a time", ctx);
+	*problems += n;
+	return 1;
+}
+
+/* A record: as store_check_head says, and its keys are there. */
 static int
 check_record(const MDB_val *k, const MDB_val *v, void *ctx)
 {
 	struct check *c = ctx;
 	jv conv = store_parse(v->mv_data, v->mv_size);
-	const char *id = json_str(conv, "id");
 	MDB_val key, val;
 	char what[96];
 	int i, rc;
 
 	c->n->convs++;
-	if (jv_get_kind(conv) != JV_KIND_OBJECT) {
-		problem(c, k->mv_data, k->mv_size, "the record does not parse");
+	if (!store_check_head(conv, k->mv_data, k->mv_size, c->fn, c->ctx, &c->n->problems)) {
 		jv_free(conv);
 		return 0;
 	}
-	if (id == NULL || strlen(id) != k->mv_size || memcmp(id, k->mv_data, k->mv_size))
-		problem(c, k->mv_data, k->mv_size, "the record's id is not its key");
-	if (!conv_known(json_str(conv, "status")))
-		problem(c, k->mv_data, k->mv_size, "unknown status");
-	if (!claim_ok(conv))
-		problem(c, k->mv_data, k->mv_size, "a claim without a kind and a time");
 	store_index_keys(conv, &c->ks);
 	for (i = 0; i < c->ks.n; i++) {
 		key.mv_size = c->ks.len[i];
@@ -167,15 +186,16 @@ check_key_stale(const MDB_val *k, const MDB_val *v, void *ctx)
 	return 0;
 }
 
-static int
-e164_key(const MDB_val *k)
+/* Whether an opt-out's key is an E.164 number. */
+int
+store_e164_key(const void *key, size_t len)
 {
-	const char *p = k->mv_data;
+	const char *p = key;
 	size_t i;
 
-	if (k->mv_size < 8 || k->mv_size > 16 || p[0] != '+' || p[1] < '1' || p[1] > '9')
+	if (len < 8 || len > 16 || p[0] != '+' || p[1] < '1' || p[1] > '9')
 		return 0;
-	for (i = 2; i < k->mv_size; i++)
+	for (i = 2; i < len; i++)
 		if (!isdigit((unsigned char)p[i]))
 			return 0;
 	return 1;
@@ -188,7 +208,7 @@ check_optout(const MDB_val *k, const MDB_val *v, void *ctx)
 
 	(void)v;
 	c->n->optouts++;
-	if (!e164_key(k))
+	if (!store_e164_key(k->mv_data, k->mv_size))
 		problem(c, k->mv_data, k->mv_size, "an opt-out that is not an E.164 number");
 	return 0;
 }
@@ -198,10 +218,12 @@ store_check(struct store *st, struct store_txn *stxn, store_problem_fn fn, void 
     struct store_checked *out)
 {
 	MDB_txn *txn = TXN(stxn);
-	struct check *c = calloc(1, sizeof *c);
+	struct check *c;
 	int rc;
 
-	if (c == NULL)
+	if (st->pg)
+		return pg_check(stxn, fn, ctx, out);
+	if ((c = calloc(1, sizeof *c)) == NULL)
 		return ENOMEM;
 	*out = (struct store_checked){ 0 };
 	*c = (struct check){ .st = st, .txn = txn, .fn = fn, .ctx = ctx, .n = out };
@@ -256,10 +278,12 @@ reindex(struct store *st, struct store_txn *stxn, void *ctx)
 int
 store_reindex(struct store *st, long *records)
 {
-	struct check *c = calloc(1, sizeof *c);
+	struct check *c;
 	int rc;
 
-	if (c == NULL)
+	if (st->pg)
+		return pg_reindex(st, records);
+	if ((c = calloc(1, sizeof *c)) == NULL)
 		return ENOMEM;
 	rc = store_write(st, reindex, c);
 	*records = c->expected;

@@ -84,7 +84,8 @@ rule_still_due(jv conv, jv line, const char **why)
 		goto out;
 	*why = "its claim is gone (recorded, resolved or lapsed)";
 	if (jv_get_kind(claim) != JV_KIND_OBJECT || !conv_is(claim, "kind", kind) ||
-	    !jv_equal(json_get(claim, "at"), json_get(want, "at")))
+	    !jv_equal(json_get(claim, "at"), json_get(want, "at")) ||
+	    !jv_equal(json_get(claim, "token"), json_get(want, "token")))
 		goto out;
 	*why = "no longer due (opted out, canceled, moved or answered since it was claimed)";
 	unclaimed = conv_set(jv_copy(conv), "claim", jv_null());

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "calsms.h"
-#include "store-lmdb.h"
+#include "store-pg.h"
 
 /* How many numbers are opted out, and how many orphan replies are kept. */
 void
@@ -24,6 +24,10 @@ store_sizes(struct store *st, struct store_txn *stxn, size_t *optouts, size_t *o
 	MDB_stat ms;
 
 	*optouts = *orphans = 0;
+	if (st->pg) {
+		pg_sizes(stxn, optouts, orphans);
+		return;
+	}
 	if (mdb_stat(txn, st->optout, &ms) == 0)
 		*optouts = ms.ms_entries;
 	if (mdb_stat(txn, st->orphan, &ms) == 0)
@@ -56,6 +60,8 @@ store_get(struct store *st, struct store_txn *stxn, const char *id)
 	MDB_txn *txn = TXN(stxn);
 	MDB_val k = { strlen(id), (void *)id }, v;
 
+	if (st->pg)
+		return pg_get(stxn, id);
 	if (mdb_get(txn, st->conv, &k, &v) != 0)
 		return jv_invalid();
 	return store_parse(v.mv_data, v.mv_size);
@@ -104,7 +110,7 @@ store_look(struct store *st, const char *id, const char *phone, jv *conv, int *o
 		return store_fatal(rc, "look");
 	*conv = store_get(st, txn, id);
 	*opted_out = phone && optout_has(st, txn, phone);
-	store_read_end(txn);
+	store_read_end(st, txn);
 	return 0;
 }
 
@@ -276,6 +282,8 @@ store_put(struct store *st, struct store_txn *stxn, jv old, jv conv)
 	MDB_val k;
 	int rc = 0;
 
+	if (st->pg)
+		return pg_put(stxn, old, conv);
 	if (id == NULL || strlen(id) > 200)
 		rc = EINVAL;
 	if (rc == 0 && jv_is_valid(old))
@@ -298,9 +306,11 @@ store_del(struct store *st, struct store_txn *stxn, jv old)
 	MDB_txn *txn = TXN(stxn);
 	const char *id = conv_str(old, "id");
 	MDB_val k;
-	int rc = id ? keys_apply(st, txn, old, 1) : EINVAL;
+	int rc;
 
-	if (rc == 0) {
+	if (st->pg)
+		return pg_del(stxn, old);
+	if ((rc = id ? keys_apply(st, txn, old, 1) : EINVAL) == 0) {
 		k.mv_size = strlen(id);
 		k.mv_data = (void *)id;
 		rc = mdb_del(txn, st->conv, &k, NULL);
@@ -334,8 +344,11 @@ int
 store_raw(struct store *st, struct store_txn *stxn, const char *id, struct store_val *v)
 {
 	MDB_val k = { strlen(id), (void *)id }, got;
-	int rc = mdb_get(TXN(stxn), st->conv, &k, &got);
+	int rc;
 
+	if (st->pg)
+		return pg_raw(stxn, id, v);
+	rc = mdb_get(TXN(stxn), st->conv, &k, &got);
 	v->size = rc ? 0 : got.mv_size;
 	v->data = rc ? NULL : got.mv_data;
 	return rc;

@@ -146,13 +146,19 @@ moot(jv sms)
 	return yes;
 }
 
-/* The line was handed out with this claim, not an older or newer one. */
+/*
+ * The line was handed out with this claim, not an older or newer one: the
+ * same time and, when the claim has one, the same fencing token (a number
+ * no other claiming transaction got), so a claimer whose lease lapsed can
+ * never settle a newer claim made in the same second.
+ */
 static int
 claim_is(jv claim, jv line)
 {
 	jv want = json_get(line, "claim");
 	int same = jv_get_kind(want) != JV_KIND_OBJECT ||
-	    jv_equal(json_get(claim, "at"), json_get(want, "at"));
+	    (jv_equal(json_get(claim, "at"), json_get(want, "at")) &&
+	    jv_equal(json_get(claim, "token"), json_get(want, "token")));
 
 	jv_free(want);
 	return same;
@@ -172,7 +178,7 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 	jv sms = json_get(line, "sms"), claim = json_get(conv, "claim"), err;
 	const char *result = json_str(sms, "status"), *pid = json_str(sms, "provider_id");
 	const char *status = conv_str(conv, "status"), *before = json_str(claim, "status");
-	int claimed = conv_is(claim, "kind", kind);
+	int claimed = conv_is(claim, "kind", kind), stale = 0;
 	char why[96];
 
 	/* a late result for a claim dropped when its conversation was canceled */
@@ -189,6 +195,12 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 			jv_free(lapsed);
 	}
 
+	/*
+	 * claimed anew since this line was handed out (its lease lapsed): what
+	 * it says is recorded as a message, but never settles the newer claim
+	 */
+	if (claimed && !claim_is(claim, line))
+		stale = 1;
 	*unsubscribed = 0;
 	if (pid && *pid && conv_find(conv, "messages", "provider_id", pid, kind) >= 0)
 		goto same;	/* recorded already */
@@ -203,6 +215,12 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 		jv_free(sms);
 		jv_free(claim);
 		return conv_refuse(conv, why);
+	}
+	if (stale && strcmp(result, "sent") != 0) {
+		if (strcmp(result, "off") != 0)
+			conv = conv_touch(conv_append(conv, "messages", message_of(sms, kind, now)),
+			    now);
+		goto same;
 	}
 	if (strcmp(result, "off") == 0) {
 		/*
@@ -224,7 +242,7 @@ rule_result(jv conv, jv line, int64_t now, int *unsubscribed)
 	conv = conv_append(conv, "messages", message_of(sms, kind, now));
 	err = json_get(sms, "error");
 	if (strcmp(result, "sent") == 0) {
-		if (claimed)
+		if (claimed && !stale)
 			conv = rule_release(conv, 0, now);
 		conv = settled(conv, kind, "sent");
 		if (strcmp(kind, "manual") == 0)

@@ -13,8 +13,9 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi conv, idx, optout, orphan;
-	const char *dir;
+	const char *dir;	/* the directory, or the PostgreSQL URI */
 	int flags;
+	struct pg *pg;		/* set: the store is PostgreSQL's (store-pg.c) */
 };
 
 /* a struct store_txn is an MDB_txn */
@@ -52,6 +53,11 @@ int64_t store_key_time(const MDB_val *key, size_t at);
 void store_key_id(const MDB_val *key, size_t skip, char *id, size_t n);
 int store_put_json(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, jv value);
 jv store_parse(const void *data, size_t size);
+
+/* check.c: what a record and an opt-out must be, on either backend */
+int store_check_head(jv conv, const void *key, size_t len, store_problem_fn fn, void *ctx,
+    long *problems);
+int store_e164_key(const void *key, size_t len);
 
 /* walk.c */
 int store_scan_from(struct store *st, MDB_txn *txn, const void *start, size_t len,

@@ -60,7 +60,7 @@
 #include <unistd.h>
 
 #include "calsms.h"
-#include "store-lmdb.h"
+#include "store-pg.h"
 
 #define MAP_START ((size_t)1 << 30)
 
@@ -80,13 +80,15 @@ store_prefix(enum store_index ix)
 }
 
 /*
- * -d DIR, else CALSMS_DB, else /var/lib/calsms: one default whoever runs
- * it, so the webhook handler, the sender and the operator share a store.
+ * -d DIR or URI, else CALSMS_DB (a -C settings file's, else the
+ * environment's), else /var/lib/calsms: one default whoever runs it, so
+ * the webhook handler, the sender and the operator share a store, and one
+ * line in calsms.env moves them all to PostgreSQL.
  */
 const char *
 store_dir(const char *opt)
 {
-	const char *e = getenv("CALSMS_DB");
+	const char *e = conf_get("CALSMS_DB");
 
 	if (opt && *opt)
 		return opt;
@@ -99,7 +101,9 @@ store_dir(const char *opt)
 int
 store_fatal(int rc, const char *what)
 {
-	note("store: %s: %s", what, mdb_strerror(rc));
+	note("store: %s: %s", what, store_strerror(rc));
+	if (pg_fatal_status(rc) > 0)
+		return pg_fatal_status(rc);
 	switch (rc) {
 	case MDB_READERS_FULL: case MDB_MAP_RESIZED: case EAGAIN: case EBUSY:
 		return EXIT_TEMPFAIL;
@@ -266,7 +270,7 @@ store_open(const char *dir, int flags, struct store **out)
 		return store_fatal(ENOMEM, dir);
 	st->dir = dir;
 	st->flags = flags;
-	if (!(flags & STORE_LAZY) && (rc = open_env(st)) != 0) {
+	if (!(flags & STORE_LAZY) && (rc = store_ready(st)) != 0) {
 		store_close(st);
 		return rc;
 	}
@@ -278,9 +282,9 @@ store_open(const char *dir, int flags, struct store **out)
 int
 store_ready(struct store *st)
 {
-	if (st->env)
+	if (st->env || st->pg)
 		return 0;
-	return open_env(st);
+	return store_is_uri(st->dir) ? pg_open(st) : open_env(st);
 }
 
 void
@@ -288,6 +292,7 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	pg_close(st);
 	if (st->env)
 		mdb_env_close(st->env);
 	free(st);
@@ -324,6 +329,8 @@ store_write(struct store *st, store_write_fn fn, void *ctx)
 	MDB_txn *txn;
 	int rc;
 
+	if (st->pg)
+		return pg_write(st, fn, ctx);
 	for (;;) {
 		if ((rc = store_txn_begin(st, 0, &txn)) != 0)
 			return rc;
@@ -344,22 +351,44 @@ int
 store_read_begin(struct store *st, struct store_txn **out)
 {
 	MDB_txn *txn = NULL;
-	int rc = store_txn_begin(st, MDB_RDONLY, &txn);
+	int rc;
 
+	if (st->pg)
+		return pg_read_begin(st, out);
+	rc = store_txn_begin(st, MDB_RDONLY, &txn);
 	*out = STXN(txn);
 	return rc;
 }
 
 void
-store_read_end(struct store_txn *txn)
+store_read_end(struct store *st, struct store_txn *txn)
 {
-	mdb_txn_abort(TXN(txn));
+	if (st->pg)
+		pg_read_end(txn);
+	else
+		mdb_txn_abort(TXN(txn));
 }
 
 const char *
 store_strerror(int rc)
 {
-	return mdb_strerror(rc);
+	const char *s = pg_strerror(rc);
+
+	return s ? s : mdb_strerror(rc);
+}
+
+/* A number no other write transaction gets, growing: a claim's fencing token. */
+int64_t
+store_token(struct store *st, struct store_txn *txn)
+{
+	return st->pg ? pg_token(txn) : (int64_t)mdb_txn_id(TXN(txn));
+}
+
+/* A descriptor that becomes readable when another process commits; -1: poll. */
+int
+store_fd(struct store *st)
+{
+	return st->pg ? pg_fd(st) : -1;
 }
 
 /* Changes whenever any process commits to the store: -w's cheap check. */
@@ -368,6 +397,8 @@ store_version(struct store *st)
 {
 	MDB_envinfo info;
 
+	if (st->pg)
+		return pg_version(st);
 	mdb_env_info(st->env, &info);
 	return (uint64_t)info.me_last_txnid;
 }

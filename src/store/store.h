@@ -74,13 +74,16 @@ struct store_cursor {
 
 /* store.c: opening, transactions, errors */
 const char *store_dir(const char *opt);
+int store_is_uri(const char *where);
 int store_open(const char *dir, int flags, struct store **out);
 int store_ready(struct store *st);
 void store_close(struct store *st);
 uint64_t store_version(struct store *st);
 int store_write(struct store *st, store_write_fn fn, void *ctx);
 int store_read_begin(struct store *st, struct store_txn **txn);
-void store_read_end(struct store_txn *txn);
+void store_read_end(struct store *st, struct store_txn *txn);
+int64_t store_token(struct store *st, struct store_txn *txn);
+int store_fd(struct store *st);
 int store_fatal(int rc, const char *what);
 const char *store_strerror(int rc);
 

@@ -101,7 +101,7 @@ commit_one_by_one(struct stream *g)
 		jv_free(g->items[i].out);
 		g->items[i].out = jv_invalid();
 		item_fail(&g->items[i], EXIT_DATA, "cannot be stored (%s); skipped",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 	}
 	return 0;
 }

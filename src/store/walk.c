@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "calsms.h"
-#include "store-lmdb.h"
+#include "store-pg.h"
 
 /*
  * Calls fn for each index key from start on, in order, while its first
@@ -89,6 +89,8 @@ store_each(struct store *st, struct store_txn *txn, enum store_table table,
 	MDB_dbi dbi = table == STORE_OPTOUTS ? st->optout : table == STORE_ORPHANS ?
 	    st->orphan : st->conv;
 
+	if (st->pg)
+		return pg_each(txn, table, fn, ctx);
 	return store_each_dbi(st, TXN(txn), dbi, each_val, &e);
 }
 
@@ -127,6 +129,8 @@ store_walk(struct store *st, struct store_txn *stxn, enum store_index ix, const 
 	    ix == IX_CREATED || ix == IX_PHONE || ix == IX_STATUS };
 	int rc;
 
+	if (st->pg)
+		return pg_walk(stxn, ix, text, fn, ctx);
 	if (w.plen > sizeof prefix)
 		return 0;
 	prefix[0] = store_prefix(ix);
@@ -179,6 +183,8 @@ store_walk_from(struct store *st, struct store_txn *stxn, enum store_index ix,
 	size_t len = 1;
 	int rc;
 
+	if (st->pg)
+		return pg_walk_from(stxn, ix, cur, fn, ctx);
 	start[0] = store_prefix(ix);
 	if (cur->len > 0) {
 		memcpy(start, cur->key, cur->len);

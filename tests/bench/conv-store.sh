@@ -9,9 +9,6 @@ N=${BENCH_ADD:-100000}
 BIG=${BENCH_BIG:-1000000}
 RUNS=${BENCH_READS:-200}
 
-rate() { python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$@"; }
-secs() { python3 -c 'import time; print(time.time())'; }
-elapsed() { python3 -c 'import sys, time; print("%.3f" % (time.time() - float(sys.argv[1])))' "$1"; }
 
 python3 tests/bench/gen.py appt "$N" >"$B/appts"
 python3 tests/bench/gen.py sql "$N" >"$B/rows.sql"

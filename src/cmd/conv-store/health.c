@@ -176,7 +176,7 @@ cmd_health(struct store *st, int argc, char **argv)
 		printf("CALSMS UNKNOWN - the store cannot be read: %s\n", store_strerror(rc));
 		return MON_UNKNOWN;
 	}
-	store_read_end(txn);
+	store_read_end(st, txn);
 	waited = h.oldest ? h.now - h.oldest : 0;
 	since = h.newest ? h.now - h.newest : -1;
 	state = level(h.failed, lim.failed);
@@ -295,7 +295,7 @@ cmd_stats(struct store *st, int argc, char **argv)
 		return store_fatal(rc, "stats");
 	}
 	store_sizes(st, txn, &optouts, &orphans);
-	store_read_end(txn);
+	store_read_end(st, txn);
 	out = number(out, "conversations", s.convs);
 	out = jv_object_set(out, jv_string("status"), s.counts);
 	out = number(out, "messages_sent", s.messages);

@@ -105,7 +105,7 @@ check_once(struct store *st, store_problem_fn fn, struct store_checked *n)
 	if ((rc = store_read_begin(st, &txn)) != 0)
 		return store_fatal(rc, "check");
 	rc = store_check(st, txn, fn, NULL, n);
-	store_read_end(txn);
+	store_read_end(st, txn);
 	if (rc != 0)
 		return store_fatal(rc, "check");
 	note("%ld conversations, %ld index keys, %ld opt-outs: %ld problem%s",

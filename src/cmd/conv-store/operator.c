@@ -263,7 +263,7 @@ cmd_retry(struct store *st, int argc, char **argv)
 		jv_free(w.ids);
 		return store_fatal(rc, "read");
 	}
-	store_read_end(txn);
+	store_read_end(st, txn);
 	o.nargs = jv_array_length(jv_copy(w.ids));
 	if ((o.args = calloc((size_t)o.nargs + 1, sizeof *o.args)) == NULL)
 		die(EXIT_SOFTWARE, "out of memory");

@@ -76,7 +76,7 @@ cmd_get(struct store *st, int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		if ((rc = get_one(st, txn, argv[i])) > status)
 			status = rc;
-	store_read_end(txn);
+	store_read_end(st, txn);
 	return status;
 }
 
@@ -236,7 +236,7 @@ cmd_list(struct store *st, int argc, char **argv)
 		if (rc == 0)
 			rc = l.rc;
 	}
-	store_read_end(l.txn);
+	store_read_end(st, l.txn);
 	return rc == EIO ? EXIT_IOERR : store_status(rc, "list");
 }
 
@@ -253,7 +253,7 @@ cmd_dump(struct store *st, int argc, char **argv)
 	if ((rc = store_each(st, txn, STORE_CONVS, print_record, NULL)) == 0 &&
 	    (rc = store_each(st, txn, STORE_OPTOUTS, print_record, "optout")) == 0)
 		rc = store_each(st, txn, STORE_ORPHANS, print_record, "orphan");
-	store_read_end(txn);
+	store_read_end(st, txn);
 	return rc == EIO ? EXIT_IOERR : store_status(rc, "dump");
 }
 
@@ -355,7 +355,7 @@ cmd_export(struct store *st, int argc, char **argv)
 		return store_fatal(rc, "read");
 	fputs("id,name,phone,event,start,status,confirmed_at,replied_at,reply\r\n", stdout);
 	rc = store_walk(st, e.l.txn, IX_CREATED, NULL, export_row, &e);
-	store_read_end(e.l.txn);
+	store_read_end(st, e.l.txn);
 	return rc == EIO ? EXIT_IOERR : store_status(rc, "export");
 }
 

@@ -291,7 +291,7 @@ cmd_report(struct store *st, int argc, char **argv)
 	if (r.until)	/* start at the newest booking in the window */
 		store_cursor_at(&cur, IX_CREATED, r.until + 1, 1);
 	rc = store_walk_from(st, r.txn, IX_CREATED, &cur, report_one, &r);
-	store_read_end(r.txn);
+	store_read_end(st, r.txn);
 	if (rc == 0)
 		report_print(&r, tsv);
 	jv_free(r.periods);
