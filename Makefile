@@ -43,7 +43,7 @@ SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify templates lin
 CAL = calendly calcom api
 
 # a program in a folder of its own (src/cmd/NAME/) is made of these files
-conv-store_SRCS = main streams operator reads report health
+conv-store_SRCS = main streams operator reads report health human
 
 # what each program links, after its own main
 cal-parse_PARTS = cal util
@@ -182,19 +182,24 @@ check-long: deps-test all units
 	STORM_ROUNDS=50 STORM_OUTAGE=150 bats tests/storm.bats
 	$(MAKE) fuzz FUZZ_TIME=60
 
+# test files run TEST_JOBS at a time: each test has its own directory,
+# store (or database) and ports
+TEST_JOBS ?= 2
+PROVE = prove -j$(TEST_JOBS) --failures --comments -e 'bats --tap'
+
 test: all units
-	prove --failures --comments -e 'bats --tap' tests/*.bats
+	$(PROVE) tests/*.bats
 
 # the suite with every test's store a database of its own in a cluster
 # the tests start (tests/pg/cluster), as an unprivileged user on loopback
 test-pg: all units
-	sh tests/pg/with-cluster prove --failures --comments -e 'bats --tap' tests/*.bats
+	sh tests/pg/with-cluster $(PROVE) tests/*.bats
 
 test-asan:
 	$(MAKE) O=build/asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" all units
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	CALSMS_BIN=$(CURDIR)/build/asan/bin prove --failures --comments -e 'bats --tap' tests/*.bats
+	CALSMS_BIN=$(CURDIR)/build/asan/bin $(PROVE) tests/*.bats
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
@@ -216,7 +221,7 @@ ETCDIR = $(SYSCONFDIR)/calsms
 STATEDIR = $(LOCALSTATEDIR)/lib/calsms
 PATHS = sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/calsms|$(ETCDIR)|g' \
 	-e 's|/var/lib/calsms|$(STATEDIR)|g'
-HANDLERS = on-booking on-calcom on-sms on-sms-aws notify-owner report-plot
+HANDLERS = on-booking on-calcom on-sms on-sms-aws owner-hook notify-owner report-plot
 TEMPLATE_DIRS = templates templates-es moments moments-es
 
 install: all

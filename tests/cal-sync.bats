@@ -59,7 +59,7 @@ parsed() {
 }
 
 @test "cal-sync: since needs a time it can read" {
-	run -64 cal-sync since yesterday
+	run -64 cal-sync since lastweek
 	assert_output --partial "since: not a time"
 	run -64 cal-sync -a soon since 1h
 	assert_output --partial "-a: not a duration"

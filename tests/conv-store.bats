@@ -106,7 +106,8 @@ teardown() {
 	[ "${#lines[@]}" -eq 1 ]
 	json_is '.id == "INV0000000000005" and .due == "confirm"' <<<"$output"
 	sent <<<"$output" | conv-store record >/dev/null
-	conv_is INV0000000000001 '.status == "canceled" and .canceled.new_id == "INV0000000000005"'
+	conv_is INV0000000000001 '.status == "canceled" and .canceled.new_id == "INV0000000000005"
+		and .rescheduled_to == "INV0000000000005"'
 	run -0 bash -c "{ cal-parse -n $C/reschedule-created.json; cal-parse -n $C/reschedule-canceled.json; } | conv-store add"
 	assert_output ""
 	# the follow-up goes to the new booking only
@@ -235,7 +236,7 @@ teardown() {
 	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "A2 A1 " ]
 	run -0 conv-store list -n 1
 	[ "$(jq -r .id <<<"$output")" = B1 ]
-	run -64 conv-store list --since yesterday
+	run -64 conv-store list --since lastweek
 }
 
 @test "cancel, optout and optin by hand" {

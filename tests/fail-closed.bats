@@ -174,7 +174,7 @@ as_nobody() {
 	[ "$(jq -r .id <<<"$output")" = LATE ]
 	run -0 conv-store list --starts-before 2025-11-30 -n 3
 	[ "${#lines[@]}" -eq 3 ]
-	run -64 conv-store list --since yesterday
+	run -64 conv-store list --since lastweek
 }
 
 @test "add: a reschedule's new half before the old booking: the old one is never texted" {

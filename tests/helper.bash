@@ -10,11 +10,15 @@ PATH="$BIN:$PATH"
 FIX=$BATS_TEST_DIRNAME/fixtures
 export CALSMS_DB=$BATS_TEST_TMPDIR/db
 # CALSMS_TEST_PG, a throwaway cluster's URI (tests/pg/with-cluster): each
-# test's store is then a database of its own there
+# test's store is then a database of its own there, reached through the
+# cluster's socket (CALSMS_TEST_PG_DIR), which connects in half the time
+# of its loopback port
 if [ -n "${CALSMS_TEST_PG:-}" ] && [ -n "${BATS_TEST_TMPDIR:-}" ]; then
 	PGDB=t$(printf %s "$BATS_TEST_TMPDIR" | md5sum | cut -c1-20)
 	psql -qX "$CALSMS_TEST_PG" -c "CREATE DATABASE $PGDB" >/dev/null 2>&1 || :
 	export CALSMS_DB=${CALSMS_TEST_PG%/*}/$PGDB
+	[ -z "${CALSMS_TEST_PG_DIR:-}" ] ||
+		CALSMS_DB="postgresql://calsms@/$PGDB?host=$CALSMS_TEST_PG_DIR&port=$(cat "$CALSMS_TEST_PG_DIR/port")"
 fi
 export CALSMS_COUNTRY=US
 KEY=5mEzn9C-I28UtwOjZJtFoob0sAAFZ95GbZkqj4y3i0I

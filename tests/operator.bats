@@ -91,7 +91,7 @@ setup() {
 	python3 -c 'import csv, sys; rows = list(csv.reader(open(sys.argv[1], newline=""))); assert len(rows) == 5002 and rows[-1][1] == "Lovelace, Ada \"the Countess\"", rows[-1]' <(conv-store export)
 	run -0 conv-store export --until 2025-11-24T16:00:30Z
 	[ "${#lines[@]}" -eq 2 ]
-	run -64 conv-store export --since yesterday
+	run -64 conv-store export --since lastweek
 	run -66 env CALSMS_DB="$T/nowhere" conv-store export
 }
 
@@ -202,4 +202,60 @@ setup() {
 	run -0 conv-store reply <<<'{"type": "receipt", "provider": "twilio", "provider_id": "SM70", "status": "delivered"}'
 	conv_is A1 '.messages[] | select(.provider_id == "SM70") | .delivery == "delivered"'
 	run -0 conv-store check
+}
+
+@test "--since today and yesterday, and health -b, are the business's day (CALSMS_TZ), not the machine's" {
+	# booked at 03:00 UTC (22:00 the evening before in New York) and at 06:00 UTC (01:00)
+	for b in EARLY,03,01 LATE,06,02; do
+		IFS=, read -r id h n <<<"$b"
+		export CALSMS_NOW=2025-11-24T$h:00:00Z
+		appt "$id" "+140455501$n" 2025-11-26T15:00:00Z | conv-store add | AT=$CALSMS_NOW sent | conv-store record >/dev/null
+		conv-store reply <<<"{\"from\":\"+140455501$n\",\"body\":\"yes\",\"provider_id\":\"SMr$n\"}" >/dev/null
+	done
+	export CALSMS_NOW=2025-11-24T16:00:00Z
+	run -0 env TZ=UTC CALSMS_TZ=America/New_York conv-store list --since today
+	[ "$(jq -r .id <<<"$output")" = LATE ] || fail "today in New York: $output"
+	run -0 env TZ=UTC CALSMS_TZ=America/New_York conv-store list --since yesterday --until today
+	[ "$(jq -r .id <<<"$output")" = EARLY ] || fail "yesterday in New York: $output"
+	run -0 env TZ=UTC CALSMS_TZ=UTC conv-store list --since today
+	[ "$(jq -r .id <<<"$output" | sort | tr '\n' ' ')" = "EARLY LATE " ] || fail "today in UTC: $output"
+	# a -C file says it as well as the environment
+	printf 'CALSMS_TZ=America/New_York\n' >"$T/calsms.env"
+	run -0 env TZ=UTC conv-store -C "$T/calsms.env" list --since today
+	[ "$(jq -r .id <<<"$output")" = LATE ]
+	# 22:30 UTC is 17:30 in New York: inside 09:00-18:00 there, outside on the machine's clock
+	run -2 env TZ=UTC CALSMS_TZ=America/New_York CALSMS_NOW=2025-11-24T22:30:00Z conv-store health -q 2h -b 09:00-18:00
+	run -0 env TZ=UTC CALSMS_NOW=2025-11-24T22:30:00Z conv-store health -q 2h -b 09:00-18:00
+	run -0 --separate-stderr env CALSMS_TZ=Mars/Olympus conv-store list --since today
+	[[ $stderr == *"CALSMS_TZ: not a time zone: Mars/Olympus; UTC used"* ]] || fail "stderr: $stderr"
+}
+
+@test "list -t, get -t and inbox: a table for people, masked phones, the business's times; the replies a person must read" {
+	for b in A1,01,yes A2,02,"No, I can't make it" A3,03,"can I bring my dog?" A4,04,HELP; do
+		IFS=, read -r id n body <<<"$b"
+		appt "$id" "+140455501$n" 2025-11-26T15:00:00Z | conv-store add | sent | conv-store record >/dev/null
+		jq -nc --arg f "+140455501$n" --arg b "$body" --arg p "SMr$n" \
+			'{from: $f, body: $b, provider_id: $p, provider: "twilio"}' | at "$n" conv-store reply >/dev/null
+	done
+	appt A5 +14045550105 2025-11-26T15:00:00Z | conv-store add -q
+	run -0 env CALSMS_TZ=America/New_York conv-store list -t
+	[ "${#lines[@]}" -eq 6 ] || fail "$output"
+	[[ ${lines[0]} == START*STATUS*NAME*PHONE*ID*"LAST REPLY" ]]
+	# 15:00 UTC is 10:00 in New York; the phone masked; the last reply's words
+	grep -q '^2025-11-26 10:00  replied .*+1\*\*\*\*\*\*0102 .* A2 .*"No, I can'"'"'t make it"$' <<<"$output" || fail "$output"
+	! grep -q 4045550102 <<<"$output" || fail "a phone in the clear: $output"
+	run -0 env CALSMS_TZ=UTC conv-store get -t A5
+	[ "${#lines[@]}" -eq 2 ] && [[ ${lines[1]} == "2025-11-26 15:00  pending "* ]] || fail "$output"
+	# inbox: the decline, the question and the HELP, newest first; not the YES
+	run -0 at 10 conv-store inbox
+	[ "$(jq -r '.id + " " + .intent' <<<"$output" | tr '\n' ',')" = "A4 help,A3 other,A2 decline," ] || fail "$output"
+	json_is -s 'map(select(.id == "A3"))[0] | .body == "can I bring my dog?" and .phone == "+14045550103" and .status == "replied"' <<<"$output"
+	run -0 at 10 conv-store inbox --since "$(date -u -d @$((CALSMS_NOW + 3)) +%Y-%m-%dT%H:%M:%SZ)"
+	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "A4 A3 " ] || fail "$output"
+	run -0 at 10 conv-store inbox -t
+	[ "${#lines[@]}" -eq 4 ] && [[ ${lines[1]} == *" help "*"A4"*'"HELP"' ]] || fail "$output"
+	run -0 at 90000 conv-store inbox
+	assert_output ""
+	run -64 conv-store inbox --since never
+	run -64 conv-store get -t
 }

@@ -299,3 +299,14 @@ host() {
 	run -0 conv-store list
 	json_is '.status == "pending" and .phone == "+14045550134"' <<<"$output"
 }
+
+@test "pg: a password in the URI is never shown: not by a failed connection, not by health" {
+	port=$(free_port)
+	for uri in "postgresql://calsms:hunter2@127.0.0.1:$port/x" "postgres://calsms@127.0.0.1:$port/x?password=hunter2&sslmode=disable"; do
+		run -75 --separate-stderr conv-store -d "$uri" list
+		[[ $stderr == *"127.0.0.1:$port"* && $stderr != *hunter2* ]] || fail "stderr: $stderr"
+		run -3 --separate-stderr conv-store -d "$uri" health
+		[[ $output == "CALSMS UNKNOWN - no usable store at "*"***"* && $output != *hunter2* ]] || fail "health: $output"
+		[[ $stderr != *hunter2* ]] || fail "stderr: $stderr"
+	done
+}

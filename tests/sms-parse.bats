@@ -511,3 +511,31 @@ help_round() {
 	assert_output ""
 	[[ "$stderr" == *"SM7: neither a message"*"ignored"* ]]
 }
+
+@test "the owner hook named in calsms.env gets each stored reply; notify-owner there mails the owner; a failing hook is not the webhook's" {
+	confirmed
+	mkdir "$T/bin"
+	printf '#!/bin/sh\ncat >>"%s/mail"\n' "$T" >"$T/bin/sendmail"
+	chmod +x "$T/bin/sendmail"
+	printf 'CALSMS_OWNER_HOOK=%s\nOWNER_EMAIL=owner@example.com\n' \
+		"$BATS_TEST_DIRNAME/../examples/notify-owner" >"$T/calsms.env"
+	inbound "No, I cannot come" SMn1
+	PATH="$T/bin:$PATH" CALSMS_CONF=$T/calsms.env run -0 --separate-stderr post "$T/in"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	grep -q '^To: owner@example.com' "$T/mail" || fail "no mail; stderr: $stderr"
+	grep -q 'decline: No, I cannot come' "$T/mail"
+	# a hook that fails: the reply is stored, Twilio gets its 200, the log says so
+	printf '#!/bin/sh\ncat >/dev/null; exit 3\n' >"$T/bad-hook"
+	chmod +x "$T/bad-hook"
+	printf 'CALSMS_OWNER_HOOK=%s\n' "$T/bad-hook" >"$T/calsms.env"
+	inbound "is there parking?" SMn2
+	CALSMS_CONF=$T/calsms.env run -0 --separate-stderr post "$T/in"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	[[ $stderr == *"owner-hook: $T/bad-hook failed (exit 3)"* ]] || fail "stderr: $stderr"
+	conv_is A1 '[.replies[].provider_id] == ["SMn1", "SMn2"]'
+	# without a hook, nothing runs and nothing is said
+	rm "$T/calsms.env"
+	inbound "thanks" SMn3
+	run -0 --separate-stderr post "$T/in"
+	[ -z "$stderr" ] || fail "stderr: $stderr"
+}

@@ -407,6 +407,9 @@ rule_cancel(jv conv, jv appt, int64_t now)
 	if (conv_is(conv, "status", "canceled"))
 		return conv;
 	conv = notice_due(conv, appt);
+	/* the cancel half of a reschedule names the new booking: say where it went */
+	if (json_kind(appt, "rescheduled") == JV_KIND_TRUE && json_str(appt, "new_id"))
+		conv = conv_set(conv, "rescheduled_to", json_get(appt, "new_id"));
 	return conv_set_status(conv_set(conv, "canceled", cancel_info(appt, now)), "canceled", now);
 }
 
@@ -425,8 +428,12 @@ rule_cancel_first(jv appt, int64_t now, int expire_days)
 jv
 rule_rescheduled_away(jv conv, const char *new_id, int64_t now)
 {
-	if (conv_is(conv, "status", "canceled"))
+	if (conv_is(conv, "status", "canceled")) {
+		/* canceled first (its cancel half came before this one): still moved here */
+		if (json_kind(conv, "rescheduled_to") != JV_KIND_STRING)
+			conv = conv_touch(conv_set(conv, "rescheduled_to", jv_string(new_id)), now);
 		return conv;
+	}
 	conv = conv_set(conv, "rescheduled_to", jv_string(new_id));
 	return conv_set_status(conv, "canceled", now);
 }

@@ -39,18 +39,28 @@ store_is_uri(const char *where)
 	    strncmp(where, "postgres://", 11) == 0);
 }
 
-/* The URI for messages: a password in it (user:password@) is not shown. */
-static void
-redact(const char *uri, char *out, size_t n)
+/*
+ * The URI for messages: a password in it (user:password@, or a
+ * password= parameter) is not shown.
+ */
+void
+store_shown(const char *uri, char *out, size_t n)
 {
-	const char *scheme = strstr(uri, "://"), *at, *colon;
+	const char *scheme = strstr(uri, "://"), *at, *colon, *pw, *end;
+	char tmp[1024];
 
 	snprintf(out, n, "%s", uri);
-	if (scheme == NULL || (at = strchr(scheme + 3, '@')) == NULL)
+	if (!store_is_uri(uri) || scheme == NULL)
 		return;
-	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+	at = strchr(scheme + 3, '@');
+	colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
 	if (colon != NULL)
 		snprintf(out, n, "%.*s:***%s", (int)(colon - uri), uri, at);
+	if ((pw = strstr(out, "password=")) != NULL) {
+		end = pw + 9 + strcspn(pw + 9, "&");
+		snprintf(tmp, sizeof tmp, "%.*s***%s", (int)(pw + 9 - out), out, end);
+		snprintf(out, n, "%s", tmp);
+	}
 }
 
 /* The first line of a libpq message, kept for store_strerror(). */
@@ -201,7 +211,7 @@ pg_open(struct store *st)
 		free(pg);
 		return EXIT_UNAVAILABLE;
 	}
-	redact(st->dir, pg->where, sizeof pg->where);
+	store_shown(st->dir, pg->where, sizeof pg->where);
 	pg->wait = db_wait();
 	/* a settings file may name the password file libpq reads (never argv) */
 	if (getenv("PGPASSFILE") == NULL && conf_get("PGPASSFILE") != NULL)

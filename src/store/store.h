@@ -75,6 +75,7 @@ struct store_cursor {
 /* store.c: opening, transactions, errors */
 const char *store_dir(const char *opt);
 int store_is_uri(const char *where);
+void store_shown(const char *where, char *out, size_t n);
 int store_open(const char *dir, int flags, struct store **out);
 int store_ready(struct store *st);
 void store_close(struct store *st);

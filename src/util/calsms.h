@@ -71,6 +71,9 @@ int duration_parse(const char *s, int64_t *seconds);
 int time_arg(const char *s, int64_t now, int64_t *out);
 int local_time_format(int64_t t, const char *zone, char *out, size_t n);
 int64_t quiet_end(int64_t t, const char *zone, int from, int to);
+const char *business_zone(void);
+int local_minutes(int64_t t, const char *zone);
+void business_time(int64_t t, char *out, size_t n);
 
 /* phone.c: E.164 numbers */
 int phone_e164(const char *in, const char *country, char out[17]);

@@ -300,8 +300,83 @@ quiet_end(int64_t t, const char *zone, int from, int to)
 }
 
 /*
+ * The business's zone, CALSMS_TZ (an IANA name, from a -C file or the
+ * environment), for "today" and business hours; NULL: the machine's.  An
+ * unknown name is said once and UTC used.
+ */
+const char *
+business_zone(void)
+{
+	static int said;
+	const char *z = conf_get("CALSMS_TZ");
+
+	if (z && !zone_known(z) && !said++)
+		note("CALSMS_TZ: not a time zone: %s; UTC used", z);
+	return z;
+}
+
+/* t broken down in zone (NULL: the machine's own zone). */
+static void
+local_tm(int64_t t, const char *zone, struct tm *tm)
+{
+	time_t tt = (time_t)t;
+	char *saved;
+	int fallback;
+
+	if (zone == NULL) {
+		localtime_r(&tt, tm);
+		return;
+	}
+	saved = zone_enter(zone, &fallback);
+	localtime_r(&tt, tm);
+	zone_leave(saved);
+}
+
+/* Minutes after midnight of t in zone (NULL: the machine's). */
+int
+local_minutes(int64_t t, const char *zone)
+{
+	struct tm tm;
+
+	local_tm(t, zone, &tm);
+	return tm.tm_hour * 60 + tm.tm_min;
+}
+
+/* "2025-11-24 11:05": t in the business's zone (CALSMS_TZ, else the machine's). */
+void
+business_time(int64_t t, char *out, size_t n)
+{
+	struct tm tm;
+
+	local_tm(t, business_zone(), &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* Midnight starting the day of t in zone, days before that day. */
+static int64_t
+local_midnight(int64_t t, const char *zone, int days)
+{
+	char *saved = NULL;
+	int fallback;
+	time_t tt = (time_t)t, m;
+	struct tm tm;
+
+	if (zone)
+		saved = zone_enter(zone, &fallback);
+	localtime_r(&tt, &tm);
+	tm.tm_mday -= days;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	m = mktime(&tm);
+	if (zone)
+		zone_leave(saved);
+	return (int64_t)m;
+}
+
+/*
  * A point in time as an operator types it: RFC 3339, a date (midnight
- * UTC), or a duration meaning that long before now ("26h").
+ * UTC), "today" or "yesterday" (midnight in the business's zone,
+ * CALSMS_TZ), or a duration meaning that long before now ("26h").
  */
 int
 time_arg(const char *s, int64_t now, int64_t *out)
@@ -309,6 +384,10 @@ time_arg(const char *s, int64_t now, int64_t *out)
 	char buf[40];
 	int64_t d;
 
+	if (s && (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0)) {
+		*out = local_midnight(now, business_zone(), s[0] == 'y');
+		return 0;
+	}
 	if (rfc3339_parse(s, out) == 0)
 		return 0;
 	if (s && strlen(s) == 10) {

@@ -42,6 +42,11 @@ int cmd_list(struct store *st, int argc, char **argv);
 int cmd_dump(struct store *st, int argc, char **argv);
 int cmd_export(struct store *st, int argc, char **argv);
 
+/* human.c: tables for people */
+void human_header(void);
+void human_row(jv conv);
+int cmd_inbox(struct store *st, int argc, char **argv);
+
 /* report.c */
 int cmd_report(struct store *st, int argc, char **argv);
 

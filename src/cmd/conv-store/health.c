@@ -102,14 +102,11 @@ pair(const char *arg, int durations, long *a, int64_t *d)
 static int
 in_business_hours(const struct limits *lim, int64_t now)
 {
-	time_t t = (time_t)now;
-	struct tm tm;
 	int m;
 
 	if (!lim->business)
 		return 1;
-	localtime_r(&t, &tm);
-	m = tm.tm_hour * 60 + tm.tm_min;
+	m = local_minutes(now, business_zone());	/* CALSMS_TZ, else the machine's */
 	return lim->qfrom <= lim->qto ? m >= lim->qfrom && m < lim->qto :
 	    m >= lim->qfrom || m < lim->qto;
 }

@@ -182,9 +182,10 @@ static const struct command commands[] = {
 	{ "add", "[-q] [-e days]", NULL, apply_add, 0, 0, STORE_CREATE, 0 },
 	{ "record", "", NULL, apply_record, 0, 0, STORE_LAZY, 0 },
 	{ "reply", "", NULL, apply_reply, 0, 0, STORE_LAZY, 0 },
-	{ "get", "id|phone ...", cmd_get, NULL, 1, -1, STORE_READ, 0 },
-	{ "list", "[-s status[,status]] [-p phone] [-n max] [--since time] [--until time] "
+	{ "get", "[-t] id|phone ...", cmd_get, NULL, 1, -1, STORE_READ, 1 },
+	{ "list", "[-t] [-s status[,status]] [-p phone] [-n max] [--since time] [--until time] "
 	    "[--starts-after time] [--starts-before time] [--orphans]", cmd_list, NULL, 0, -1, STORE_READ, 1 },
+	{ "inbox", "[-t] [--since time]", cmd_inbox, NULL, 0, -1, STORE_READ, 1 },
 	{ "cancel", "id ...", cmd_cancel, NULL, 1, -1, 0, 0 },
 	{ "stop", "id ...", cmd_stop, NULL, 1, -1, 0, 0 },
 	{ "resolve", "id sent|unsent", cmd_resolve, NULL, 2, 2, 0, 0 },
@@ -287,8 +288,8 @@ main(int argc, char *argv[])
 	if (cmd->stream == apply_add)
 		add_options(argc, argv);
 	n = argc - 1;
-	if (!cmd->options && cmd->stream != apply_add &&
-	    (n < cmd->min || (cmd->max >= 0 && n > cmd->max)))
+	if (cmd->stream != apply_add && (n < cmd->min ||
+	    (!cmd->options && cmd->max >= 0 && n > cmd->max)))
 		usage(EXIT_USAGE);
 	if (cmd->run == cmd_resolve && strcmp(argv[2], "sent") != 0 &&
 	    strcmp(argv[2], "unsent") != 0) {
@@ -300,7 +301,10 @@ main(int argc, char *argv[])
 		flags |= STORE_READ;	/* check without --repair only reads */
 	if ((status = store_open(store_dir(dir), flags, &st)) != 0) {
 		if (cmd->run == cmd_health) {	/* a monitor reads the line, not stderr */
-			printf("CALSMS UNKNOWN - no usable store at %s\n", store_dir(dir));
+			char where[512];
+
+			store_shown(store_dir(dir), where, sizeof where);
+			printf("CALSMS UNKNOWN - no usable store at %s\n", where);
 			return MON_UNKNOWN;
 		}
 		return status;

@@ -17,10 +17,16 @@
 
 /* ---- reads: get, list, dump, stats ---- */
 
+static int table;	/* -t: rows for people (human.c), not JSON lines */
+
 /* Stored records are compact JSON already: printed as they are. */
 static int
 print_raw(const struct store_val *v, const char *wrap)
 {
+	if (table && !wrap) {
+		human_row(store_val_json(v));
+		return ferror(stdout) ? EIO : 0;
+	}
 	if (wrap)
 		printf("{\"%s\":", wrap);
 	fwrite(v->data, 1, v->size, stdout);
@@ -42,7 +48,10 @@ print_conv(struct store *st, struct store_txn *txn, jv c, void *ctx)
 	(void)st;
 	(void)txn;
 	++*(int *)ctx;
-	json_print(c);
+	if (table)
+		human_row(c);
+	else
+		json_print(c);
 	return 0;
 }
 
@@ -69,11 +78,21 @@ int
 cmd_get(struct store *st, int argc, char **argv)
 {
 	struct store_txn *txn;
-	int i, rc, status = 0;
+	int c, i, rc, status = 0;
 
+	optind = 1;
+	while ((c = getopt(argc, argv, "t")) != -1) {
+		if (c != 't')
+			usage(EXIT_USAGE);
+		table = 1;
+	}
+	if (optind == argc)
+		usage(EXIT_USAGE);
 	if ((rc = store_read_begin(st, &txn)) != 0)
 		return store_fatal(rc, "read");
-	for (i = 0; i < argc; i++)
+	if (table)
+		human_header();
+	for (i = optind; i < argc; i++)
 		if ((rc = get_one(st, txn, argv[i])) > status)
 			status = rc;
 	store_read_end(st, txn);
@@ -159,8 +178,8 @@ option_time(const char *opt, const char *arg, int64_t *out)
 {
 	if (time_arg(arg, clock_now(), out) == 0)
 		return 0;
-	note("--%s: not a time (RFC 3339, YYYY-MM-DD, or a duration ago like 26h): %s",
-	    opt, arg);
+	note("--%s: not a time (RFC 3339, YYYY-MM-DD, today, yesterday, or a duration ago like "
+	    "26h): %s", opt, arg);
 	return -1;
 }
 
@@ -179,8 +198,9 @@ list_options(struct listing *l, int argc, char **argv, const char **phone_arg,
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:p:n:", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:n:t", longs, NULL)) != -1) {
 		switch (c) {
+		case 't': table = 1; break;
 		case 's':
 			if (parse_statuses(l, optarg) != 0)
 				return -1;
@@ -226,6 +246,8 @@ cmd_list(struct store *st, int argc, char **argv)
 	}
 	if ((rc = store_read_begin(st, &l.txn)) != 0)
 		return store_fatal(rc, "read");
+	if (table && !orphans)
+		human_header();
 	if (orphans)
 		rc = store_each(st, l.txn, STORE_ORPHANS, print_record, "orphan");
 	else {
