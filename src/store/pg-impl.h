@@ -69,7 +69,8 @@ int pq_load(void);
 #define PGE_DOWN (-30100)	/* the connection is lost, or the server is going away */
 #define PGE_RETRY (-30101)	/* serialization failure, deadlock, a racing insert */
 #define PGE_DB (-30102)		/* any other error the server reported */
-#define PGE_SCHEMA (-30103)	/* no calsms schema, or one newer than this program */
+#define PGE_SCHEMA (-30103)	/* a calsms schema older or newer than this program */
+#define PGE_NONE (-30104)	/* no calsms schema in the database */
 
 struct pg {
 	PGconn *conn;

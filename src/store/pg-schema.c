@@ -151,9 +151,11 @@ migrate(struct pg *pg, int create)
 		if (v)
 			pg_errorf("the calsms schema is version %d, older than %d: run conv-store "
 			    "init", v, VERSION);
-		else
+		else {
 			pg_errorf("no calsms schema in this database (conv-store init, add or "
 			    "load makes it)");
+			return PGE_NONE;	/* as a directory without a store: 66 */
+		}
 		return PGE_SCHEMA;
 	}
 	for (; v < VERSION && rc == 0; v++)

@@ -88,7 +88,7 @@ const char *
 pg_strerror(int rc)
 {
 	switch (rc) {
-	case PGE_DOWN: case PGE_RETRY: case PGE_DB: case PGE_SCHEMA:
+	case PGE_DOWN: case PGE_RETRY: case PGE_DB: case PGE_SCHEMA: case PGE_NONE:
 		return last_error;
 	default:
 		return NULL;
@@ -101,6 +101,7 @@ pg_fatal_status(int rc)
 	switch (rc) {
 	case PGE_DOWN: case PGE_RETRY: return EXIT_TEMPFAIL;
 	case PGE_SCHEMA: return EXIT_CONFIG;
+	case PGE_NONE: return EXIT_NOINPUT;
 	case PGE_DB: return EXIT_IOERR;
 	default: return -1;
 	}
