@@ -8,7 +8,7 @@ load helper
 
 setup_file() {
 	# under /tmp itself: the cluster's user (nobody, for root) reaches no bats directory
-	PGC=$(mktemp -d /tmp/calsms-pg.XXXXXX)
+	PGC=$(mktemp -d --tmpdir=/tmp --suffix=.calsms-pg)
 	export PGC
 	PGBASE=$(sh "$BATS_TEST_DIRNAME/pg/cluster" start "$PGC")
 	export PGBASE=${PGBASE%/postgres}

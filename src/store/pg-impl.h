@@ -83,6 +83,7 @@ struct pg {
 struct pg_txn {
 	struct store *st;
 	int write, dirty;
+	int failed;	/* the first error: PostgreSQL runs nothing more in it */
 	int64_t token;
 	PGresult **res;		/* kept until the transaction ends */
 	int nres, cap;

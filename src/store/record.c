@@ -110,7 +110,14 @@ store_look(struct store *st, const char *id, const char *phone, jv *conv, int *o
 		return store_fatal(rc, "look");
 	*conv = store_get(st, txn, id);
 	*opted_out = phone && optout_has(st, txn, phone);
+	/* a read that failed is no answer: "not opted out" must never come of it */
+	rc = st->pg ? pg_failed(txn) : 0;
 	store_read_end(st, txn);
+	if (rc != 0) {
+		jv_free(*conv);
+		*conv = jv_invalid();
+		return store_fatal(rc, "look");
+	}
 	return 0;
 }
 

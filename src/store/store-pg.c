@@ -156,12 +156,18 @@ pg_exec(struct pg_txn *t, const char *sql, int n, const char *const *vals,
     const int *lens, const int *binary, PGresult **out)
 {
 	struct pg *pg = t->st->pg;
-	PGresult *r = PQexecParams(pg->conn, sql, n, NULL, vals, lens, binary, 0);
-	ExecStatusType s = PQresultStatus(r);
+	PGresult *r;
+	ExecStatusType s;
 	int rc = 0;
 
+	if (out)
+		*out = NULL;
+	if (t->failed)	/* the server aborted the transaction: say why, once */
+		return t->failed;
+	r = PQexecParams(pg->conn, sql, n, NULL, vals, lens, binary, 0);
+	s = PQresultStatus(r);
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		rc = pg_result_rc(pg, r);
+		rc = t->failed = pg_result_rc(pg, r);
 		PQclear(r);
 		r = NULL;
 	}
@@ -309,6 +315,9 @@ txn_commit(struct pg_txn *t)
 {
 	int rc = 0;
 
+	/* an error a read swallowed (a row not found for a lost connection) fails it */
+	if (t->failed)
+		return t->failed;
 	if (t->dirty)
 		rc = pg_simple(t->st->pg, "NOTIFY " CHANNEL);
 	return rc ? rc : pg_simple(t->st->pg, "COMMIT");
@@ -374,6 +383,13 @@ pg_read_end(struct store_txn *txn)
 	if (PQstatus(t->st->pg->conn) == CONNECTION_OK)
 		pg_simple(t->st->pg, "COMMIT");
 	txn_free(t);
+}
+
+/* The error that ended a transaction's statements, or 0. */
+int
+pg_failed(struct store_txn *txn)
+{
+	return PGT(txn)->failed;
 }
 
 /* A number no other transaction gets, growing: a claim's fencing token. */

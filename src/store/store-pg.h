@@ -19,6 +19,7 @@ int pg_write(struct store *st, store_write_fn fn, void *ctx);
 int pg_read_begin(struct store *st, struct store_txn **txn);
 void pg_read_end(struct store_txn *txn);
 int64_t pg_token(struct store_txn *txn);
+int pg_failed(struct store_txn *txn);
 const char *pg_strerror(int rc);
 int pg_fatal_status(int rc);
 

@@ -9,7 +9,7 @@ mkdir -p "$B"
 export CALSMS_NOW=1764000000
 N=${BENCH_PG_ADD:-30000}
 DUE=${BENCH_PG_DUE:-8000}
-PGC=$(mktemp -d /tmp/calsms-pg.XXXXXX)
+PGC=$(mktemp -d --tmpdir=/tmp --suffix=.calsms-pg)
 trap 'sh tests/pg/cluster stop "$PGC"' EXIT
 base=$(sh tests/pg/cluster start "$PGC" fsync)
 base=${base%/postgres}
