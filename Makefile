@@ -36,7 +36,7 @@ BIN = $(O)/bin
 UNIT = $(O)/build/unit
 
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
-UTIL = arg bucket clock conf file form hmac http json log phone strbuf
+UTIL = arg bucket clock conf curl-load file form hmac http json log phone strbuf
 STORE = kinds rules results due operator intent store damage record tables walk stream check \
 	store-pg pg-load pg-rows pg-schema pg-check
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify templates lint
@@ -50,21 +50,31 @@ cal-parse_PARTS = cal util
 cal-sync_PARTS = cal util
 conv-store_PARTS = store util
 follow-up-due_PARTS = store util
+http-hook_SRCS = main run
 http-hook_PARTS = util
 sms-parse_PARTS = sms store util
 sms-send_PARTS = sms store util
 
-# cal-parse runs once per webhook: libcrypto linked in statically saves the
-# dynamic loading of all of it (about 0.7 ms a process).
-cal-parse_LIBS = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
-cal-sync_LIBS = -lcurl -ljq -lcrypto -lm
-conv-store_LIBS = -llmdb -ljq -lcrypto -lm
-follow-up-due_LIBS = -llmdb -ljq -lcrypto -lm
-http-hook_LIBS = -ljq -lcrypto -lm
-# sms-parse loads libcurl itself, only when it must fetch (sns-verify.c);
-# the store loads libpq only for a PostgreSQL URI (pg-load.c)
-sms-parse_LIBS = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -ljq -lm
-sms-send_LIBS = -lcurl -llmdb -ljq -lcrypto -lm
+# Every program starts about as fast as /bin/true (make bench): libcrypto
+# and liblmdb are linked in statically, so ld.so maps libc, libjq and libonig
+# and nothing else, and only the few objects of libcrypto a program calls
+# come with it (dynamically, all 4.7 MB are mapped and relocated, about
+# 0.7 ms a start).  libcurl is loaded when a program first sends or fetches
+# (curl-load.c), libpq when a store is a PostgreSQL URI (pg-load.c).  A
+# static library's security update reaches the programs when they are
+# linked again: they depend on the archives below, so 'make install' after
+# the update relinks them (calsms-setup(7), UPGRADES).
+STATIC_LIBS = $(wildcard $(foreach l,crypto lmdb,$(addsuffix /lib$(l).a,\
+	/usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null) /usr/lib)))
+STATIC = -Wl,-Bstatic
+DYNAMIC = -Wl,-Bdynamic
+cal-parse_LIBS = $(STATIC) -lcrypto $(DYNAMIC) -ljq -lm
+cal-sync_LIBS = $(STATIC) -lcrypto $(DYNAMIC) -ljq -lm
+conv-store_LIBS = $(STATIC) -llmdb -lcrypto $(DYNAMIC) -ljq -lm
+follow-up-due_LIBS = $(STATIC) -llmdb -lcrypto $(DYNAMIC) -ljq -lm
+http-hook_LIBS = $(STATIC) -lcrypto $(DYNAMIC) -ljq -lm
+sms-parse_LIBS = $(STATIC) -llmdb -lcrypto $(DYNAMIC) -ljq -lm
+sms-send_LIBS = $(STATIC) -llmdb -lcrypto $(DYNAMIC) -ljq -lm
 
 PROGS := $(PROGRAMS:%=$(BIN)/%)
 MANS := $(wildcard man/*.[1-8])
@@ -113,9 +123,9 @@ $(OBJ)/lib%.a:
 
 define program
 $(BIN)/$(1): $(if $($(1)_SRCS),$($(1)_SRCS:%=$(OBJ)/cmd/$(1)/%.o),$(OBJ)/cmd/$(1).o) \
-    $(foreach p,$($(1)_PARTS),$(OBJ)/lib$(p).a)
+    $(foreach p,$($(1)_PARTS),$(OBJ)/lib$(p).a) $(STATIC_LIBS)
 	@mkdir -p $(BIN)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ -Wl,--as-needed $$($(1)_LIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter-out $(STATIC_LIBS),$$^) -Wl,--as-needed $$($(1)_LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program,$(p))))
 

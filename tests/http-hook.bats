@@ -314,3 +314,65 @@ handler() {
 	run -0 req 'POST /hook?a=1&b=%%0D HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n'
 	grep -qx 'QUERY_STRING=a=1&b=%0D' "$T/env"
 }
+
+# a signed Calendly request for the fixture booking, with its signature
+booking_request() {
+	local body=$FIX/calendly/invitee-created.json
+	printf 'POST /calendly HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nCalendly-Webhook-Signature: %s\r\nContent-Length: %d\r\n\r\n' \
+		"${1:-$(cat "$FIX/calendly/invitee-created.sig")}" "$(wc -c <"$body")"
+	cat "$body"
+}
+
+@test "a pipe route runs without a shell: a signed booking is committed before the 200" {
+	export CALENDLY_SIGNING_KEY=$KEY CALSMS_NOW=1764000000
+	run -0 --separate-stderr http-hook -q /calendly=cal-parse '|' conv-store add -q < <(booking_request)
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	run -0 conv-store list
+	json_is -s 'length == 1 and .[0].status == "pending" and .[0].phone == "+14045550134"' <<<"$output"
+	# the same request again: Calendly's retry stores nothing twice
+	run -0 --separate-stderr http-hook -q /calendly=cal-parse '|' conv-store add -q < <(booking_request)
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	run -0 conv-store list
+	json_is -s 'length == 1' <<<"$output"
+}
+
+@test "a pipe route answers with the first failed stage: a bad signature is 401, nothing stored" {
+	export CALENDLY_SIGNING_KEY=$KEY CALSMS_NOW=1764000000
+	store
+	run -0 --separate-stderr http-hook -q /calendly=cal-parse '|' conv-store add -q \
+		< <(booking_request "t=1764000000,v1=$(printf '%064d' 0)")
+	assert_equal "$(status_line "$output")" "HTTP/1.1 401 Unauthorized"
+	run -0 conv-store list
+	assert_output ''
+}
+
+@test "a pipe route answers with the last stage when the first succeeded: a store that cannot be reached is 503" {
+	export CALENDLY_SIGNING_KEY=$KEY CALSMS_NOW=1764000000 CALSMS_DB_WAIT=0
+	export CALSMS_DB=postgresql://calsms@127.0.0.1:$(free_port)/none
+	run -0 --separate-stderr http-hook -q /calendly=cal-parse '|' conv-store add -q < <(booking_request)
+	assert_equal "$(status_line "$output")" "HTTP/1.1 503 Service Unavailable"
+	assert_output --partial $'Retry-After: 60\r'
+}
+
+@test "a pipe route: the body goes to the first stage, the last one's output is the answer, every stderr is forwarded" {
+	run -0 --separate-stderr http-hook /echo=sh -c 'cat; echo first: ran >&2' '|' tr a-z A-Z \
+		< <(printf 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nhello\n')
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	assert_output --partial $'\r\n\r\nHELLO'
+	grep -q 'first: ran' <<<"$stderr" || fail "stderr not forwarded: $stderr"
+}
+
+@test "a pipe route over -T is killed whole: 503, no stage left running" {
+	run -0 --separate-stderr http-hook -T 1 /slow=cat '|' sleep 61.25 \
+		< <(printf 'POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nx\n')
+	assert_equal "$(status_line "$output")" "HTTP/1.1 503 Service Unavailable"
+	run -1 pgrep -f 'sleep 61.25'
+}
+
+@test "a pipe route that is not one is refused at start (64)" {
+	for routes in "/x=true |" "/x=true | | cat" "/x=a | b | c | d | e" "/x="; do
+		run -64 --separate-stderr http-hook $routes </dev/null
+		[ -n "$stderr" ] || fail "no message for: $routes"
+		assert_equal "$output" ""
+	done
+}

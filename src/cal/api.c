@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include "curl-load.h"
 
 #include "calsms.h"
 #include "api.h"

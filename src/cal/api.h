@@ -2,7 +2,7 @@
 #ifndef API_H
 #define API_H
 
-#include <curl/curl.h>
+#include "curl-load.h"
 #include <jv.h>
 
 #include "calsms.h"

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include "curl-load.h"
 #include <openssl/rand.h>
 
 #include "calsms.h"
@@ -581,8 +581,7 @@ main(int argc, char *argv[])
 		api.base[i - 1] = '\0';
 	/* libcurl under CURLOPT_NOSIGNAL needs SIGPIPE ignored; a closed stdout is 74 */
 	signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if ((api.curl = curl_easy_init()) == NULL)
+	if (curl_load() != 0 || (api.curl = curl_easy_init()) == NULL)
 		die(EXIT_SOFTWARE, "libcurl did not start");
 	if (strcmp(cmd, "since") == 0) {
 		if (regcomp(&question, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)

@@ -672,8 +672,7 @@ main(int argc, char *argv[])
 	srand48((long)mono_ms() ^ getpid());
 	/* libcurl under CURLOPT_NOSIGNAL needs SIGPIPE ignored; stdout's EPIPE is seen in emit */
 	signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if ((S.multi = curl_multi_init()) == NULL)
+	if (curl_load() != 0 || (S.multi = curl_multi_init()) == NULL)
 		die(EXIT_SOFTWARE, "libcurl did not start");
 	curl_multi_setopt(S.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)S.inflight_max);
 	run();

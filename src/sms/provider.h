@@ -6,7 +6,7 @@
 #ifndef PROVIDER_H
 #define PROVIDER_H
 
-#include <curl/curl.h>
+#include "curl-load.h"
 
 #include "calsms.h"
 

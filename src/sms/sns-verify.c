@@ -10,7 +10,6 @@
  * thirty-odd libraries cost every webhook about 4 ms to load, and most
  * webhooks (every Twilio one, every SNS one after the first) fetch nothing.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -64,44 +62,6 @@ sns_url_ok(const char *url, int pem)
 	    (hl == 17 && strncmp(dot, ".amazonaws.com.cn", hl) == 0);
 }
 
-static struct {
-	CURL *(*init)(void);
-	CURLcode (*setopt)(CURL *, CURLoption, ...);
-	CURLcode (*perform)(CURL *);
-	CURLcode (*getinfo)(CURL *, CURLINFO, ...);
-	void (*cleanup)(CURL *);
-	const char *(*strerror)(CURLcode);
-	CURLcode (*global_init)(long);
-} curl;
-
-static int
-load_curl(void)
-{
-	void *h;
-
-	if (curl.init)
-		return 0;
-	if ((h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		note("cannot load libcurl: %s", dlerror());
-		return -1;
-	}
-	*(void **)&curl.init = dlsym(h, "curl_easy_init");
-	*(void **)&curl.setopt = dlsym(h, "curl_easy_setopt");
-	*(void **)&curl.perform = dlsym(h, "curl_easy_perform");
-	*(void **)&curl.getinfo = dlsym(h, "curl_easy_getinfo");
-	*(void **)&curl.cleanup = dlsym(h, "curl_easy_cleanup");
-	*(void **)&curl.strerror = dlsym(h, "curl_easy_strerror");
-	*(void **)&curl.global_init = dlsym(h, "curl_global_init");
-	if (!curl.init || !curl.setopt || !curl.perform || !curl.getinfo ||
-	    !curl.cleanup || !curl.strerror || !curl.global_init) {
-		note("libcurl lacks a function calsms needs");
-		curl.init = NULL;
-		return -1;
-	}
-	curl.global_init(CURL_GLOBAL_DEFAULT);
-	return 0;
-}
-
 static size_t
 collect(char *p, size_t size, size_t n, void *data)
 {
@@ -121,21 +81,21 @@ sns_get(const char *url, struct strbuf *b)
 	long http = 0;
 	CURLcode cc;
 
-	if (load_curl() != 0 || (c = curl.init()) == NULL)
+	if (curl_load() != 0 || (c = curl_easy_init()) == NULL)
 		return -1;
-	curl.setopt(c, CURLOPT_URL, url);
-	curl.setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl.setopt(c, CURLOPT_WRITEDATA, b);
-	curl.setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl.setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl.setopt(c, CURLOPT_TIMEOUT, 10L);
-	curl.setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl.setopt(c, CURLOPT_USERAGENT, "calsms-sms-parse");
-	cc = curl.perform(c);
-	curl.getinfo(c, CURLINFO_RESPONSE_CODE, &http);
-	curl.cleanup(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "calsms-sms-parse");
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+	curl_easy_cleanup(c);
 	if (cc != CURLE_OK)
-		note("%s: %s", url, curl.strerror(cc));
+		note("%s: %s", url, curl_easy_strerror(cc));
 	else if (http < 200 || http > 299)
 		note("%s: HTTP %ld", url, http);
 	return cc == CURLE_OK && http >= 200 && http <= 299 ? 0 : -1;

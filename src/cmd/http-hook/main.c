@@ -31,18 +31,14 @@
 #include <unistd.h>
 
 #include "calsms.h"
-#include "http.h"
+#include "hook.h"
 
-#define MAX_OUT (1024 * 1024)
 #define MAX_ROUTES 32
 
 extern char **environ;
 
-struct route {
-	const char *path, *handler;
-};
-
-static int use_syslog, quiet;
+int use_syslog;
+static int quiet;
 static int64_t deadline_ms;
 
 static void
@@ -50,7 +46,7 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: %s [-q] [-m maxbody] [-t seconds] [-T seconds] "
-	    "/path=handler ...\n", progname);
+	    "/path=handler [arg ...] [| program [arg ...]] ...\n", progname);
 	exit(status);
 }
 
@@ -233,7 +229,7 @@ peer_env(void)
 	setenv("REMOTE_ADDR", *addr ? addr : "127.0.0.1", 1);
 }
 
-/* The CGI/1.1 meta-variables, in the child, before exec. */
+/* The CGI/1.1 meta-variables, set before the handler starts (one request a process). */
 static void
 cgi_env(const struct request *rq, const char *path)
 {
@@ -268,176 +264,6 @@ cgi_env(const struct request *rq, const char *path)
 	if (header(rq, "Host", NULL))
 		setenv("SERVER_NAME", header(rq, "Host", NULL), 1);
 	peer_env();
-}
-
-struct child {
-	pid_t pid;
-	int in, out, err;
-	char *buf;
-	size_t len;
-	char errbuf[1024];
-	size_t errlen;
-	int overflow;	/* it wrote more than MAX_OUT */
-};
-
-static void
-forward_stderr(struct child *c, int flush)
-{
-	char *nl;
-
-	c->errbuf[c->errlen] = '\0';
-	while ((nl = strchr(c->errbuf, '\n')) != NULL || (flush && c->errlen) ||
-	    c->errlen == sizeof c->errbuf - 1) {
-		if (nl)
-			*nl = '\0';
-		if (use_syslog) {
-			mask_phones(c->errbuf);
-			syslog(LOG_INFO, "%s", c->errbuf);
-		} else
-			fprintf(stderr, "%s\n", c->errbuf);
-		if (nl == NULL) {
-			c->errlen = 0;
-			break;
-		}
-		c->errlen -= (size_t)(nl + 1 - c->errbuf);
-		memmove(c->errbuf, nl + 1, c->errlen + 1);
-	}
-}
-
-static int
-spawn(struct child *c, const struct request *rq, const struct route *rt)
-{
-	int fds[6] = { -1, -1, -1, -1, -1, -1 }, *in = fds, *out = fds + 2, *err = fds + 4, i;
-
-	if (pipe(in) || pipe(out) || pipe(err) || (c->pid = fork()) < 0) {
-		for (i = 0; i < 6; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		return -1;
-	}
-	if (c->pid == 0) {
-		setpgid(0, 0);
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
-			_exit(126);
-		for (i = 0; i < 6; i++)
-			if (fds[i] > 2)
-				close(fds[i]);
-		signal(SIGPIPE, SIG_DFL);
-		cgi_env(rq, rt->path);
-		execlp(rt->handler, rt->handler, (char *)NULL);
-		fprintf(stderr, "%s: %s: %s\n", progname, rt->handler, strerror(errno));
-		_exit(126);
-	}
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	c->in = in[1];
-	c->out = out[0];
-	c->err = err[0];
-	fcntl(c->in, F_SETFL, O_NONBLOCK);
-	return 0;
-}
-
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-/* The handler's group is killed; -1, as run_handler says for a timeout. */
-static int
-kill_handler(struct child *c)
-{
-	int status;
-
-	kill(-c->pid, SIGKILL);
-	kill(c->pid, SIGKILL);
-	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return -1;
-}
-
-/* Handles what poll said of the three pipes. */
-static void
-pump(struct child *c, const struct request *rq, size_t *off, struct pollfd *p)
-{
-	char sink[4096];
-	ssize_t r;
-
-	if (p[0].revents) {
-		r = write(c->in, rq->body + *off, rq->body_len - *off);
-		if (r > 0)
-			*off += (size_t)r;
-		if (r < 0 && errno != EAGAIN && errno != EINTR)
-			*off = rq->body_len;	/* the handler stopped reading */
-		if (*off == rq->body_len)
-			close_fd(&c->in);
-	}
-	if (p[1].revents) {
-		r = c->len < MAX_OUT ? read(c->out, c->buf + c->len, MAX_OUT - c->len) :
-		    read(c->out, sink, sizeof sink);
-		if (r > 0 && c->len < MAX_OUT)
-			c->len += (size_t)r;
-		else if (r > 0)
-			c->overflow = 1;
-		if (r == 0 || (r < 0 && errno != EINTR))
-			close_fd(&c->out);
-	}
-	if (p[2].revents) {
-		r = read(c->err, c->errbuf + c->errlen, sizeof c->errbuf - 1 - c->errlen);
-		if (r > 0) {
-			c->errlen += (size_t)r;
-			forward_stderr(c, 0);
-		} else if (r == 0 || errno != EINTR) {
-			forward_stderr(c, 1);
-			close_fd(&c->err);
-		}
-	}
-}
-
-/*
- * Feeds the body and collects stdout and stderr at once, so that a handler
- * that writes before it has read everything cannot deadlock us.  The -T
- * limit holds whatever the handler does with its descriptors, and once it
- * has exited, its background children (which may hold the pipes open) are
- * not waited for: what it wrote within EXIT_GRACE_MS is its answer.
- * Returns the wait status, or -1 on timeout (the handler is killed).
- */
-#define EXIT_GRACE_MS 100
-static int
-run_handler(struct child *c, const struct request *rq, int timeout_s)
-{
-	size_t off = 0;
-	int64_t end = mono_ms() + (int64_t)timeout_s * 1000, exited_at = 0, now;
-	struct pollfd p[3];
-	int status = 0, n;
-
-	if (rq->body_len == 0)
-		close_fd(&c->in);
-	if ((c->buf = malloc(MAX_OUT + 1)) == NULL)
-		return kill_handler(c);
-	for (;;) {
-		now = mono_ms();
-		if (!exited_at && waitpid(c->pid, &status, WNOHANG) == c->pid)
-			exited_at = now;
-		if (exited_at && (c->out < 0 || now - exited_at >= EXIT_GRACE_MS))
-			break;
-		if (now >= end)
-			return kill_handler(c);
-		p[0] = (struct pollfd){ .fd = c->in, .events = POLLOUT };
-		p[1] = (struct pollfd){ .fd = c->out, .events = POLLIN };
-		p[2] = (struct pollfd){ .fd = c->err, .events = POLLIN };
-		n = (int)(end - now);
-		if ((n = poll(p, 3, n < 20 ? n : 20)) > 0)
-			pump(c, rq, &off, p);
-	}
-	forward_stderr(c, 1);
-	close_fd(&c->in);
-	close_fd(&c->out);
-	close_fd(&c->err);
-	return status;
 }
 
 /* sysexits to HTTP, as calsms(7) has it. */
@@ -556,6 +382,20 @@ linger(void)
 	}
 }
 
+/* Where the '=' of a route's /path=handler is, or NULL: arg is a word. */
+static char *
+route_start(char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (arg[0] != '/' || eq == NULL)
+		return NULL;
+	if (eq[1] == '\0')
+		die(EXIT_USAGE, "not a /path=handler mapping: %s", arg);
+	return eq;
+}
+
+/* The routes: /path=program [args...] [| program [args...]]..., each after the other. */
 static int
 parse_routes(int argc, char **argv, struct route *rt)
 {
@@ -563,13 +403,22 @@ parse_routes(int argc, char **argv, struct route *rt)
 	char *eq;
 
 	for (i = 0; i < argc; i++) {
-		if (argv[i][0] != '/' || (eq = strchr(argv[i], '=')) == NULL ||
-		    eq[1] == '\0' || n == MAX_ROUTES)
+		if ((eq = route_start(argv[i])) != NULL) {
+			if (n == MAX_ROUTES)
+				die(EXIT_USAGE, "more than %d routes", MAX_ROUTES);
+			*eq = '\0';
+			rt[n] = (struct route){ .path = argv[i], .nstages = 1 };
+			rt[n++].words[0][0] = eq + 1;
+		} else if (n == 0)
 			die(EXIT_USAGE, "not a /path=handler mapping: %s", argv[i]);
-		*eq = '\0';
-		rt[n].path = argv[i];
-		rt[n++].handler = eq + 1;
+		else if (route_word(&rt[n - 1], argv[i]) != 0)
+			die(EXIT_USAGE, "%s: not a handler: a program, or a pipe of at most %d, "
+			    "each with at most %d arguments", rt[n - 1].path, MAX_STAGES,
+			    MAX_WORDS - 1);
 	}
+	for (i = 0; i < n; i++)
+		if (rt[i].words[rt[i].nstages - 1][0] == NULL)
+			die(EXIT_USAGE, "%s: a pipe that ends in |", rt[i].path);
 	return n;
 }
 
@@ -655,16 +504,17 @@ main(int argc, char *argv[])
 		linger();
 		return 0;
 	}
-	if (spawn(&c, &rq, hit) != 0) {
-		logmsg("cannot start %s: %s", hit->handler, strerror(errno));
+	cgi_env(&rq, hit->path);
+	if (spawn(&c, hit) != 0) {
+		logmsg("cannot start %s: %s", hit->words[0][0], strerror(errno));
 		return respond(500, NULL, NULL, 0) ? EXIT_IOERR : 0;
 	}
 	status = run_handler(&c, &rq, (int)t_run);
 	if (status == -1) {
-		logmsg("%s: %s ran over %lds: killed", rq.target, hit->handler, t_run);
+		logmsg("%s: %s ran over %lds: killed", rq.target, hit->words[0][0], t_run);
 		code = respond(503, "Retry-After: 60\r\n", NULL, 0) ? -1 : 503;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && c.overflow) {
-		logmsg("%s: %s wrote more than %d bytes: not sent", rq.target, hit->handler,
+		logmsg("%s: %s wrote more than %d bytes: not sent", rq.target, hit->words[0][0],
 		    MAX_OUT);
 		code = respond(500, NULL, NULL, 0) ? -1 : 500;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

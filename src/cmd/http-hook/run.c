@@ -1,0 +1,285 @@
+/*
+ * run.c: http-hook's handler, started without a shell: one program with
+ * its arguments, or a pipe of programs in one process group, the body on the first's stdin,
+ * the last's stdout the answer, every stage's stderr forwarded.
+ *
+ * A pipe's status is that of the first stage that exited non-zero, else
+ * the last stage's: cal-parse's 77 (a bad signature) is the 401 even
+ * though conv-store, given nothing, exits 0; a stage killed by SIGPIPE
+ * because a later one stopped reading leaves the answer to that later one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "calsms.h"
+#include "hook.h"
+
+/*
+ * Adds one word of the command line to rt: a "|" starts the next stage.
+ * -1 when a stage would be empty, or there would be more stages or words
+ * than fit.
+ */
+int
+route_word(struct route *rt, char *word)
+{
+	int n = rt->nstages - 1, w;
+
+	for (w = 0; rt->words[n][w]; w++)
+		;
+	if (strcmp(word, "|") == 0) {
+		if (w == 0 || rt->nstages == MAX_STAGES)
+			return -1;
+		rt->nstages++;
+		return 0;
+	}
+	if (w == MAX_WORDS)
+		return -1;
+	rt->words[n][w] = word;
+	return 0;
+}
+
+static void
+close_all(int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/*
+ * Starts every stage: stdin from in, stdout to out, stderr to err; the
+ * first stage leads the process group the -T limit kills.  In the child,
+ * every descriptor above 2 that it was handed is closed, so a stage sees
+ * EOF when the one before it exits.
+ */
+static int
+start_stages(struct child *c, const struct route *rt, int in, int out, int err)
+{
+	int link[2], from = in, i, j;
+
+	for (i = 0; i < rt->nstages; i++) {
+		link[0] = link[1] = -1;
+		if (i < rt->nstages - 1 && pipe(link) != 0)
+			return -1;
+		if ((c->pids[i] = fork()) < 0) {
+			close_all(link, 2);
+			return -1;
+		}
+		if (c->pids[i] == 0) {
+			setpgid(0, i == 0 ? 0 : c->pids[0]);
+			if (dup2(from, 0) < 0 || dup2(i < rt->nstages - 1 ? link[1] : out, 1) < 0 ||
+			    dup2(err, 2) < 0)
+				_exit(126);
+			for (j = 3; j < 256; j++)
+				close(j);
+			signal(SIGPIPE, SIG_DFL);
+			execvp(rt->words[i][0], rt->words[i]);
+			fprintf(stderr, "%s: %s: %s\n", progname, rt->words[i][0], strerror(errno));
+			_exit(126);
+		}
+		setpgid(c->pids[i], c->pids[0]);
+		c->nstages = i + 1;
+		if (from != in)
+			close(from);
+		if (link[1] >= 0)
+			close(link[1]);
+		from = link[0];
+	}
+	return 0;
+}
+
+int
+spawn(struct child *c, const struct route *rt)
+{
+	int fds[6] = { -1, -1, -1, -1, -1, -1 }, *in = fds, *out = fds + 2, *err = fds + 4;
+
+	if (pipe(in) || pipe(out) || pipe(err)) {
+		close_all(fds, 6);
+		return -1;
+	}
+	if (start_stages(c, rt, in[0], out[1], err[1]) != 0) {
+		close_all(fds, 6);
+		if (c->nstages > 0) {
+			kill(-c->pids[0], SIGKILL);
+			while (c->nstages > 0)
+				waitpid(c->pids[--c->nstages], NULL, 0);
+		}
+		return -1;
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	c->in = in[1];
+	c->out = out[0];
+	c->err = err[0];
+	fcntl(c->in, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+static void
+forward_stderr(struct child *c, int flush)
+{
+	char *nl;
+
+	c->errbuf[c->errlen] = '\0';
+	while ((nl = strchr(c->errbuf, '\n')) != NULL || (flush && c->errlen) ||
+	    c->errlen == sizeof c->errbuf - 1) {
+		if (nl)
+			*nl = '\0';
+		if (use_syslog) {
+			mask_phones(c->errbuf);
+			syslog(LOG_INFO, "%s", c->errbuf);
+		} else
+			fprintf(stderr, "%s\n", c->errbuf);
+		if (nl == NULL) {
+			c->errlen = 0;
+			break;
+		}
+		c->errlen -= (size_t)(nl + 1 - c->errbuf);
+		memmove(c->errbuf, nl + 1, c->errlen + 1);
+	}
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* The handler's group is killed; -1, as run_handler says for a timeout. */
+static int
+kill_handler(struct child *c)
+{
+	int i;
+
+	kill(-c->pids[0], SIGKILL);
+	for (i = 0; i < c->nstages; i++)
+		if (!c->exited[i]) {
+			kill(c->pids[i], SIGKILL);
+			while (waitpid(c->pids[i], NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+	return -1;
+}
+
+/* Reaps the stages that have exited; whether all have. */
+static int
+reap(struct child *c)
+{
+	int i, left = 0;
+
+	for (i = 0; i < c->nstages; i++) {
+		if (!c->exited[i] && waitpid(c->pids[i], &c->status[i], WNOHANG) == c->pids[i])
+			c->exited[i] = 1;
+		left += !c->exited[i];
+	}
+	return left == 0;
+}
+
+/* The pipe's wait status: the first stage's that exited non-zero, else the last's. */
+static int
+pipe_status(const struct child *c)
+{
+	int i;
+
+	for (i = 0; i < c->nstages - 1; i++)
+		if (WIFEXITED(c->status[i]) && WEXITSTATUS(c->status[i]) != 0)
+			return c->status[i];
+	return c->status[c->nstages - 1];
+}
+
+/* Handles what poll said of the three pipes. */
+static void
+pump(struct child *c, const struct request *rq, size_t *off, struct pollfd *p)
+{
+	char sink[4096];
+	ssize_t r;
+
+	if (p[0].revents) {
+		r = write(c->in, rq->body + *off, rq->body_len - *off);
+		if (r > 0)
+			*off += (size_t)r;
+		if (r < 0 && errno != EAGAIN && errno != EINTR)
+			*off = rq->body_len;	/* the handler stopped reading */
+		if (*off == rq->body_len)
+			close_fd(&c->in);
+	}
+	if (p[1].revents) {
+		r = c->len < MAX_OUT ? read(c->out, c->buf + c->len, MAX_OUT - c->len) :
+		    read(c->out, sink, sizeof sink);
+		if (r > 0 && c->len < MAX_OUT)
+			c->len += (size_t)r;
+		else if (r > 0)
+			c->overflow = 1;
+		if (r == 0 || (r < 0 && errno != EINTR))
+			close_fd(&c->out);
+	}
+	if (p[2].revents) {
+		r = read(c->err, c->errbuf + c->errlen, sizeof c->errbuf - 1 - c->errlen);
+		if (r > 0) {
+			c->errlen += (size_t)r;
+			forward_stderr(c, 0);
+		} else if (r == 0 || errno != EINTR) {
+			forward_stderr(c, 1);
+			close_fd(&c->err);
+		}
+	}
+}
+
+/*
+ * Feeds the body and collects stdout and stderr at once, so that a handler
+ * that writes before it has read everything cannot deadlock us.  The -T
+ * limit holds whatever the handler does with its descriptors, and once it
+ * has exited, its background children (which may hold the pipes open) are
+ * not waited for: what it wrote within EXIT_GRACE_MS is its answer.
+ * Returns the wait status, or -1 on timeout (the handler is killed).
+ */
+#define EXIT_GRACE_MS 100
+int
+run_handler(struct child *c, const struct request *rq, int timeout_s)
+{
+	size_t off = 0;
+	int64_t end = mono_ms() + (int64_t)timeout_s * 1000, exited_at = 0, now;
+	struct pollfd p[3];
+	int n;
+
+	if (rq->body_len == 0)
+		close_fd(&c->in);
+	if ((c->buf = malloc(MAX_OUT + 1)) == NULL)
+		return kill_handler(c);
+	for (;;) {
+		now = mono_ms();
+		if (!exited_at && reap(c))
+			exited_at = now;
+		if (exited_at && (c->out < 0 || now - exited_at >= EXIT_GRACE_MS))
+			break;
+		if (now >= end)
+			return kill_handler(c);
+		p[0] = (struct pollfd){ .fd = c->in, .events = POLLOUT };
+		p[1] = (struct pollfd){ .fd = c->out, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = c->err, .events = POLLIN };
+		/* with every pipe closed, only an exit is awaited: look often */
+		n = (int)(end - now);
+		if (n > 20)
+			n = c->in < 0 && c->out < 0 && c->err < 0 ? 1 : 20;
+		if ((n = poll(p, 3, n)) > 0)
+			pump(c, rq, &off, p);
+	}
+	forward_stderr(c, 1);
+	close_fd(&c->in);
+	close_fd(&c->out);
+	close_fd(&c->err);
+	return pipe_status(c);
+}

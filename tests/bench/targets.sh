@@ -1,0 +1,73 @@
+# The figures issue 22 set targets for, each beside its baseline in the
+# same run: every program's start beside /bin/true (target <= 1.3x),
+# cal-parse verifying a webhook (<= 1.5x), the signed booking webhook
+# through socat and http-hook at 1 client (p50 <= 1.5x the transport
+# floor, /bin/true as the handler) and at 8 clients (throughput >= 70% of
+# the floor's), and streaming ingest of 30,000 bookings beside the sqlite3
+# CLI loading the same rows into an indexed WAL table, synchronous=FULL.
+. tests/bench/lib.sh
+B=$BENCH_TMP/targets
+mkdir -p "$B"
+RUNS=${BENCH_STARTS:-500}
+export CALSMS_NOW=1764000000
+export CALENDLY_SIGNING_KEY=5mEzn9C-I28UtwOjZJtFoob0sAAFZ95GbZkqj4y3i0I
+
+# starts: -h, the program and /bin/true in turn, so drift hits both alike
+for p in cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send; do
+	set -- $("$PTIME" "$RUNS" /dev/null "$p" -h) $("$PTIME" "$RUNS" /dev/null /bin/true)
+	row "start ($p -h), median ms" "$1" "/bin/true, median ms" "$5"
+done
+body=tests/fixtures/calendly/invitee-created.json
+sig=$(cat tests/fixtures/calendly/invitee-created.sig)
+set -- $("$PTIME" "$RUNS" "$body" cal-parse -s "$sig") $("$PTIME" "$RUNS" "$body" /bin/true)
+row "cal-parse verifying one webhook, median ms" "$1" "/bin/true, median ms" "$5"
+
+# the webhook: the shipped handler script, and the pipe http-hook runs itself
+N=${BENCH_HOOK:-1000}
+for c in 1 8; do
+	export CALSMS_DB=$B/floor$c
+	set -- $(python3 tests/bench/load.py "$N" "$c" "$CALENDLY_SIGNING_KEY" /calendly=/bin/true socat)
+	floor_p50=$3 floor_rps=$2
+	for how in pipe script; do
+		export CALSMS_DB=$B/db.$how.$c
+		conv-store init
+		if [ $how = pipe ]; then
+			route="/calendly=cal-parse | conv-store add -q"
+		else
+			route=/calendly=$PWD/examples/on-booking
+		fi
+		set -- $(python3 tests/bench/load.py "$N" "$c" "$CALENDLY_SIGNING_KEY" "$route" socat)
+		stored=$(conv-store stats | jq .conversations)
+		[ "$5" -eq "$N" ] && [ "$stored" -eq "$N" ] ||
+			{ echo "targets.sh: $how: $5 answered 200, $stored stored, of $N" >&2; exit 1; }
+		if [ "$c" = 1 ]; then
+			row "webhook ($how), 1 client, p50 ms" "$3" "/bin/true handler, p50 ms" "$floor_p50"
+		else
+			row "webhook ($how), 8 clients, requests/s" "$2" "/bin/true handler, requests/s" "$floor_rps"
+		fi
+	done
+done
+
+# streaming ingest: one synced commit per group, as always; sqlite3 reads
+# the same JSON lines (.import) and takes its columns with json_extract
+n=${BENCH_INGEST:-30000}
+python3 tests/bench/gen.py appt "$n" >"$B/appts"
+us=$(printf '\037')
+cat >"$B/import.sql" <<SQL
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+CREATE TABLE conv (id TEXT PRIMARY KEY, phone TEXT, status TEXT, created TEXT, data TEXT);
+CREATE INDEX by_phone ON conv (phone, created);
+CREATE INDEX by_status ON conv (status, created);
+CREATE TEMP TABLE line (json TEXT);
+.mode ascii
+.separator "$us" "\\n"
+.import $B/appts line
+INSERT INTO conv SELECT json_extract(json, '\$.id'), json_extract(json, '\$.phone'),
+	'pending', json_extract(json, '\$.received_at'), json FROM line;
+SQL
+t=$(secs); conv-store -d "$B/ingest" add -q <"$B/appts"; add=$(elapsed "$t")
+t=$(secs); sqlite3 "$B/ingest.sqlite" <"$B/import.sql" >/dev/null; sq=$(elapsed "$t")
+[ "$(sqlite3 "$B/ingest.sqlite" 'SELECT count(phone) FROM conv')" -eq "$n" ] ||
+	{ echo "targets.sh: sqlite3 did not import $n rows" >&2; exit 1; }
+row "add -q streaming $n JSON lines, records/s" "$(rate "$n" "$add")" "sqlite3 .import, WAL, FULL, rows/s" "$(rate "$n" "$sq")"
