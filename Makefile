@@ -36,10 +36,10 @@ BIN = $(O)/bin
 UNIT = $(O)/build/unit
 
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
-UTIL = arg bucket clock conf curl-load file form hmac http json log phone strbuf
+UTIL = arg bucket clock conf curl-load file form hmac http json log phone sha strbuf
 STORE = kinds rules results due operator intent store damage record tables walk stream check \
 	store-pg pg-load pg-rows pg-schema pg-check
-SMS = provider twilio sns eum logsms aws sigv4 segments sns-verify templates lint
+SMS = provider twilio sns eum logsms aws sigv4 segments sns-fetch sns-verify templates lint
 CAL = calendly calcom api
 
 # a program in a folder of its own (src/cmd/NAME/) is made of these files
@@ -55,32 +55,34 @@ http-hook_PARTS = util
 sms-parse_PARTS = sms store util
 sms-send_PARTS = sms store util
 
-# Every program starts about as fast as /bin/true (make bench): libcrypto
-# and liblmdb are linked in statically, so ld.so maps libc, libjq and libonig
-# and nothing else, and only the few objects of libcrypto a program calls
-# come with it (dynamically, all 4.7 MB are mapped and relocated, about
-# 0.7 ms a start).  libcurl is loaded when a program first sends or fetches
-# (curl-load.c), libpq when a store is a PostgreSQL URI (pg-load.c).  A
-# static library's security update reaches the programs when they are
-# linked again: they depend on the archives below, so 'make install' after
-# the update relinks them (calsms-setup(7), UPGRADES).
+# Every program starts about as fast as /bin/true (make bench): ld.so maps
+# libc, libjq and libonig and nothing else.  SHA-256, SHA-1, HMAC and
+# base64 are calsms's own (sha.c, hmac.c): linked with libcrypto, a
+# program runs OpenSSL's CPU detection at every start (0.35 ms here).
+# Only sms-parse needs libcrypto (RSA, for SNS signatures), linked in
+# statically, as is liblmdb everywhere: a shared library costs its loading
+# at every start.  A static library's security update reaches the programs
+# when they are linked again: they depend on the archives below, so 'make
+# install' after the update relinks them (calsms-setup(7), section 1).
+# libcurl is loaded when a program first sends or fetches (curl-load.c),
+# libpq when a store is a PostgreSQL URI (pg-load.c).
 STATIC_LIBS = $(wildcard $(foreach l,crypto lmdb,$(addsuffix /lib$(l).a,\
 	/usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null) /usr/lib)))
 STATIC = -Wl,-Bstatic
 DYNAMIC = -Wl,-Bdynamic
-cal-parse_LIBS = $(STATIC) -lcrypto $(DYNAMIC) -ljq -lm
-cal-sync_LIBS = $(STATIC) -lcrypto $(DYNAMIC) -ljq -lm
-conv-store_LIBS = $(STATIC) -llmdb -lcrypto $(DYNAMIC) -ljq -lm
-follow-up-due_LIBS = $(STATIC) -llmdb -lcrypto $(DYNAMIC) -ljq -lm
-http-hook_LIBS = $(STATIC) -lcrypto $(DYNAMIC) -ljq -lm
+cal-parse_LIBS = -ljq -lm
+cal-sync_LIBS = -ljq -lm
+conv-store_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
+follow-up-due_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
+http-hook_LIBS = -ljq -lm
 sms-parse_LIBS = $(STATIC) -llmdb -lcrypto $(DYNAMIC) -ljq -lm
-sms-send_LIBS = $(STATIC) -llmdb -lcrypto $(DYNAMIC) -ljq -lm
+sms-send_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
 
 PROGS := $(PROGRAMS:%=$(BIN)/%)
 MANS := $(wildcard man/*.[1-8])
 SYSTEMD := $(wildcard examples/systemd/*.service examples/systemd/*.socket \
 	examples/systemd/*.timer)
-UNITS = $(UNIT)/rules-test $(UNIT)/sigv4-vectors $(UNIT)/store-poke
+UNITS = $(UNIT)/rules-test $(UNIT)/sigv4-vectors $(UNIT)/store-poke $(UNIT)/digest
 
 SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
@@ -136,6 +138,10 @@ $(UNIT)/rules-test: tests/unit/rules-test.c $(OBJ)/libstore.a $(OBJ)/libutil.a
 $(UNIT)/sigv4-vectors: tests/unit/sigv4-vectors.c $(OBJ)/libsms.a $(OBJ)/libutil.a
 	@mkdir -p $(UNIT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcurl -ljq -lcrypto -lm
+
+$(UNIT)/digest: tests/unit/digest.c $(OBJ)/libutil.a
+	@mkdir -p $(UNIT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljq -lm
 
 $(UNIT)/store-poke: tests/unit/store-poke.c
 	@mkdir -p $(UNIT)

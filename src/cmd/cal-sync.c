@@ -15,12 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "curl-load.h"
-#include <openssl/rand.h>
 
 #include "calsms.h"
 #include "calendly.h"
@@ -83,8 +83,8 @@ new_key(char out[64])
 	unsigned char raw[32];
 	char b64[64], *p;
 
-	if (RAND_bytes(raw, sizeof raw) != 1) {
-		note("OpenSSL's random number generator failed");
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+		note("the kernel's random number generator failed: %s", strerror(errno));
 		return EXIT_SOFTWARE;
 	}
 	base64_encode(raw, sizeof raw, b64);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "provider.h"
+#include "sns-verify.h"
 
 static void
 usage(int status)
@@ -66,6 +67,7 @@ main(int argc, char *argv[])
 	if (argc - optind > 1 || name == NULL)
 		usage(EXIT_USAGE);
 	in.path = optind < argc ? argv[optind] : NULL;
+	sns_verifier = sns_verify;
 	if ((p = provider_named(name)) == NULL || p->inbound == NULL) {
 		note("unknown provider %s: twilio or sns", name);
 		usage(EXIT_USAGE);

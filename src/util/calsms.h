@@ -87,6 +87,17 @@ void hmac_sha1(const void *key, size_t keylen, const void *msg,
 void base64_encode(const unsigned char *in, size_t n, char *out);
 int base64_decode(const char *in, unsigned char *out);
 void sha256(const void *msg, size_t len, unsigned char out[32]);
+/* SHA-256 (bits 256) or SHA-1 (bits 1), in parts: sha.c */
+struct sha {
+	uint32_t h[8];
+	uint64_t total;
+	unsigned char buf[64];
+	size_t have;
+	int words;
+};
+void sha_init(struct sha *s, int bits);
+void sha_update(struct sha *s, const void *data, size_t n);
+void sha_final(struct sha *s, unsigned char *out);
 void hex_encode(const unsigned char *in, size_t n, char *out);
 int hex_decode(const char *in, size_t hexlen, unsigned char *out);
 int hex_digit(char c);

@@ -1,77 +1,53 @@
 /*
- * hmac.c: HMAC-SHA256 and HMAC-SHA1, SHA-256, hex and base64 over
- * OpenSSL's libcrypto.
- *
- * HMAC is built on the low-level SHA256_* and SHA1_* functions: OpenSSL 3's
- * EVP digests load its providers on first use (measured here: 0.6 ms for
- * the first SHA-256 through EVP_MD_fetch, 0.005 ms through SHA256_Init),
- * more than all the rest of a cal-parse run that verifies one webhook, and
- * a process verifies one; fetching the digest once does not avoid it.
- * Base64 is OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock, which load nothing.
+ * hmac.c: HMAC-SHA256 and HMAC-SHA1 (RFC 2104) over sha.c, SHA-256, hex
+ * and base64 (RFC 4648), and a comparison in constant time.  Nothing here
+ * needs libcrypto (see sha.c for why it is not used).
  */
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include <limits.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include "calsms.h"
 
-/* a hash of two parts, a then b: what HMAC needs, twice */
-typedef void (*hash2_fn)(const void *a, size_t an, const void *b, size_t bn,
-    unsigned char *out);
-
+/* A hash of two parts, a then b: what HMAC needs, twice. */
 static void
-sha256_2(const void *a, size_t an, const void *b, size_t bn, unsigned char *out)
+hash2(int bits, const void *a, size_t an, const void *b, size_t bn, unsigned char *out)
 {
-	SHA256_CTX c;
+	struct sha s;
 
-	SHA256_Init(&c);
-	SHA256_Update(&c, a, an);
-	SHA256_Update(&c, b, bn);
-	SHA256_Final(out, &c);
-}
-
-static void
-sha1_2(const void *a, size_t an, const void *b, size_t bn, unsigned char *out)
-{
-	SHA_CTX c;
-
-	SHA1_Init(&c);
-	SHA1_Update(&c, a, an);
-	SHA1_Update(&c, b, bn);
-	SHA1_Final(out, &c);
+	sha_init(&s, bits);
+	sha_update(&s, a, an);
+	sha_update(&s, b, bn);
+	sha_final(&s, out);
 }
 
 /* RFC 2104 over a hash with 64-byte blocks and a digest of size bytes. */
 static void
-hmac(hash2_fn hash, size_t size, const void *key, size_t keylen, const void *msg,
+hmac(int bits, size_t size, const void *key, size_t keylen, const void *msg,
     size_t len, unsigned char *out)
 {
-	unsigned char k[64] = { 0 }, pad[64], inner[64];
+	unsigned char k[64] = { 0 }, pad[64], inner[32];
 	size_t i;
 
 	if (keylen > sizeof k)
-		hash(key, keylen, "", 0, k);
+		hash2(bits, key, keylen, "", 0, k);
 	else
 		memcpy(k, key, keylen);
 	for (i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x36;
-	hash(pad, 64, msg, len, inner);
+	hash2(bits, pad, 64, msg, len, inner);
 	for (i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x5c;
-	hash(pad, 64, inner, size, out);
-	OPENSSL_cleanse(k, sizeof k);
-	OPENSSL_cleanse(pad, sizeof pad);
+	hash2(bits, pad, 64, inner, size, out);
+	explicit_bzero(k, sizeof k);
+	explicit_bzero(pad, sizeof pad);
+	explicit_bzero(inner, sizeof inner);
 }
 
 void
 hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
     unsigned char out[32])
 {
-	hmac(sha256_2, 32, key, keylen, msg, len, out);
+	hmac(256, 32, key, keylen, msg, len, out);
 }
 
 /* Twilio signs its webhooks with HMAC-SHA1. */
@@ -79,24 +55,37 @@ void
 hmac_sha1(const void *key, size_t keylen, const void *msg, size_t len,
     unsigned char out[20])
 {
-	hmac(sha1_2, 20, key, keylen, msg, len, out);
+	hmac(1, 20, key, keylen, msg, len, out);
 }
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* out must hold 4 * ((n + 2) / 3) + 1 bytes; NUL-terminated. */
 void
 base64_encode(const unsigned char *in, size_t n, char *out)
 {
-	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	unsigned long v;
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (unsigned long)in[i] << 16 | (unsigned long)in[i + 1] << 8 | in[i + 2];
+		*out++ = b64[v >> 18 & 63], *out++ = b64[v >> 12 & 63];
+		*out++ = b64[v >> 6 & 63], *out++ = b64[v & 63];
+	}
+	if (i < n) {
+		v = (unsigned long)in[i] << 16 | (i + 1 < n ? (unsigned long)in[i + 1] << 8 : 0);
+		*out++ = b64[v >> 18 & 63], *out++ = b64[v >> 12 & 63];
+		*out++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		*out++ = '=';
+	}
+	*out = '\0';
 }
 
 void
 sha256(const void *msg, size_t len, unsigned char out[32])
 {
-	SHA256_CTX c;
-
-	SHA256_Init(&c);
-	SHA256_Update(&c, msg, len);
-	SHA256_Final(out, &c);
+	hash2(256, msg, len, "", 0, out);
 }
 
 /* out must hold 2n+1 bytes; lower case, NUL-terminated. */
@@ -120,17 +109,20 @@ hex_encode(const unsigned char *in, size_t n, char *out)
 int
 base64_decode(const char *in, unsigned char *out)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(in), body = strspn(in, b64), pad = n - body;
-	int len;
+	size_t n = strlen(in), body = strspn(in, b64), pad = n - body, i;
+	unsigned long v = 0;
+	int len = 0, bits = 0;
 
-	/* EVP_DecodeBlock skips white space and counts the padding: we do not */
 	if (n == 0 || n % 4 || n > INT_MAX || pad > 2 || strspn(in + body, "=") != pad)
 		return -1;
-	if ((len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n)) < 0)
-		return -1;
-	return len - (int)pad;
+	for (i = 0; i < body; i++) {
+		v = (v << 6 | (unsigned long)(strchr(b64, in[i]) - b64)) & 0xffffff;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[len++] = (unsigned char)(v >> bits);
+		}
+	}
+	return len;
 }
 
 /* The value of one hex digit, or -1. */
@@ -165,8 +157,15 @@ hex_decode(const char *in, size_t hexlen, unsigned char *out)
 	return 0;
 }
 
+/* Whether a and b hold the same n bytes, in a time that does not say where they differ. */
 int
 ct_equal(const void *a, const void *b, size_t n)
 {
-	return CRYPTO_memcmp(a, b, n) == 0;
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
 }
