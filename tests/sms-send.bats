@@ -493,6 +493,11 @@ ok get-vanilla-with-session-token"
 	# the help answer names the business, or the owner hears of it
 	run -0 --separate-stderr env -u BUSINESS sms-send --check -T "$T/tpl"
 	[[ "$stderr" == *"$T/tpl/help.jq: warning: BUSINESS is not set"* ]] || fail "stderr: $stderr"
+	# the name from calsms.env, as calsms-setup(7) checks the templates
+	printf 'BUSINESS=Harbour Dental\n' >"$T/calsms.env"
+	run -0 --separate-stderr env -u BUSINESS sms-send --check -C "$T/calsms.env" -T "$T/tpl"
+	assert_equal "$stderr" ""
+	json_is -s 'any(.template | endswith("/help.jq")) and all(select(.template | endswith("/help.jq")) | .body | startswith("Harbour Dental text you"))' <<<"$output"
 	echo '"We text you about your visit. Reply STOP to opt out."' >"$T/tpl/help.jq"
 	BUSINESS="Harbour Dental" run -0 --separate-stderr sms-send --check -T "$T/tpl"
 	[[ "$stderr" == *"help.jq: warning: the HELP answer does not name the business"* ]] || fail "stderr: $stderr"

@@ -647,6 +647,9 @@ main(int argc, char *argv[])
 		    (long long)S.lease, S.timeout);
 		usage(EXIT_USAGE);
 	}
+	/* templates read env.BUSINESS: a -C file's name is theirs too */
+	if (conf_get("BUSINESS"))
+		setenv("BUSINESS", conf_get("BUSINESS"), 1);
 	if (check) {	/* no provider needed: nothing is sent */
 		if (!S.template_file && !S.template_dir)
 			die(EXIT_USAGE, "--check: give the templates, -T dir or -t file");
