@@ -238,7 +238,7 @@ STATEDIR = $(LOCALSTATEDIR)/lib/calsms
 PATHS = sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/calsms|$(ETCDIR)|g' \
 	-e 's|/var/lib/calsms|$(STATEDIR)|g'
 HANDLERS = on-booking on-calcom on-sms on-sms-aws owner-hook notify-owner report-plot
-TEMPLATE_DIRS = templates templates-es moments moments-es
+TEMPLATE_DIRS = templates templates-es templates-fr moments moments-es moments-fr
 
 install: all
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \

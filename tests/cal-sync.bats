@@ -97,6 +97,8 @@ parsed() {
 		[ -n "$got" ] || fail "no line for $id"
 		[ "$want" = "$got" ] || fail "$id differs: $(diff <(echo "$want") <(echo "$got"))"
 	done
+	# the date's parts too, for templates in other languages
+	json_is -s 'length == 4 and all(.start_parts.year == 2025 and .start_parts.zone_abbr != null)' "$T/sync"
 }
 
 @test "cal-sync since: a cancellation and both halves of a reschedule, as cal-parse would write them" {

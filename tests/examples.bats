@@ -281,7 +281,7 @@ sent_count() { [ -f "$T/sent.log" ] && wc -l <"$T/sent.log" || echo 0; }
 @test "examples: conv-store(1)" {
 	export SMS_PROVIDER=log	# the operator's sms.env, in the environment
 	blocks conv-store.1
-	[ "$NB" -eq 9 ]
+	[ "$NB" -eq 10 ]
 	run_block 1
 	# two ways to store one booking: the second finds it stored
 	conv_is +14045550134 '.status == "pending"'
@@ -320,6 +320,10 @@ sent_count() { [ -f "$T/sent.log" ] && wc -l <"$T/sent.log" || echo 0; }
 	run_block 8
 	# the PostgreSQL block has a test of its own, below
 	grep -q 'init$' "$T/ex/9"
+	# an A/B test's report: the fixture's conversation went out as no variant
+	CALSMS_NOW=$((1764000000 + 86400)) run_block 10
+	grep -q $'\treply_rate\tvs\tz\tp$' "$T/run/out.1"
+	grep -q '^none	' "$T/run/out.1"
 }
 
 @test "examples: conv-store(1), from LMDB into PostgreSQL" {
@@ -416,7 +420,7 @@ posted() {
 @test "examples: sms-send(1)" {
 	twilio_up
 	blocks sms-send.1
-	[ "$NB" -eq 8 ]
+	[ "$NB" -eq 9 ]
 	run_block 1
 	grep -q 'confirm' "$T/run/out.1"
 	run_block 2
@@ -440,6 +444,9 @@ posted() {
 	printf 'TWILIO_ACCOUNT_SID=%s\nTWILIO_AUTH_TOKEN=%s\nTWILIO_FROM=+15005550006\n' "$SID" "$TOKEN" >twilio.env
 	run_block 8
 	[ "$(cat "$T/run/out.1")" = '"sent"' ]
+	run_block 9
+	[ "$(grep -c $'\t[ab]$' "$T/run/out.3")" -eq 2 ]
+	[ -f "$R/etc/calsms/templates/confirm.a.jq" ] && [ ! -e "$R/etc/calsms/templates/confirm.jq" ]
 	# Twilio twice, SNS and End User Messaging once each
 	[ "$(sent_count)" -eq 4 ]
 	[ "$(jq -r .path "$T/sent.log" | grep -c Messages.json)" -eq 2 ]

@@ -86,7 +86,7 @@ row() {	# row PERIOD: that period's line of $output
 
 @test "report: bad options are usage errors" {
 	run -64 conv-store report --by year
-	assert_output --partial "--by: day, week, month or event"
+	assert_output --partial "--by: day, week, month, event, variant or event,variant, not year"
 	run -64 conv-store report -P free
 	run -64 conv-store report --since soon
 	run -64 conv-store report extra

@@ -1,3 +1,8 @@
 # La confirmación de una cita cambiada de hora, en español.
+# The date in Spanish from start_parts ("martes 25 de noviembre, 10:00"),
+# else start_local, for a conversation stored before start_parts.
+def fecha: if .start_parts then .start_parts as $p
+  | "\(["domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"][$p.weekday]) \($p.day) de \(["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"][$p.month - 1]), \($p.hour):\($p.minute | if . < 10 then "0\(.)" else "\(.)" end)"
+  else .start_local // .start_time end;
 (.appointment // .) as $a
-| "Hola \($a.first_name // ""), su cita \($a.event_name // "") pasa al \($a.start_local // $a.start_time). Responda SI para confirmar. Responda STOP para no recibir más mensajes."
+| "Hola \($a.first_name // ""), su cita \($a.event_name // "") pasa al \($a | fecha). Responda SI para confirmar. Responda STOP para no recibir más mensajes."

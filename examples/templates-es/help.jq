@@ -1,3 +1,8 @@
 # La respuesta a HELP/AYUDA, en español: el nombre del negocio y cómo darse de baja.
+# The date in Spanish from start_parts ("martes 25 de noviembre, 10:00"),
+# else start_local, for a conversation stored before start_parts.
+def fecha: if .start_parts then .start_parts as $p
+  | "\(["domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"][$p.weekday]) \($p.day) de \(["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"][$p.month - 1]), \($p.hour):\($p.minute | if . < 10 then "0\(.)" else "\(.)" end)"
+  else .start_local // .start_time end;
 (.appointment // .) as $a
-| "\(env.BUSINESS // "Le") enviamos mensajes sobre su cita \($a.event_name // "") el \($a.start_local // $a.start_time). Responda SI para confirmar o use \($a.reschedule_url // "el enlace de su confirmación") para cambiarla. Pueden aplicarse tarifas. Responda STOP para darse de baja."
+| "\(env.BUSINESS // "Le") enviamos mensajes sobre su cita \($a.event_name // "") el \($a | fecha). Responda SI para confirmar o use \($a.reschedule_url // "el enlace de su confirmación") para cambiarla. Pueden aplicarse tarifas. Responda STOP para darse de baja."

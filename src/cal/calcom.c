@@ -163,6 +163,7 @@ calcom_appointment(jv p, int cancel)
 	if (start && local_time_format(start, tz, local, sizeof local) != 0)
 		note("unknown time zone \"%.64s\"; start_local is in UTC", tz ? tz : "");
 	a = set(a, "start_local", start ? jv_string(local) : jv_null());
+	a = set(a, "start_parts", start ? local_parts(start, tz) : jv_null());
 	a = set(a, "cancel_url", jv_null());
 	a = set(a, "reschedule_url", jv_null());
 	a = set(a, "old_id", !cancel && old ? jv_string(old) : jv_null());

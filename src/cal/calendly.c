@@ -239,8 +239,11 @@ calendly_appointment(jv p, int cancel, const regex_t *question)
 			note("unknown time zone \"%.64s\"; start_local is in UTC",
 			    tz ? tz : "");
 		a = jv_object_set(a, jv_string("start_local"), jv_string(local));
-	} else
+		a = jv_object_set(a, jv_string("start_parts"), local_parts(t, tz));
+	} else {
 		a = jv_object_set(a, jv_string("start_local"), jv_null());
+		a = jv_object_set(a, jv_string("start_parts"), jv_null());
+	}
 	jv_free(start);
 	a = jv_object_set(a, jv_string("cancel_url"), json_str_or_null(json_get(p, "cancel_url")));
 	a = jv_object_set(a, jv_string("reschedule_url"), json_str_or_null(json_get(p, "reschedule_url")));

@@ -94,8 +94,15 @@ emit(jv line, const char *status, const char *to, const char *body, int segments
     int ucs2, int attempts, const char *pid, jv err)
 {
 	struct sms_outcome o = { status, S.p->name, to, body, segments, ucs2, attempts, pid };
+	const char *variant = templates_variant(line);
+	jv r = sms_result(line, &o, err), s;
 
-	json_print(sms_result(line, &o, err));
+	if (variant) {	/* the A/B variant, for conv-store report --by variant */
+		s = jv_object_get(jv_copy(r), jv_string("sms"));
+		r = jv_object_set(r, jv_string("sms"), jv_object_set(s, jv_string("variant"),
+		    jv_string(variant)));
+	}
+	json_print(r);
 	/*
 	 * The pipe to conv-store record is gone: a result that cannot be
 	 * written cannot be recorded, so nothing more is sent (74).

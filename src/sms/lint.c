@@ -16,14 +16,15 @@
 #define LINT_WORD 24
 
 static const char *const invite_verbs[] = { "reply", "text", "txt", "send", "respond",
-	"responda", "responde", "escriba", "envie", "env\xc3\xad" "e", NULL };
+	"responda", "responde", "escriba", "envie", "env\xc3\xad" "e", "r\xc3\xa9pondez", "repondez",
+	"envoyez", "\xc3\xa9" "crivez", "ecrivez", NULL };
 static const char *const fillers[] = { "with", "back", "con", NULL };
 static const char *const optout_words[] = { "stop", "stopall", "cancel", "end", "quit",
 	"unsubscribe", "revoke", "optout", "opt-out", "remove", "arret", "td", "baja", NULL };
 /* what the words after "to" or "para" say when it is for stopping ("end" alone does not) */
 static const char *const stop_purposes[] = { "opt", "optout", "opt-out", "unsubscribe",
 	"stop", "stopping", "removed", "baja", "recibir", "messages", "texts", "msgs",
-	"alerts", "mensajes", NULL };
+	"alerts", "mensajes", "d\xc3\xa9sabonner", "desabonner", "d\xc3\xa9sinscrire", NULL };
 
 struct lint_words {
 	char w[LINT_WORDS][LINT_WORD];

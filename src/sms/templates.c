@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,11 @@
 
 #define MAX_TEMPLATES 64
 
+#define VARIANT_MAX 8
+
 struct template {
 	char name[256], path[4096];	/* name: DUE, or EVENT_SLUG/DUE */
+	char variant[VARIANT_MAX];	/* "a" for DUE.a.jq; "" for DUE.jq */
 	jq_state *jq;
 	char error[256];
 };
@@ -30,18 +34,41 @@ static struct {
 	struct template templates[MAX_TEMPLATES];
 	char off[MAX_TEMPLATES][128];	/* event types whose directory has "off" */
 	int ntemplates, noff;
+	const char *letter;	/* the variant of the line being rendered, or NULL */
 } T;
 
 
 static struct template *
+template_variant(const char *name, const char *variant)
+{
+	int i;
+
+	for (i = 0; i < T.ntemplates; i++)
+		if (strcmp(T.templates[i].name, name) == 0 &&
+		    strcmp(T.templates[i].variant, variant) == 0)
+			return &T.templates[i];
+	return NULL;
+}
+
+/* NAME's template: the line's variant of it (NAME.L.jq) where there is one, else NAME.jq. */
+static struct template *
 template_named(const char *name)
+{
+	struct template *t = T.letter ? template_variant(name, T.letter) : NULL;
+
+	return t ? t : template_variant(name, "");
+}
+
+/* Whether NAME has a template, plain or a variant. */
+static int
+template_exists(const char *name)
 {
 	int i;
 
 	for (i = 0; i < T.ntemplates; i++)
 		if (strcmp(T.templates[i].name, name) == 0)
-			return &T.templates[i];
-	return NULL;
+			return 1;
+	return 0;
 }
 
 static int
@@ -63,6 +90,25 @@ template_error(void *data, jv msg)
 	jv_free(s);
 }
 
+/*
+ * "confirm.a" is the variant "a" of confirm: one to seven lower-case
+ * letters or digits after the last dot.  Anything else is a plain name.
+ */
+static void
+name_variant(const char *full, char *name, size_t n, char variant[VARIANT_MAX])
+{
+	const char *dot = strrchr(full, '.'), *slash = strrchr(full, '/');
+	size_t len = dot ? strlen(dot + 1) : 0;
+
+	variant[0] = '\0';
+	if (dot && (!slash || dot > slash + 1) && len > 0 && len < VARIANT_MAX &&
+	    strspn(dot + 1, "abcdefghijklmnopqrstuvwxyz0123456789") == len) {
+		memcpy(variant, dot + 1, len + 1);
+		snprintf(name, n, "%.*s", (int)(dot - full), full);
+	} else
+		snprintf(name, n, "%s", full);
+}
+
 /* Compiles one template file; an error names the file. */
 static int
 template_load(const char *name, const char *path)
@@ -78,7 +124,7 @@ template_load(const char *name, const char *path)
 		return EXIT_CONFIG;
 	}
 	t = &T.templates[T.ntemplates++];
-	snprintf(t->name, sizeof t->name, "%s", name);
+	name_variant(name, t->name, sizeof t->name, t->variant);
 	snprintf(t->path, sizeof t->path, "%s", path);
 	if ((f = fopen(path, "r")) == NULL) {
 		note("%s: %s", path, strerror(errno));
@@ -138,6 +184,66 @@ templates_in(const char *dir, const char *prefix, int depth)
 	return status;
 }
 
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* The variants in one directory (PREFIX "" or "slug/"), sorted, into v: how many. */
+static int
+scope_variants(const char *prefix, char v[][VARIANT_MAX])
+{
+	size_t plen = strlen(prefix);
+	int i, j, n = 0;
+
+	for (i = 0; i < T.ntemplates; i++) {
+		const struct template *t = &T.templates[i];
+
+		if (!t->variant[0] || strncmp(t->name, prefix, plen) != 0 ||
+		    strchr(t->name + plen, '/'))
+			continue;
+		for (j = 0; j < n && strcmp(v[j], t->variant) != 0; j++)
+			;
+		if (j == n)
+			memcpy(v[n++], t->variant, VARIANT_MAX);
+	}
+	qsort(v, (size_t)n, VARIANT_MAX, by_name);
+	return n;
+}
+
+/*
+ * A moment written only as variants needs every variant of its directory:
+ * with followup.c.jq beside confirm.a.jq and confirm.b.jq, a conversation
+ * given "c" would have no confirmation.
+ */
+static int
+variants_whole(void)
+{
+	static char v[MAX_TEMPLATES][VARIANT_MAX];
+	char prefix[256];
+	const struct template *t;
+	const char *slash;
+	int i, j, n;
+
+	for (i = 0; i < T.ntemplates; i++) {
+		t = &T.templates[i];
+		if (!t->variant[0] || template_variant(t->name, ""))
+			continue;
+		slash = strchr(t->name, '/');
+		snprintf(prefix, sizeof prefix, "%.*s", slash ? (int)(slash - t->name + 1) : 0, t->name);
+		n = scope_variants(prefix, v);
+		for (j = 0; j < n; j++)
+			if (!template_variant(t->name, v[j])) {
+				note("%s/%s.%s.jq: missing: its directory has variant %s "
+				    "(write it, or a plain %s.jq for every variant)",
+				    T.dir, t->name, v[j], v[j], t->name);
+				return EXIT_CONFIG;
+			}
+	}
+	return 0;
+}
+
 /*
  * Every template is compiled at start, so a typo stops the sender before
  * any customer is texted: -t's file, or in -T's directory confirm.jq and
@@ -156,10 +262,12 @@ templates_load(const char *file, const char *dir)
 	if (T.dir == NULL)
 		return 0;
 	status = templates_in(T.dir, "", 0);
-	if (status == 0 && !template_named("confirm"))
+	if (status == 0 && !template_exists("confirm"))
 		status = missing_template("confirm");
-	if (status == 0 && !template_named("followup"))
+	if (status == 0 && !template_exists("followup"))
 		status = missing_template("followup");
+	if (status == 0)
+		status = variants_whole();
 	return status;
 }
 
@@ -186,6 +294,44 @@ event_template(jv line, const char *due)
 		return NULL;
 	snprintf(name, sizeof name, "%.120s/%.120s", slug, due);
 	return template_named(name);
+}
+
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/*
+ * The variant a conversation gets, the same for all its messages and on
+ * every sender: FNV-1a of its id, modulo the number of variants in its
+ * event type's directory (or, when that has none, the directory's), in
+ * alphabetical order.  NULL when there are none.
+ */
+const char *
+templates_variant(jv line)
+{
+	static char v[MAX_TEMPLATES][VARIANT_MAX];
+	char slug[128], prefix[130];
+	const char *id = json_str(line, "id");
+	int n = 0;
+
+	if (T.dir == NULL || id == NULL)
+		return NULL;
+	event_slug(line, slug, sizeof slug);
+	if (*slug) {
+		snprintf(prefix, sizeof prefix, "%s/", slug);
+		n = scope_variants(prefix, v);
+	}
+	if (n == 0)
+		n = scope_variants("", v);
+	return n ? v[fnv1a(id) % (uint32_t)n] : NULL;
 }
 
 /* Whether the business turned texts off for the line's event type. */
@@ -248,14 +394,14 @@ template_for(jv line, const char *due)
 	return template_named(due);
 }
 
+static char *render(struct template *t, jv line, char *err, size_t n);
+
 /* The body for a line: its template's one non-empty string, or its "body". */
 char *
 templates_render(jv line, char *err, size_t n)
 {
 	const char *due = json_str(line, "due"), *body = json_str(line, "body");
 	struct template *t;
-	jv r;
-	char *out = NULL;
 
 	if (!T.file && !T.dir) {
 		if (body == NULL || *body == '\0')
@@ -266,6 +412,7 @@ templates_render(jv line, char *err, size_t n)
 		snprintf(err, n, "no \"due\" to choose a template in %s", T.dir);
 		return NULL;
 	}
+	T.letter = templates_variant(line);
 	t = template_for(line, due);
 	if (t == NULL && body && *body)
 		return strdup(body);	/* a written message: the front desk's */
@@ -273,6 +420,16 @@ templates_render(jv line, char *err, size_t n)
 		snprintf(err, n, "%s/%s.jq: no such template", T.dir, due);
 		return NULL;
 	}
+	return render(t, line, err, n);
+}
+
+/* t's text for the line: its one non-empty string */
+static char *
+render(struct template *t, jv line, char *err, size_t n)
+{
+	jv r;
+	char *out = NULL;
+
 	t->error[0] = '\0';
 	jq_start(t->jq, jv_copy(line), 0);
 	r = jq_next(t->jq);
@@ -301,6 +458,7 @@ templates_render(jv line, char *err, size_t n)
 int
 templates_off(jv line, const char *due)
 {
+	T.letter = templates_variant(line);
 	return (T.dir && texts_off(line)) || (optional_moment(due) && template_for(line, due) == NULL);
 }
 
@@ -310,6 +468,8 @@ templates_off(jv line, const char *due)
 	"\"timezone\":\"America/New_York\",\"event_name\":\"30 Minute Consultation\"," \
 	"\"start_time\":\"2025-11-25T15:00:00Z\",\"end_time\":\"2025-11-25T15:30:00Z\"," \
 	"\"start_local\":\"Tue Nov 25, 10:00 AM EST\"," \
+	"\"start_parts\":{\"year\":2025,\"month\":11,\"day\":25,\"weekday\":2,\"hour\":10," \
+	"\"minute\":0,\"zone_abbr\":\"EST\",\"utc_offset\":-18000}," \
 	"\"cancel_url\":\"https://calendly.com/cancellations/SAMPLE\"," \
 	"\"reschedule_url\":\"https://calendly.com/reschedulings/SAMPLE\",\"source\":\"calendly\"," \
 	"\"event_slug\":\"30-minute-consultation\",\"location\":{\"type\":\"physical\"," \
@@ -376,11 +536,13 @@ templates_check(void)
 		line = jv_object_set(line, jv_string("due"), jv_string(T.file ? "confirm" : due));
 		line = jv_object_set(line, jv_string("appointment"), appt);
 		err[0] = '\0';
-		if ((body = templates_render(line, err, sizeof err)) == NULL) {
+		if ((body = render(t, line, err, sizeof err)) == NULL) {
 			note("%s", err);
 			status = EXIT_CONFIG;
 		} else {
 			out = jv_object_set(jv_object(), jv_string("template"), jv_string(t->path));
+			if (t->variant[0])
+				out = jv_object_set(out, jv_string("variant"), jv_string(t->variant));
 			out = jv_object_set(out, jv_string("segments"), jv_number(sms_segments(body, &ucs2)));
 			out = jv_object_set(out, jv_string("encoding"), jv_string(ucs2 ? "ucs2" : "gsm7"));
 			out = jv_object_set(out, jv_string("body"), jv_string(body));

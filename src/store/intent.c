@@ -51,9 +51,9 @@ static const char *const negations[] = { "don't", "dont", "do", "not", "never",
 	"no", "doesn't", NULL };
 static const char *const yes_first[] = { "yes", "y", "yep", "yeah", "yup", "ya",
 	"confirm", "confirmed", "ok", "okay", "k", "sure", "absolutely", "definitely",
-	"correct", "si", "s\xc3\xad", "s\xc3\x8d", NULL };	/* si, sí, SÍ */
+	"correct", "si", "s\xc3\xad", "s\xc3\x8d", "oui", NULL };	/* si, sí, SÍ */
 static const char *const no_first[] = { "no", "n", "nope", "nah", "decline",
-	"declined", NULL };
+	"declined", "non", NULL };
 static const char *const yes_phrases[] = { "i'll be there", "ill be there",
 	"i will be there", "will be there", "see you", "sounds good", "no problem",
 	"no worries", NULL };
@@ -216,7 +216,7 @@ reply_intent(const char *body, int keyword_first)
 	if (ws.n == 1 && (!strcmp(ws.w[0], "start") || !strcmp(ws.w[0], "unstop")))
 		return "start";
 	if (ws.n == 1 && (!strcmp(ws.w[0], "help") || !strcmp(ws.w[0], "info") ||
-	    !strcmp(ws.w[0], "ayuda")))
+	    !strcmp(ws.w[0], "ayuda") || !strcmp(ws.w[0], "aide")))
 		return "help";
 	if (has_phrase(&ws, no_phrases, 0))
 		return "decline";

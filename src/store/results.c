@@ -118,6 +118,8 @@ message_of(jv sms, const char *kind, int64_t now)
 		m = conv_set(m, keep[i], json_get(sms, keep[i]));
 	if (conv_is(sms, "provider", "log"))
 		m = conv_set(m, "dry_run", jv_true());
+	if (json_str(sms, "variant"))
+		m = conv_set(m, "variant", json_get(sms, "variant"));
 	return conv_set(m, "at", json_str(sms, "at") ? json_get(sms, "at") : rfc3339_jv(now));
 }
 

@@ -203,7 +203,7 @@ static const struct command commands[] = {
 	{ "load", "", NULL, apply_load, 0, 0, STORE_CREATE, 0 },
 	{ "purge", "", cmd_purge, NULL, 0, 0, 0, 0 },
 	{ "check", "[--repair]", cmd_check, NULL, 0, 1, 0, 0 },
-	{ "report", "[--by day|week|month|event] [--since time] [--until time] [-t] "
+	{ "report", "[--by day|week|month|event|variant|event,variant] [--since time] [--until time] [-t] "
 	    "[-P price] [-z zone]", cmd_report, NULL, 0, -1, STORE_READ, 1 },
 	{ NULL, NULL, NULL, NULL, 0, 0, 0, 0 }
 };

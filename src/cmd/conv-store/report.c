@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,33 @@ struct report {
 	jv periods;	/* period -> {counts..., "waits": [seconds]} */
 };
 
+/* The A/B variant a conversation's messages went out as, or "none". */
+static const char *
+variant_of(jv c)
+{
+	jv msgs = json_get(c, "messages"), m;
+	static char v[16];
+	int i, n = conv_count(c, "messages");
+
+	snprintf(v, sizeof v, "none");
+	for (i = 0; i < n; i++) {
+		m = jv_array_get(jv_copy(msgs), i);
+		if (json_str(m, "variant")) {
+			snprintf(v, sizeof v, "%s", json_str(m, "variant"));
+			i = n;
+		}
+		jv_free(m);
+	}
+	jv_free(msgs);
+	return v;
+}
+
+static int
+by_variant(const struct report *r)
+{
+	return strstr(r->by, "variant") != NULL;
+}
+
 /* The period a conversation belongs to, by its booking time in TZ. */
 static void
 period_of(const struct report *r, jv c, int64_t created, char *out, size_t n)
@@ -39,10 +67,15 @@ period_of(const struct report *r, jv c, int64_t created, char *out, size_t n)
 	struct tm tm;
 	jv a;
 
-	if (strcmp(r->by, "event") == 0) {
+	if (strncmp(r->by, "event", 5) == 0) {
 		a = json_get(c, "appointment");
-		snprintf(out, n, "%s", json_str(a, "event_name") ? json_str(a, "event_name") : "");
+		snprintf(out, n, "%s%s%s", json_str(a, "event_name") ? json_str(a, "event_name") : "",
+		    by_variant(r) ? "/" : "", by_variant(r) ? variant_of(c) : "");
 		jv_free(a);
+		return;
+	}
+	if (by_variant(r)) {
+		snprintf(out, n, "%s", variant_of(c));
 		return;
 	}
 	localtime_r(&t, &tm);
@@ -68,7 +101,7 @@ tally(jv row, jv c)
 	int64_t confirm = conv_confirmed_at(c), follow = conv_sent_at(c, kinds[KIND_FOLLOWUP].name);
 	int64_t first = 0, t;
 	const char *status = conv_str(c, "status"), *intent, *kind;
-	int i, n, sent, confirmed_first = 0, after = 0, declined = 0;
+	int i, n, sent, confirmed_first = 0, after = 0, declined = 0, texted = 0;
 
 	row = bump(row, "bookings", 1);
 	row = bump(row, "with_phone", conv_str(c, "phone") ? 1 : 0);
@@ -81,8 +114,10 @@ tally(jv row, jv c)
 			row = bump(row, "dry_run", 1);	/* -p log: nobody was texted */
 			sent = 0;
 		}
-		if (sent && kind_confirms(kind))
+		if (sent && kind_confirms(kind)) {
 			row = bump(row, "confirmations", 1);
+			texted = 1;
+		}
 		if (sent && kind_is(kind, KIND_FOLLOWUP))
 			row = bump(row, "followups", 1);
 		if (json_str(m, "delivery") && strcmp(json_str(m, "delivery"), "delivered") == 0)
@@ -109,6 +144,9 @@ tally(jv row, jv c)
 			declined = 1;
 		jv_free(m);
 	}
+	/* for the reply rate: conversations texted, and those of them that answered */
+	row = bump(row, "texted", texted);
+	row = bump(row, "texted_replied", texted && conv_count(c, "replies") > 0);
 	row = bump(row, "confirmed_before_followup", confirmed_first);
 	row = bump(row, "replied_after_followup", after);
 	row = bump(row, "declined", declined);
@@ -185,6 +223,123 @@ median(jv waits)
 	return jv_number(m);
 }
 
+/*
+ * The two-proportion z-test (pooled): is x2/n2 apart from x1/n1 by more
+ * than chance?  z, and p two-sided; -1 when either side has nobody or
+ * both rates are 0 or 1.
+ */
+static int
+two_proportion(double x1, double n1, double x2, double n2, double *z, double *p)
+{
+	double pool, se;
+
+	if (n1 < 1 || n2 < 1)
+		return -1;
+	pool = (x1 + x2) / (n1 + n2);
+	se = sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2));
+	if (se <= 0)
+		return -1;
+	*z = (x2 / n2 - x1 / n1) / se;
+	*p = erfc(fabs(*z) / sqrt(2));
+	return 0;
+}
+
+/* The row's variant (after the event's name and a slash, --by event,variant). */
+static const char *
+key_variant(const char *key, int *event_len)
+{
+	const char *slash = strrchr(key, '/');
+
+	*event_len = slash ? (int)(slash - key) : 0;
+	return slash ? slash + 1 : key;
+}
+
+/* The key of the row the key's row is compared with: its event's first variant. */
+static const char *
+baseline_key(jv keys, const char *key)
+{
+	int i, n = jv_array_length(jv_copy(keys)), elen, blen;
+	const char *b = NULL, *k;
+	jv x;
+
+	key_variant(key, &elen);
+	for (i = 0; i < n && b == NULL; i++) {
+		x = jv_array_get(jv_copy(keys), i);
+		k = jv_string_value(x);
+		if (strcmp(key_variant(k, &blen), "none") != 0 && blen == elen &&
+		    strncmp(k, key, (size_t)elen) == 0)
+			b = k;	/* keys are sorted: the first is the baseline */
+		jv_free(x);	/* the string lives on in keys */
+	}
+	return b;
+}
+
+/* A variant row's reply rate, and how it compares with its baseline's. */
+static jv
+variant_fields(const struct report *r, jv keys, const char *key, jv out)
+{
+	const char *base = baseline_key(keys, key), *v;
+	jv row = jv_object_get(jv_copy(r->periods), jv_string(key)), b;
+	double n = json_num(row, "texted"), x = json_num(row, "texted_replied"), z, p;
+	int elen, ok = 0;
+
+	v = key_variant(key, &elen);
+	if (strncmp(r->by, "event", 5) == 0)
+		out = jv_object_set(out, jv_string("event"), jv_string_sized(key, elen));
+	out = jv_object_set(out, jv_string("variant"), jv_string(v));
+	out = jv_object_set(out, jv_string("reply_rate"), n > 0 ? jv_number(x / n) : jv_null());
+	if (base && strcmp(base, key) != 0 && strcmp(v, "none") != 0) {
+		b = jv_object_get(jv_copy(r->periods), jv_string(base));
+		ok = two_proportion(json_num(b, "texted_replied"), json_num(b, "texted"), x, n, &z, &p) == 0;
+		jv_free(b);
+	}
+	out = jv_object_set(out, jv_string("vs"), ok ? jv_string(key_variant(base, &elen)) : jv_null());
+	out = jv_object_set(out, jv_string("z"), ok ? jv_number(round(z * 100) / 100) : jv_null());
+	out = jv_object_set(out, jv_string("p"), ok ? jv_number(round(p * 1000) / 1000) : jv_null());
+	jv_free(row);
+	return out;
+}
+
+/* -t's variant columns: texted, replied, reply rate, baseline, z, p */
+static void
+variant_columns(jv out)
+{
+	printf("\t%.0f\t%.0f", json_num(out, "texted"), json_num(out, "texted_replied"));
+	if (json_kind(out, "reply_rate") == JV_KIND_NUMBER)
+		printf("\t%.3f", json_num(out, "reply_rate"));
+	else
+		printf("\t");
+	if (json_str(out, "vs"))
+		printf("\t%s\t%.2f\t%.3f", json_str(out, "vs"), json_num(out, "z"), json_num(out, "p"));
+	else
+		printf("\t\t\t");
+}
+
+/* -t's note under a variant table: a variant against its baseline. */
+static void
+variant_note(const struct report *r, jv keys, const char *key)
+{
+	jv out = variant_fields(r, keys, key, jv_object()), row, base;
+	const char *vs = json_str(out, "vs"), *event = json_str(out, "event");
+	int elen;
+
+	if (vs) {
+		row = jv_object_get(jv_copy(r->periods), jv_string(key));
+		base = jv_object_get(jv_copy(r->periods), jv_string(baseline_key(keys, key)));
+		printf("# %s%s%s: %.0f of %.0f texted replied (%.0f%%), %s: %.0f of %.0f (%.0f%%); "
+		    "z=%.2f, p=%.3f: %s (two-proportion z-test, 5%% level)\n",
+		    event ? event : "", event ? " " : "", key_variant(key, &elen),
+		    json_num(row, "texted_replied"), json_num(row, "texted"),
+		    100 * json_num(out, "reply_rate"), vs, json_num(base, "texted_replied"),
+		    json_num(base, "texted"), 100 * json_num(base, "texted_replied") / json_num(base, "texted"),
+		    json_num(out, "z"), json_num(out, "p"),
+		    json_num(out, "p") < 0.05 ? "more than chance" : "within chance");
+		jv_free(row);
+		jv_free(base);
+	}
+	jv_free(out);
+}
+
 static void
 report_print(struct report *r, int tsv)
 {
@@ -195,7 +350,8 @@ report_print(struct report *r, int tsv)
 		printf("period");
 		for (k = 0; report_counts[k]; k++)
 			printf("\t%s", report_counts[k]);
-		printf("%s\tmedian_reply_s\n", r->priced ? "\tcost" : "");
+		printf("%s\tmedian_reply_s%s\n", r->priced ? "\tcost" : "",
+		    by_variant(r) ? "\ttexted\ttexted_replied\treply_rate\tvs\tz\tp" : "");
 	}
 	for (i = 0; i < n; i++) {
 		x = jv_array_get(jv_copy(keys), i);
@@ -210,6 +366,12 @@ report_print(struct report *r, int tsv)
 		if (r->priced)
 			out = bump(out, "cost", r->price * json_num(out, "segments"));
 		out = jv_object_set(out, jv_string("median_reply_s"), median(json_get(row, "waits")));
+		if (by_variant(r)) {
+			out = jv_object_set(out, jv_string("texted"), jv_number(json_num(row, "texted")));
+			out = jv_object_set(out, jv_string("texted_replied"),
+			    jv_number(json_num(row, "texted_replied")));
+			out = variant_fields(r, keys, jv_string_value(x), out);
+		}
 		if (tsv) {
 			printf("%s", jv_string_value(x));
 			for (k = 0; report_counts[k]; k++)
@@ -217,13 +379,21 @@ report_print(struct report *r, int tsv)
 			if (r->priced)
 				printf("\t%.2f", json_num(out, "cost"));
 			if (json_kind(out, "median_reply_s") == JV_KIND_NUMBER)
-				printf("\t%.0f\n", json_num(out, "median_reply_s"));
+				printf("\t%.0f", json_num(out, "median_reply_s"));
 			else
-				printf("\t\n");
+				printf("\t");
+			if (by_variant(r))
+				variant_columns(out);
+			printf("\n");
 			jv_free(out);
 		} else
 			json_print(out);
 		jv_free(row);
+		jv_free(x);
+	}
+	for (i = 0; tsv && by_variant(r) && i < n; i++) {
+		x = jv_array_get(jv_copy(keys), i);
+		variant_note(r, keys, jv_string_value(x));
 		jv_free(x);
 	}
 	jv_free(keys);
@@ -238,7 +408,8 @@ report_options(struct report *r, int argc, char **argv, int *tsv, const char **z
 		{ "by", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const char *const bys[] = { "day", "week", "month", "event", NULL };
+	static const char *const bys[] = { "day", "week", "month", "event", "variant",
+	    "event,variant", NULL };
 	int c;
 
 	optind = 1;
@@ -248,7 +419,7 @@ report_options(struct report *r, int argc, char **argv, int *tsv, const char **z
 		case 'U': if (option_time("until", optarg, &r->until)) return -1; break;
 		case 'b':
 			if (!str_listed(optarg, bys)) {
-				note("--by: day, week, month or event, not %s", optarg);
+				note("--by: day, week, month, event, variant or event,variant, not %s", optarg);
 				return -1;
 			}
 			r->by = optarg;
