@@ -420,7 +420,7 @@ posted() {
 @test "examples: sms-send(1)" {
 	twilio_up
 	blocks sms-send.1
-	[ "$NB" -eq 9 ]
+	[ "$NB" -eq 10 ]
 	run_block 1
 	grep -q 'confirm' "$T/run/out.1"
 	run_block 2
@@ -447,6 +447,8 @@ posted() {
 	run_block 9
 	[ "$(grep -c $'\t[ab]$' "$T/run/out.3")" -eq 2 ]
 	[ -f "$R/etc/calsms/templates/confirm.a.jq" ] && [ ! -e "$R/etc/calsms/templates/confirm.jq" ]
+	run_block 10
+	json_is '.content_sid == "HX0123456789abcdef0123456789abcdef" and .variables == {"1": "Ada", "2": "Tue Nov 25, 10:00 AM EST"}' "$T/run/out.4"
 	# Twilio twice, SNS and End User Messaging once each
 	[ "$(sent_count)" -eq 4 ]
 	[ "$(jq -r .path "$T/sent.log" | grep -c Messages.json)" -eq 2 ]

@@ -82,7 +82,7 @@ replies() {
 	bookings 6
 	at 0 follow-up-due >"$T/due"
 	for run in 1 2; do
-		sms-send -p twilio -r 1000 -T "$T/tpl" <"$T/due" | jq -r '[.id, .sms.variant] | @tsv' >"$T/run$run"
+		sms-send -p twilio -r 1000 -T "$T/tpl" <"$T/due" | jq -r '[.id, .sms.variant] | @tsv' | sort >"$T/run$run"
 	done
 	[ "$(wc -l <"$T/run1")" -eq 6 ]
 	cmp "$T/run1" "$T/run2"

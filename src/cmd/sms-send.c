@@ -36,6 +36,7 @@
 struct job {
 	jv line;
 	char to[17], *body;
+	const char *content;	/* WhatsApp: the template's ContentSid; body is its variables */
 	int segments, ucs2, attempts;
 	int requests;	/* requests this attempt made: libcurl's own resend is a second */
 	int64_t not_before;
@@ -54,6 +55,7 @@ static struct {
 	int64_t lease;	/* a line claimed longer ago than this is not sent */
 	char halted[300];	/* why sending stopped, or "" */
 	int stdout_lost;	/* stdout closed: 74, whatever else happened */
+	int whatsapp;	/* TWILIO_CHANNEL=whatsapp */
 	int stdin_flags;
 	struct bucket rate;	/* -r, messages a second */
 	CURLM *multi;
@@ -65,7 +67,7 @@ static struct {
 	const char *db;	/* -d: the store handed-out lines are looked up in */
 	struct store *store;
 	int store_status;	/* why the store could not be read, or 0 */
-} S;
+} S = { .attempts = 4, .inflight_max = 8, .timeout = 30, .lease = 600 };
 
 static void
 usage(int status)
@@ -93,16 +95,10 @@ static void
 emit(jv line, const char *status, const char *to, const char *body, int segments,
     int ucs2, int attempts, const char *pid, jv err)
 {
-	struct sms_outcome o = { status, S.p->name, to, body, segments, ucs2, attempts, pid };
-	const char *variant = templates_variant(line);
-	jv r = sms_result(line, &o, err), s;
+	struct sms_outcome o = { status, S.p->name, to, body, segments, ucs2, attempts, pid,
+		templates_variant(line), S.whatsapp ? "whatsapp" : NULL };
 
-	if (variant) {	/* the A/B variant, for conv-store report --by variant */
-		s = jv_object_get(jv_copy(r), jv_string("sms"));
-		r = jv_object_set(r, jv_string("sms"), jv_object_set(s, jv_string("variant"),
-		    jv_string(variant)));
-	}
-	json_print(r);
+	json_print(sms_result(line, &o, err));
 	/*
 	 * The pipe to conv-store record is gone: a result that cannot be
 	 * written cannot be recorded, so nothing more is sent (74).
@@ -216,7 +212,7 @@ on_line(jv line, long lineno, void *ctx)
 		free(j);
 		return 0;
 	}
-	if ((j->body = templates_render(line, err, sizeof err)) == NULL) {
+	if ((j->body = templates_render(line, &j->content, err, sizeof err)) == NULL) {
 		note("stdin:%ld: %s; skipped", lineno, err);
 		emit(line, "skipped", j->to, NULL, 0, 0, 0, NULL, sms_error("template", err, 0));
 		free(j);
@@ -226,7 +222,13 @@ on_line(jv line, long lineno, void *ctx)
 		not_sent(j, "halted", S.halted);
 		return 0;
 	}
-	j->segments = sms_segments(j->body, &j->ucs2);
+	if (S.whatsapp && !j->content && !whatsapp_freeform_ok(line, clock_now())) {
+		emit(line, "failed", j->to, j->body, 0, 0, 0, NULL, whatsapp_refusal());
+		free(j->body);
+		free(j);
+		return 0;
+	}
+	j->segments = S.whatsapp ? 1 : sms_segments(j->body, &j->ucs2);
 	if (S.max_segments && j->segments > S.max_segments) {
 		snprintf(err, sizeof err, "%d segments, more than -m %d", j->segments, S.max_segments);
 		emit(line, "failed", j->to, j->body, j->segments, j->ucs2, 0, NULL,
@@ -301,6 +303,7 @@ start(struct job *j)
 	rq_free(&j->rq);
 	sb_free(&j->resp);
 	j->retry_after = -1;
+	j->rq.content_sid = j->content;
 	S.p->build(j->to, j->body, &j->rq);
 	for (i = 0; i < j->rq.nheaders; i++)
 		j->slist = curl_slist_append(j->slist, j->rq.headers[i]);
@@ -618,10 +621,6 @@ main(int argc, char *argv[])
 			argc--;
 			break;
 		}
-	S.attempts = 4;
-	S.inflight_max = 8;
-	S.timeout = 30;
-	S.lease = 600;
 	while ((c = getopt(argc, argv, "c:C:d:hj:L:m:p:r:R:t:T:W:")) != -1) {
 		switch (c) {
 		case 'c': setenv("TWILIO_STATUS_CALLBACK", optarg, 1); break;
@@ -660,10 +659,7 @@ main(int argc, char *argv[])
 	if (check) {	/* no provider needed: nothing is sent */
 		if (!S.template_file && !S.template_dir)
 			die(EXIT_USAGE, "--check: give the templates, -T dir or -t file");
-		if ((c = templates_load(S.template_file, S.template_dir)) == 0)
-			c = templates_check();
-		templates_free();
-		return finish_stdout(c);
+		return finish_stdout(templates_check(S.template_file, S.template_dir));
 	}
 	if (pname == NULL)
 		pname = conf_get("SMS_PROVIDER");
@@ -673,6 +669,9 @@ main(int argc, char *argv[])
 	}
 	if ((S.p = provider_named(pname)) == NULL)
 		die(EXIT_USAGE, "unknown provider %s: twilio, sns, eum or log", pname);
+	S.whatsapp = templates_whatsapp();
+	if (S.whatsapp && S.p != &provider_twilio && S.p != &provider_log)
+		die(EXIT_CONFIG, "TWILIO_CHANNEL=whatsapp: WhatsApp goes through -p twilio (or log)");
 	if ((c = S.p->setup()) != 0 ||
 	    (c = templates_load(S.template_file, S.template_dir)) != 0) {
 		templates_free();

@@ -106,6 +106,10 @@ sms_result(jv line, const struct sms_outcome *o, jv err)
 	s = jv_object_set(s, jv_string("attempts"), jv_number(o->attempts));
 	s = jv_object_set(s, jv_string("at"), rfc3339_jv(clock_now()));
 	s = jv_object_set(s, jv_string("error"), err);
+	if (o->variant)	/* for conv-store report --by variant */
+		s = jv_object_set(s, jv_string("variant"), jv_string(o->variant));
+	if (o->channel)
+		s = jv_object_set(s, jv_string("channel"), jv_string(o->channel));
 	return jv_object_set(line, jv_string("sms"), s);
 }
 
@@ -199,4 +203,15 @@ inbound_read(struct inbound *in)
 		return big ? EXIT_DATA : EXIT_IOERR;
 	}
 	return 0;
+}
+
+/*
+ * A free-form text the business starts, on WhatsApp: refused for good
+ * (the line settles failed and is not retried).
+ */
+jv
+whatsapp_refusal(void)
+{
+	return sms_error("whatsapp_freeform", "WhatsApp takes a message the business starts "
+	    "only as an approved template: give DIR/<due>.content its ContentSid", 1);
 }

@@ -19,6 +19,7 @@ struct sms_request {
 	int nheaders;
 	struct strbuf body;
 	const char *user, *password;	/* HTTP basic auth, or NULL */
+	const char *content_sid;	/* given: a WhatsApp template's, body its variables */
 };
 void rq_header(struct sms_request *rq, const char *line);
 void rq_free(struct sms_request *rq);
@@ -80,9 +81,11 @@ struct sms_outcome {
 	const char *status, *provider, *to, *body;
 	int segments, ucs2, attempts;
 	const char *provider_id;
+	const char *variant, *channel;	/* the A/B variant, "whatsapp"; or NULL */
 };
 jv sms_result(jv line, const struct sms_outcome *o, jv err);	/* consumes line, err */
 jv sms_error(const char *code, const char *message, int permanent);
+jv whatsapp_refusal(void);	/* a free-form text the business starts, on WhatsApp */
 
 /* provider.c: an outage said once when it begins and once when it ends */
 struct outage {

@@ -25,6 +25,7 @@
 struct template {
 	char name[256], path[4096];	/* name: DUE, or EVENT_SLUG/DUE */
 	char variant[VARIANT_MAX];	/* "a" for DUE.a.jq; "" for DUE.jq */
+	char content_sid[40];	/* WhatsApp: DUE.content's approved template, or "" */
 	jq_state *jq;
 	char error[256];
 };
@@ -109,6 +110,45 @@ name_variant(const char *full, char *name, size_t n, char variant[VARIANT_MAX])
 		snprintf(name, n, "%s", full);
 }
 
+/* TWILIO_CHANNEL=whatsapp: the texts go out on WhatsApp */
+int
+templates_whatsapp(void)
+{
+	const char *c = conf_get("TWILIO_CHANNEL");
+
+	return c && strcmp(c, "whatsapp") == 0;
+}
+
+/*
+ * On WhatsApp, DUE.content beside DUE.jq names the approved Content
+ * template (its ContentSid, HX and 32 hex digits) and DUE.jq yields its
+ * variables.  Elsewhere .content files are not read.
+ */
+static int
+content_load(struct template *t)
+{
+	char path[4200], line[128];
+	size_t n = strlen(t->path);
+	FILE *f;
+
+	if (!templates_whatsapp() || n < 3)
+		return 0;
+	snprintf(path, sizeof path, "%.*s.content", (int)(n - 3), t->path);
+	if ((f = fopen(path, "r")) == NULL)
+		return errno == ENOENT ? 0 : (note("%s: %s", path, strerror(errno)), EXIT_CONFIG);
+	if (fgets(line, sizeof line, f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, " \t\r\n")] = '\0';
+	if (strncmp(line, "HX", 2) != 0 || strlen(line) != 34 ||
+	    strspn(line + 2, "0123456789abcdefABCDEF") != 32) {
+		note("%s: not a ContentSid (HX and 32 hex digits): %.40s", path, line);
+		return EXIT_CONFIG;
+	}
+	memcpy(t->content_sid, line, 35);
+	return 0;
+}
+
 /* Compiles one template file; an error names the file. */
 static int
 template_load(const char *name, const char *path)
@@ -142,7 +182,7 @@ template_load(const char *name, const char *path)
 		return EXIT_CONFIG;
 	}
 	free(text);
-	return 0;
+	return content_load(t);
 }
 
 /* Every NAME.jq in dir, as PREFIX NAME; for an event's directory, prefix is "slug/". */
@@ -396,13 +436,18 @@ template_for(jv line, const char *due)
 
 static char *render(struct template *t, jv line, char *err, size_t n);
 
-/* The body for a line: its template's one non-empty string, or its "body". */
+/*
+ * The body for a line: its template's one non-empty string, or its
+ * "body"; on WhatsApp, for a template with a ContentSid (into *content),
+ * the JSON of its variables.
+ */
 char *
-templates_render(jv line, char *err, size_t n)
+templates_render(jv line, const char **content, char *err, size_t n)
 {
 	const char *due = json_str(line, "due"), *body = json_str(line, "body");
 	struct template *t;
 
+	*content = NULL;
 	if (!T.file && !T.dir) {
 		if (body == NULL || *body == '\0')
 			snprintf(err, n, "no body and no template");
@@ -420,6 +465,7 @@ templates_render(jv line, char *err, size_t n)
 		snprintf(err, n, "%s/%s.jq: no such template", T.dir, due);
 		return NULL;
 	}
+	*content = t->content_sid[0] ? t->content_sid : NULL;
 	return render(t, line, err, n);
 }
 
@@ -433,7 +479,15 @@ render(struct template *t, jv line, char *err, size_t n)
 	t->error[0] = '\0';
 	jq_start(t->jq, jv_copy(line), 0);
 	r = jq_next(t->jq);
-	if (jv_get_kind(r) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(r)) > 0)
+	if (t->content_sid[0] && jv_get_kind(r) == JV_KIND_OBJECT) {
+		jv d = jv_dump_string(jv_copy(r), 0);	/* the ContentVariables */
+
+		out = strdup(jv_string_value(d));
+		jv_free(d);
+	} else if (t->content_sid[0] && jv_is_valid(r))
+		snprintf(err, n, "%.200s: yields %s, not the object of %.40s's variables", t->path,
+		    jv_kind_name(jv_get_kind(r)), t->content_sid);
+	else if (jv_get_kind(r) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(r)) > 0)
 		out = strdup(jv_string_value(r));
 	else if (jv_get_kind(r) == JV_KIND_STRING)
 		snprintf(err, n, "%.200s: yields an empty text", t->path);
@@ -510,8 +564,21 @@ check_words(const struct template *t, const char *due, const char *body)
  * before anyone is texted.  78 if any template fails or breaks the
  * carriers' rules (check_words).
  */
+static int check_each(void);
+
 int
-templates_check(void)
+templates_check(const char *file, const char *dir)
+{
+	int status = templates_load(file, dir);
+
+	if (status == 0)
+		status = check_each();
+	templates_free();
+	return status;
+}
+
+static int
+check_each(void)
 {
 	struct template *t, *order[MAX_TEMPLATES];
 	jv line, appt, out;
@@ -539,6 +606,11 @@ templates_check(void)
 		if ((body = render(t, line, err, sizeof err)) == NULL) {
 			note("%s", err);
 			status = EXIT_CONFIG;
+		} else if (t->content_sid[0]) {	/* WhatsApp's approved template: no SMS rules */
+			out = jv_object_set(jv_object(), jv_string("template"), jv_string(t->path));
+			out = jv_object_set(out, jv_string("content_sid"), jv_string(t->content_sid));
+			json_print(jv_object_set(out, jv_string("variables"), jv_parse(body)));
+			free(body);
 		} else {
 			out = jv_object_set(jv_object(), jv_string("template"), jv_string(t->path));
 			if (t->variant[0])

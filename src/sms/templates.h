@@ -7,9 +7,10 @@
 
 int templates_load(const char *file, const char *dir);	/* 0, or 78 naming the file */
 int templates_off(jv line, const char *due);
-char *templates_render(jv line, char *err, size_t n);
+char *templates_render(jv line, const char **content, char *err, size_t n);
+int templates_whatsapp(void);	/* TWILIO_CHANNEL=whatsapp */
 const char *templates_variant(jv line);	/* the conversation's A/B variant, or NULL */
-int templates_check(void);	/* --check: each on a sample booking; 78 if one fails */
+int templates_check(const char *file, const char *dir);	/* --check: 78 if one fails */
 void templates_free(void);
 
 /* lint.c: what a rendered text must and must not say */

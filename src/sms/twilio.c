@@ -14,6 +14,7 @@
 #include "rules.h"
 
 #include "provider.h"
+#include "templates.h"
 
 static int
 twilio_setup(void)
@@ -34,14 +35,26 @@ twilio_build(const char *to, const char *body, struct sms_request *rq)
 	const char *base = conf_get("TWILIO_API_URL"), *sid = conf_get("TWILIO_ACCOUNT_SID");
 	const char *cb = conf_get("TWILIO_STATUS_CALLBACK");
 
+	const char *wa = conf_get("TWILIO_WHATSAPP_FROM") ? conf_get("TWILIO_WHATSAPP_FROM") :
+	    conf_get("TWILIO_FROM");
+	int whatsapp = templates_whatsapp();
+	char addr[64];
+
 	snprintf(rq->url, sizeof rq->url, "%s/2010-04-01/Accounts/%s/Messages.json",
 	    base ? base : "https://api.twilio.com", sid);
-	sb_form(&rq->body, "To", to);
+	snprintf(addr, sizeof addr, "%s%s", whatsapp ? "whatsapp:" : "", to);
+	sb_form(&rq->body, "To", addr);
 	if (conf_get("TWILIO_MESSAGING_SERVICE_SID"))
 		sb_form(&rq->body, "MessagingServiceSid", conf_get("TWILIO_MESSAGING_SERVICE_SID"));
-	else
-		sb_form(&rq->body, "From", conf_get("TWILIO_FROM"));
-	sb_form(&rq->body, "Body", body);
+	else {
+		snprintf(addr, sizeof addr, "%s%s", whatsapp ? "whatsapp:" : "", whatsapp ? wa : conf_get("TWILIO_FROM"));
+		sb_form(&rq->body, "From", addr);
+	}
+	if (rq->content_sid) {	/* WhatsApp's approved template and its variables */
+		sb_form(&rq->body, "ContentSid", rq->content_sid);
+		sb_form(&rq->body, "ContentVariables", body);
+	} else
+		sb_form(&rq->body, "Body", body);
 	if (cb)
 		sb_form(&rq->body, "StatusCallback", cb);
 	rq->user = sid;
@@ -236,15 +249,29 @@ intent_of(jv params)
 	return reply_intent(body ? body : "", 0);
 }
 
+/* A WhatsApp address, "whatsapp:+14045550134", is that number on WhatsApp. */
+static const char *
+number_of(const char *addr, int *whatsapp)
+{
+	if (addr && strncmp(addr, "whatsapp:", 9) == 0) {
+		*whatsapp = 1;
+		return addr + 9;
+	}
+	return addr;
+}
+
 static jv
 reply_line(jv params)
 {
 	jv r = jv_object();
 	const char *media = form_get(params, "NumMedia");
+	int wa = 0;
 
 	r = jv_object_set(r, jv_string("type"), jv_string("reply"));
-	r = jv_object_set(r, jv_string("from"), json_text(form_get(params, "From")));
-	r = jv_object_set(r, jv_string("to"), json_text(form_get(params, "To")));
+	r = jv_object_set(r, jv_string("from"), json_text(number_of(form_get(params, "From"), &wa)));
+	r = jv_object_set(r, jv_string("to"), json_text(number_of(form_get(params, "To"), &wa)));
+	if (wa)
+		r = jv_object_set(r, jv_string("channel"), jv_string("whatsapp"));
 	r = jv_object_set(r, jv_string("body"), jv_string(form_get(params, "Body") ?
 	    form_get(params, "Body") : ""));
 	r = jv_object_set(r, jv_string("intent"), jv_string(intent_of(params)));
@@ -252,7 +279,7 @@ reply_line(jv params)
 	r = jv_object_set(r, jv_string("provider_id"),
 	    json_text(form_get(params, "MessageSid")));
 	r = jv_object_set(r, jv_string("num_media"), jv_number(media ? atoi(media) : 0));
-	if (twilio_answered(params))
+	if (!wa && twilio_answered(params))	/* Twilio answers HELP on SMS, not on WhatsApp */
 		r = jv_object_set(r, jv_string("answered_by"), jv_string("twilio"));
 	return jv_object_set(r, jv_string("received_at"), rfc3339_jv(clock_now()));
 }
@@ -260,7 +287,8 @@ reply_line(jv params)
 static const char *
 receipt_status(const char *s)
 {
-	static const char *const same[] = { "delivered", "undelivered", "failed", "sent", NULL };
+	static const char *const same[] = { "delivered", "undelivered", "failed", "sent",
+		"read", NULL };	/* read: WhatsApp's, after delivered */
 	int i;
 
 	for (i = 0; same[i]; i++)

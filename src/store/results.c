@@ -120,6 +120,8 @@ message_of(jv sms, const char *kind, int64_t now)
 		m = conv_set(m, "dry_run", jv_true());
 	if (json_str(sms, "variant"))
 		m = conv_set(m, "variant", json_get(sms, "variant"));
+	if (json_str(sms, "channel"))
+		m = conv_set(m, "channel", json_get(sms, "channel"));
 	return conv_set(m, "at", json_str(sms, "at") ? json_get(sms, "at") : rfc3339_jv(now));
 }
 
@@ -296,6 +298,13 @@ rule_receipt(jv conv, jv receipt, int64_t now)
 		jv_free(msgs);
 		return conv;
 	}
+	/* WhatsApp's "read" is after delivery: a late "delivered" does not undo it */
+	if (conv_is(m, "delivery", "read") && !conv_is(receipt, "status", "read") &&
+	    !conv_is(receipt, "status", "failed") && !conv_is(receipt, "status", "undelivered")) {
+		jv_free(m);
+		jv_free(msgs);
+		return conv;
+	}
 	m = conv_set(m, "delivery", json_get(receipt, "status"));
 	m = conv_set(m, "delivery_error", json_get(receipt, "error"));
 	m = conv_set(m, "delivery_at", json_str(receipt, "at") ? json_get(receipt, "at") :
@@ -317,6 +326,8 @@ reply_of(jv line, int64_t now)
 	r = conv_set(r, "provider", json_get(line, "provider"));
 	if (json_str(line, "answered_by"))
 		r = conv_set(r, "answered_by", json_get(line, "answered_by"));
+	if (json_str(line, "channel"))
+		r = conv_set(r, "channel", json_get(line, "channel"));
 	return conv_set(r, "provider_id", json_get(line, "provider_id"));
 }
 

@@ -226,6 +226,30 @@ conv_confirmed_at(jv conv)
 	return a && b ? (a < b ? a : b) : a ? a : b;
 }
 
+/*
+ * WhatsApp lets a business write free text only inside the customer's
+ * 24-hour window: as the answer to a HELP, or a front desk's message
+ * (manual) within 24 hours of the customer's last message.  Everything
+ * the business starts goes as an approved template.
+ */
+int
+whatsapp_freeform_ok(jv line, int64_t now)
+{
+	const char *due = json_str(line, "due");
+	jv replies = json_get(line, "replies"), last;
+	int n = conv_count(line, "replies"), ok = 0;
+
+	if (kind_is(due, KIND_HELP))
+		ok = 1;
+	else if (kind_is(due, KIND_MANUAL) && n > 0) {
+		last = jv_array_get(jv_copy(replies), n - 1);
+		ok = conv_time(last, "at") > now - 24 * 3600;
+		jv_free(last);
+	}
+	jv_free(replies);
+	return ok;
+}
+
 /* The confirmation's kind: "rescheduled" for a booking moved from another. */
 const char *
 conv_confirm_kind(jv conv)

@@ -61,6 +61,7 @@ int64_t conv_time(jv conv, const char *key);
 int64_t conv_start(jv conv);
 int64_t conv_sent_at(jv conv, const char *kind);
 int64_t conv_confirmed_at(jv conv);
+int whatsapp_freeform_ok(jv line, int64_t now);
 int64_t conv_end(jv conv);
 int conv_moment_due(jv conv, const char *kind);
 const char *conv_confirm_kind(jv conv);

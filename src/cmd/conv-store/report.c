@@ -120,7 +120,8 @@ tally(jv row, jv c)
 		}
 		if (sent && kind_is(kind, KIND_FOLLOWUP))
 			row = bump(row, "followups", 1);
-		if (json_str(m, "delivery") && strcmp(json_str(m, "delivery"), "delivered") == 0)
+		if (json_str(m, "delivery") && (strcmp(json_str(m, "delivery"), "delivered") == 0 ||
+		    strcmp(json_str(m, "delivery"), "read") == 0))
 			row = bump(row, "delivered", 1);
 		if (sent)
 			row = bump(row, "segments", json_num(m, "segments"));
