@@ -36,7 +36,7 @@ BIN = $(O)/bin
 UNIT = $(O)/build/unit
 
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
-UTIL = arg bucket clock conf curl-load file form hmac http json log phone sha strbuf
+UTIL = arg bucket clock clock-json conf curl-load file form hmac http json log phone sha strbuf
 STORE = kinds rules results due operator intent store damage record tables walk stream check \
 	store-pg pg-load pg-rows pg-schema pg-check
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-fetch sns-verify templates lint
@@ -56,7 +56,8 @@ sms-parse_PARTS = sms store util
 sms-send_PARTS = sms store util
 
 # Every program starts about as fast as /bin/true (make bench): ld.so maps
-# libc, libjq and libonig and nothing else.  SHA-256, SHA-1, HMAC and
+# libc, libjq and libonig and nothing else, and http-hook, which reads no
+# JSON, only libc (clock-json.c keeps jv out of clock.c).  SHA-256, SHA-1, HMAC and
 # base64 are calsms's own (sha.c, hmac.c): linked with libcrypto, a
 # program runs OpenSSL's CPU detection at every start (0.35 ms here).
 # Only sms-parse needs libcrypto (RSA, for SNS signatures), linked in
@@ -74,7 +75,7 @@ cal-parse_LIBS = -ljq -lm
 cal-sync_LIBS = -ljq -lm
 conv-store_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
 follow-up-due_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
-http-hook_LIBS = -ljq -lm
+http-hook_LIBS = -lm
 sms-parse_LIBS = $(STATIC) -llmdb -lcrypto $(DYNAMIC) -ljq -lm
 sms-send_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
 

@@ -71,6 +71,8 @@ int duration_parse(const char *s, int64_t *seconds);
 int time_arg(const char *s, int64_t now, int64_t *out);
 int local_time_format(int64_t t, const char *zone, char *out, size_t n);
 jv local_parts(int64_t t, const char *zone);
+struct tm;
+int zone_tm(int64_t t, const char *zone, struct tm *tm, char abbr[16]);
 int64_t quiet_end(int64_t t, const char *zone, int from, int to);
 const char *business_zone(void);
 int local_minutes(int64_t t, const char *zone);

@@ -149,15 +149,6 @@ rfc3339_format(int64_t t, char out[32])
 		snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 
-jv
-rfc3339_jv(int64_t t)
-{
-	char buf[32];
-
-	rfc3339_format(t, buf);
-	return jv_string(buf);
-}
-
 /*
  * "90s", "30m", "2h", "1d", "1w", or combinations ("1h30m").  A bare
  * number is refused: "-a 30" must not quietly mean 30 seconds.
@@ -243,6 +234,20 @@ zone_leave(char *saved)
 	tzset();
 }
 
+/* t broken down in the IANA zone, and the zone's abbreviation then; 1: unknown, UTC used. */
+int
+zone_tm(int64_t t, const char *zone, struct tm *tm, char abbr[16])
+{
+	int fallback;
+	char *saved = zone_enter(zone, &fallback);
+	time_t tt = (time_t)t;
+
+	localtime_r(&tt, tm);
+	strftime(abbr, 16, "%Z", tm);
+	zone_leave(saved);
+	return fallback;
+}
+
 /*
  * "Tue Nov 25, 10:00 AM EST": t in the IANA zone. An unknown zone falls
  * back to UTC; the return value says so (1), so the caller can note it.
@@ -253,48 +258,15 @@ local_time_format(int64_t t, const char *zone, char *out, size_t n)
 	static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	int fallback;
-	char *saved = zone_enter(zone, &fallback), abbr[16];
+	char abbr[16];
 	struct tm tm;
-	time_t tt = (time_t)t;
-	int hour;
+	int fallback = zone_tm(t, zone, &tm, abbr), hour;
 
-	localtime_r(&tt, &tm);
-	strftime(abbr, sizeof abbr, "%Z", &tm);
-	zone_leave(saved);
 	hour = tm.tm_hour % 12 ? tm.tm_hour % 12 : 12;
 	snprintf(out, n, "%s %s %d, %d:%02d %s %s", days[tm.tm_wday],
 	    months[tm.tm_mon], tm.tm_mday, hour, tm.tm_min,
 	    tm.tm_hour < 12 ? "AM" : "PM", abbr);
 	return fallback;
-}
-
-/*
- * t's parts in the IANA zone, for templates that write a date in the
- * customer's language: year, month (1-12), day, weekday (0 = Sunday),
- * hour (0-23), minute, zone_abbr and utc_offset (seconds east of UTC).
- * An unknown zone gives UTC's parts, as local_time_format does.
- */
-jv
-local_parts(int64_t t, const char *zone)
-{
-	int fallback;
-	char *saved = zone_enter(zone, &fallback), abbr[16];
-	struct tm tm;
-	time_t tt = (time_t)t;
-	jv o = jv_object();
-
-	localtime_r(&tt, &tm);
-	strftime(abbr, sizeof abbr, "%Z", &tm);
-	zone_leave(saved);
-	o = jv_object_set(o, jv_string("year"), jv_number(tm.tm_year + 1900));
-	o = jv_object_set(o, jv_string("month"), jv_number(tm.tm_mon + 1));
-	o = jv_object_set(o, jv_string("day"), jv_number(tm.tm_mday));
-	o = jv_object_set(o, jv_string("weekday"), jv_number(tm.tm_wday));
-	o = jv_object_set(o, jv_string("hour"), jv_number(tm.tm_hour));
-	o = jv_object_set(o, jv_string("minute"), jv_number(tm.tm_min));
-	o = jv_object_set(o, jv_string("zone_abbr"), jv_string(abbr));
-	return jv_object_set(o, jv_string("utc_offset"), jv_number((double)tm.tm_gmtoff));
 }
 
 /*
