@@ -89,11 +89,15 @@ calsms 600" ] || fail "owners: $(cat "$T/owners")"
 }
 
 # inetd_as_calsms: the command of the installed inetd line, as the calsms
-# user, its request on standard input; prints the status line
+# user, its words split as inetd splits them and run without a shell (the
+# route's "|" is http-hook's), its request on standard input; prints the
+# status line
 inetd_as_calsms() {
 	printf '%s\n' 'inetd_as_calsms() {' \
-		'	cmd=$(grep -v "^#" /usr/local/share/calsms/examples/inetd.conf | sed "s|^.* calsms /usr/bin/env ||")' \
-		'	su -s /bin/sh calsms -c "$1$cmd" | head -n1 | tr -d "\r"' \
+		'	set -f' \
+		'	set -- $(grep -v "^#" /usr/local/share/calsms/examples/inetd.conf | sed "s|^.* calsms /usr/bin/env ||")' \
+		'	set +f' \
+		'	runuser -u calsms -- "$@" | head -n1 | tr -d "\r"' \
 		'}'
 }
 
@@ -153,9 +157,9 @@ inetd_as_calsms() {
 			write("twilio", "/twilio", form.encode(), [("Content-Type", "application/x-www-form-urlencoded"),
 			      ("X-Twilio-Signature", tsig)])
 			PY
-			inetd_as_calsms "" <"$REQ/calendly" >"$REQ/calendly.status"
-			inetd_as_calsms "" <"$REQ/calcom" >"$REQ/calcom.status"
-			inetd_as_calsms "" <"$REQ/twilio" >"$REQ/twilio.status"
+			inetd_as_calsms <"$REQ/calendly" >"$REQ/calendly.status"
+			inetd_as_calsms <"$REQ/calcom" >"$REQ/calcom.status"
+			inetd_as_calsms <"$REQ/twilio" >"$REQ/twilio.status"
 		SCRIPT
 		# 14 and 15: looking at it, and monitoring
 		block 14

@@ -35,8 +35,10 @@ teardown() {
 	# another PREFIX: every path in the units and handlers follows it
 	make -s --no-print-directory -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$T/opt" PREFIX=/opt/calsms >/dev/null
 	run -1 grep -rl /usr/local "$T/opt/opt/calsms/lib" "$T/opt/opt/calsms/libexec" "$T/opt/opt/calsms/share/calsms/examples"
-	grep -q '^ExecStart=/opt/calsms/bin/http-hook /calendly=/opt/calsms/libexec/calsms/on-booking' \
+	grep -q '^ExecStart=/opt/calsms/bin/http-hook /calendly=cal-parse | conv-store add -q /calcom=/opt/calsms/libexec/calsms/on-calcom' \
 		"$T/opt/opt/calsms/lib/systemd/system/calsms-http@.service"
+	# the route's programs are found on the unit's PATH, which starts at PREFIX
+	grep -q '^Environment=PATH=/opt/calsms/bin:' "$T/opt/opt/calsms/lib/systemd/system/calsms-http@.service"
 }
 
 @test "units: systemd-analyze verify finds nothing to say" {
