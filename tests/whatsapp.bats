@@ -146,7 +146,15 @@ inbound() {
 	[[ $stderr == *"confirm.jq: yields object, not a string"* ]] || fail "$stderr"
 }
 
-@test "whatsapp: only through Twilio (78 for another provider)" {
+@test "whatsapp: only through Twilio (78 for another provider); the WhatsApp sender alone is enough" {
 	run -78 --separate-stderr sms-send -p sns -T "$T/tpl" </dev/null
 	[[ $stderr == *"TWILIO_CHANNEL=whatsapp: WhatsApp goes through -p twilio"* ]] || fail "$stderr"
+	# TWILIO_WHATSAPP_FROM without TWILIO_FROM sends; neither is 78, naming both
+	appt A1 +14045550134 2025-11-25T15:00:00Z | conv-store add -q
+	at 0 follow-up-due >"$T/due"
+	run -0 --separate-stderr env -u TWILIO_FROM sms-send -p twilio -T "$T/tpl" <"$T/due"
+	json_is '.sms.status == "sent"' <<<"$output"
+	json_is '.form.From == "whatsapp:+14155238886"' "$T/log"
+	run -78 --separate-stderr env -u TWILIO_FROM -u TWILIO_WHATSAPP_FROM sms-send -p twilio -T "$T/tpl" <"$T/due"
+	[[ $stderr == *"twilio: TWILIO_WHATSAPP_FROM, TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is not set"* ]] || fail "$stderr"
 }

@@ -656,10 +656,11 @@ main(int argc, char *argv[])
 	/* templates read env.BUSINESS: a -C file's name is theirs too */
 	if (conf_get("BUSINESS"))
 		setenv("BUSINESS", conf_get("BUSINESS"), 1);
+	S.whatsapp = twilio_whatsapp();
 	if (check) {	/* no provider needed: nothing is sent */
 		if (!S.template_file && !S.template_dir)
 			die(EXIT_USAGE, "--check: give the templates, -T dir or -t file");
-		return finish_stdout(templates_check(S.template_file, S.template_dir));
+		return finish_stdout(templates_check(S.template_file, S.template_dir, S.whatsapp));
 	}
 	if (pname == NULL)
 		pname = conf_get("SMS_PROVIDER");
@@ -669,11 +670,10 @@ main(int argc, char *argv[])
 	}
 	if ((S.p = provider_named(pname)) == NULL)
 		die(EXIT_USAGE, "unknown provider %s: twilio, sns, eum or log", pname);
-	S.whatsapp = templates_whatsapp();
 	if (S.whatsapp && S.p != &provider_twilio && S.p != &provider_log)
 		die(EXIT_CONFIG, "TWILIO_CHANNEL=whatsapp: WhatsApp goes through -p twilio (or log)");
 	if ((c = S.p->setup()) != 0 ||
-	    (c = templates_load(S.template_file, S.template_dir)) != 0) {
+	    (c = templates_load(S.template_file, S.template_dir, S.whatsapp)) != 0) {
 		templates_free();
 		return c;
 	}

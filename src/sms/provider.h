@@ -86,6 +86,7 @@ struct sms_outcome {
 jv sms_result(jv line, const struct sms_outcome *o, jv err);	/* consumes line, err */
 jv sms_error(const char *code, const char *message, int permanent);
 jv whatsapp_refusal(void);	/* a free-form text the business starts, on WhatsApp */
+int twilio_whatsapp(void);	/* twilio.c: TWILIO_CHANNEL=whatsapp */
 
 /* provider.c: an outage said once when it begins and once when it ends */
 struct outage {

@@ -32,6 +32,7 @@ struct template {
 
 static struct {
 	const char *file, *dir;	/* -t, -T */
+	int whatsapp;	/* the texts go on WhatsApp: DUE.content is read */
 	struct template templates[MAX_TEMPLATES];
 	char off[MAX_TEMPLATES][128];	/* event types whose directory has "off" */
 	int ntemplates, noff;
@@ -110,15 +111,6 @@ name_variant(const char *full, char *name, size_t n, char variant[VARIANT_MAX])
 		snprintf(name, n, "%s", full);
 }
 
-/* TWILIO_CHANNEL=whatsapp: the texts go out on WhatsApp */
-int
-templates_whatsapp(void)
-{
-	const char *c = conf_get("TWILIO_CHANNEL");
-
-	return c && strcmp(c, "whatsapp") == 0;
-}
-
 /*
  * On WhatsApp, DUE.content beside DUE.jq names the approved Content
  * template (its ContentSid, HX and 32 hex digits) and DUE.jq yields its
@@ -131,7 +123,7 @@ content_load(struct template *t)
 	size_t n = strlen(t->path);
 	FILE *f;
 
-	if (!templates_whatsapp() || n < 3)
+	if (!T.whatsapp || n < 3)
 		return 0;
 	snprintf(path, sizeof path, "%.*s.content", (int)(n - 3), t->path);
 	if ((f = fopen(path, "r")) == NULL)
@@ -291,10 +283,11 @@ variants_whole(void)
  * in each EVENT_SLUG/ directory the NAME.jq for that event type's lines.
  */
 int
-templates_load(const char *file, const char *dir)
+templates_load(const char *file, const char *dir, int whatsapp)
 {
 	int status;
 
+	T.whatsapp = whatsapp;
 	T.file = file;
 	T.dir = dir;
 	if (T.file)
@@ -567,9 +560,9 @@ check_words(const struct template *t, const char *due, const char *body)
 static int check_each(void);
 
 int
-templates_check(const char *file, const char *dir)
+templates_check(const char *file, const char *dir, int whatsapp)
 {
-	int status = templates_load(file, dir);
+	int status = templates_load(file, dir, whatsapp);
 
 	if (status == 0)
 		status = check_each();

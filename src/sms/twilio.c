@@ -14,16 +14,34 @@
 #include "rules.h"
 
 #include "provider.h"
-#include "templates.h"
+
+/* TWILIO_CHANNEL=whatsapp: the messages go on WhatsApp */
+int
+twilio_whatsapp(void)
+{
+	const char *c = conf_get("TWILIO_CHANNEL");
+
+	return c && strcmp(c, "whatsapp") == 0;
+}
+
+/* The number messages come from: on WhatsApp, TWILIO_WHATSAPP_FROM first. */
+static const char *
+twilio_from(void)
+{
+	const char *wa = conf_get("TWILIO_WHATSAPP_FROM");
+
+	return twilio_whatsapp() && wa ? wa : conf_get("TWILIO_FROM");
+}
 
 static int
 twilio_setup(void)
 {
 	int r = need("twilio", "TWILIO_ACCOUNT_SID") | need("twilio", "TWILIO_AUTH_TOKEN");
 
-	if (!conf_get("TWILIO_FROM") && !conf_get("TWILIO_MESSAGING_SERVICE_SID")) {
-		note("twilio: TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is not set "
-		    "(environment or -C file)");
+	if (!twilio_from() && !conf_get("TWILIO_MESSAGING_SERVICE_SID")) {
+		note("twilio: %s or TWILIO_MESSAGING_SERVICE_SID is not set "
+		    "(environment or -C file)", twilio_whatsapp() ?
+		    "TWILIO_WHATSAPP_FROM, TWILIO_FROM" : "TWILIO_FROM");
 		r = EXIT_CONFIG;
 	}
 	return r;
@@ -33,21 +51,17 @@ static void
 twilio_build(const char *to, const char *body, struct sms_request *rq)
 {
 	const char *base = conf_get("TWILIO_API_URL"), *sid = conf_get("TWILIO_ACCOUNT_SID");
-	const char *cb = conf_get("TWILIO_STATUS_CALLBACK");
-
-	const char *wa = conf_get("TWILIO_WHATSAPP_FROM") ? conf_get("TWILIO_WHATSAPP_FROM") :
-	    conf_get("TWILIO_FROM");
-	int whatsapp = templates_whatsapp();
+	const char *cb = conf_get("TWILIO_STATUS_CALLBACK"), *on = twilio_whatsapp() ? "whatsapp:" : "";
 	char addr[64];
 
 	snprintf(rq->url, sizeof rq->url, "%s/2010-04-01/Accounts/%s/Messages.json",
 	    base ? base : "https://api.twilio.com", sid);
-	snprintf(addr, sizeof addr, "%s%s", whatsapp ? "whatsapp:" : "", to);
+	snprintf(addr, sizeof addr, "%s%s", on, to);
 	sb_form(&rq->body, "To", addr);
 	if (conf_get("TWILIO_MESSAGING_SERVICE_SID"))
 		sb_form(&rq->body, "MessagingServiceSid", conf_get("TWILIO_MESSAGING_SERVICE_SID"));
 	else {
-		snprintf(addr, sizeof addr, "%s%s", whatsapp ? "whatsapp:" : "", whatsapp ? wa : conf_get("TWILIO_FROM"));
+		snprintf(addr, sizeof addr, "%s%s", on, twilio_from());
 		sb_form(&rq->body, "From", addr);
 	}
 	if (rq->content_sid) {	/* WhatsApp's approved template and its variables */

@@ -320,16 +320,12 @@ static void
 local_tm(int64_t t, const char *zone, struct tm *tm)
 {
 	time_t tt = (time_t)t;
-	char *saved;
-	int fallback;
+	char abbr[16];
 
-	if (zone == NULL) {
+	if (zone == NULL)
 		localtime_r(&tt, tm);
-		return;
-	}
-	saved = zone_enter(zone, &fallback);
-	localtime_r(&tt, tm);
-	zone_leave(saved);
+	else
+		zone_tm(t, zone, tm, abbr);
 }
 
 /* Minutes after midnight of t in zone (NULL: the machine's). */

@@ -275,7 +275,7 @@ baseline_key(jv keys, const char *key)
 	return b;
 }
 
-/* A variant row's reply rate, and how it compares with its baseline's. */
+/* A variant row's texted, replied, reply rate, and how it compares with its baseline's. */
 static jv
 variant_fields(const struct report *r, jv keys, const char *key, jv out)
 {
@@ -285,6 +285,8 @@ variant_fields(const struct report *r, jv keys, const char *key, jv out)
 	int elen, ok = 0;
 
 	v = key_variant(key, &elen);
+	out = jv_object_set(out, jv_string("texted"), jv_number(n));
+	out = jv_object_set(out, jv_string("texted_replied"), jv_number(x));
 	if (strncmp(r->by, "event", 5) == 0)
 		out = jv_object_set(out, jv_string("event"), jv_string_sized(key, elen));
 	out = jv_object_set(out, jv_string("variant"), jv_string(v));
@@ -320,22 +322,19 @@ variant_columns(jv out)
 static void
 variant_note(const struct report *r, jv keys, const char *key)
 {
-	jv out = variant_fields(r, keys, key, jv_object()), row, base;
+	jv out = variant_fields(r, keys, key, jv_object()), base;
 	const char *vs = json_str(out, "vs"), *event = json_str(out, "event");
-	int elen;
 
 	if (vs) {
-		row = jv_object_get(jv_copy(r->periods), jv_string(key));
-		base = jv_object_get(jv_copy(r->periods), jv_string(baseline_key(keys, key)));
+		base = variant_fields(r, keys, baseline_key(keys, key), jv_object());
 		printf("# %s%s%s: %.0f of %.0f texted replied (%.0f%%), %s: %.0f of %.0f (%.0f%%); "
 		    "z=%.2f, p=%.3f: %s (two-proportion z-test, 5%% level)\n",
-		    event ? event : "", event ? " " : "", key_variant(key, &elen),
-		    json_num(row, "texted_replied"), json_num(row, "texted"),
+		    event ? event : "", event ? " " : "", json_str(out, "variant"),
+		    json_num(out, "texted_replied"), json_num(out, "texted"),
 		    100 * json_num(out, "reply_rate"), vs, json_num(base, "texted_replied"),
-		    json_num(base, "texted"), 100 * json_num(base, "texted_replied") / json_num(base, "texted"),
+		    json_num(base, "texted"), 100 * json_num(base, "reply_rate"),
 		    json_num(out, "z"), json_num(out, "p"),
 		    json_num(out, "p") < 0.05 ? "more than chance" : "within chance");
-		jv_free(row);
 		jv_free(base);
 	}
 	jv_free(out);
@@ -367,12 +366,8 @@ report_print(struct report *r, int tsv)
 		if (r->priced)
 			out = bump(out, "cost", r->price * json_num(out, "segments"));
 		out = jv_object_set(out, jv_string("median_reply_s"), median(json_get(row, "waits")));
-		if (by_variant(r)) {
-			out = jv_object_set(out, jv_string("texted"), jv_number(json_num(row, "texted")));
-			out = jv_object_set(out, jv_string("texted_replied"),
-			    jv_number(json_num(row, "texted_replied")));
+		if (by_variant(r))
 			out = variant_fields(r, keys, jv_string_value(x), out);
-		}
 		if (tsv) {
 			printf("%s", jv_string_value(x));
 			for (k = 0; report_counts[k]; k++)
