@@ -3,8 +3,8 @@
 # src/cmd/    one main per program (conv-store/ a folder of its own)
 # src/store/  the conversation's rules (rules results due operator intent,
 #             pure) and the store behind store.h (LMDB: store damage record
-#             tables walk stream check; PostgreSQL: store-pg pg-rows
-#             pg-schema pg-check)
+#             tables walk stream check changes; PostgreSQL: store-pg pg-rows
+#             pg-schema pg-check pg-changes)
 # src/sms/    the SMS providers behind provider.h, segments, SigV4, templates
 # src/cal/    Calendly and Cal.com as appointment lines; cal-sync's API client
 # src/util/   JSON streams, clock, log, phone numbers, HMAC, buffers, HTTP heads,
@@ -37,13 +37,13 @@ UNIT = $(O)/build/unit
 
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
 UTIL = arg bucket clock clock-json conf curl-load file form hmac http json log phone sha strbuf
-STORE = kinds rules results due operator intent store damage record tables walk stream check \
-	store-pg pg-load pg-rows pg-schema pg-check
+STORE = kinds rules results due operator intent store damage record tables walk stream check changes \
+	store-pg pg-load pg-rows pg-schema pg-check pg-changes
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-fetch sns-verify templates lint
 CAL = calendly calcom api
 
 # a program in a folder of its own (src/cmd/NAME/) is made of these files
-conv-store_SRCS = main streams operator reads report health human
+conv-store_SRCS = main streams operator reads report health human feed
 
 # what each program links, after its own main
 cal-parse_PARTS = cal util
@@ -238,7 +238,7 @@ ETCDIR = $(SYSCONFDIR)/calsms
 STATEDIR = $(LOCALSTATEDIR)/lib/calsms
 PATHS = sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/calsms|$(ETCDIR)|g' \
 	-e 's|/var/lib/calsms|$(STATEDIR)|g'
-HANDLERS = on-booking on-calcom on-sms on-sms-aws owner-hook notify-owner report-plot
+HANDLERS = on-booking on-calcom on-sms on-sms-aws owner-hook notify-owner report-plot to-hubspot
 TEMPLATE_DIRS = templates templates-es templates-fr moments moments-es moments-fr
 
 install: all

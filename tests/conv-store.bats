@@ -274,7 +274,9 @@ teardown() {
 	conv-store optout +14045550199 >/dev/null
 	conv-store reply <<<'{"type":"reply","from":"+14045559999","body":"hi","intent":"other","provider_id":"SM9"}' >/dev/null
 	conv-store dump >"$BATS_TEST_TMPDIR/d1"
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/d1")" -eq 5 ]
+	[ "$(grep -vc '^{"change":' "$BATS_TEST_TMPDIR/d1")" -eq 5 ]
+	# three bookings, two sent
+	[ "$(grep -c '^{"change":' "$BATS_TEST_TMPDIR/d1")" -eq 5 ]
 	CALSMS_DB=$BATS_TEST_TMPDIR/db2 conv-store load <"$BATS_TEST_TMPDIR/d1"
 	CALSMS_DB=$BATS_TEST_TMPDIR/db2 conv-store dump >"$BATS_TEST_TMPDIR/d2"
 	cmp "$BATS_TEST_TMPDIR/d1" "$BATS_TEST_TMPDIR/d2"
@@ -337,7 +339,7 @@ teardown() {
 	[ "${#lines[@]}" -eq "$(( n < 5 ? n : 5 ))" ]
 	# and the store still takes writes
 	conv-store load <"$A"
-	[ "$(conv-store dump | wc -l)" -eq 100000 ]
+	[ "$(dumped | wc -l)" -eq 100000 ]
 }
 
 @test "the store directory is created 0700 with 0600 files" {

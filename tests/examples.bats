@@ -75,7 +75,8 @@ moved() {
 	sed -e "s|/tmp/|$T/tmp/|g" -e "s|/usr/local|$R/usr/local|g" -e "s|/etc/calsms|$R/etc/calsms|g" \
 		-e "s|/var/lib/calsms|$R/var/lib/calsms|g" -e "s|/var/backups|$R/var/backups|g" \
 		-e "s|/var/cache/calsms|$R/var/cache/calsms|g" -e "s|8080|${PORT:-8080}|g" \
-		-e "s|postgresql://calsms@db.example.com/calsms|${PGURI:-postgresql://calsms@db.example.com/calsms}|g"
+		-e "s|postgresql://calsms@db.example.com/calsms|${PGURI:-postgresql://calsms@db.example.com/calsms}|g" \
+		-e "s|https://crm.example.com|${CRM_URL:-https://crm.example.com}|g"
 }
 
 # blocks PAGE: the page's EXAMPLES literal blocks, escapes undone and the
@@ -355,7 +356,7 @@ sent_count() { [ -f "$T/sent.log" ] && wc -l <"$T/sent.log" || echo 0; }
 	[ "$(sent_count)" -eq 3 ]
 	run_block 4
 	[ -d "$T/tmp/copy" ]
-	[ "$(conv-store -d "$T/tmp/copy" dump | wc -l)" -eq 3 ]
+	[ "$(dumped -d "$T/tmp/copy" | wc -l)" -eq 3 ]
 }
 
 # posted PORT: a shell command that posts the signed booking to a
@@ -452,6 +453,39 @@ posted() {
 	# Twilio twice, SNS and End User Messaging once each
 	[ "$(sent_count)" -eq 4 ]
 	[ "$(jq -r .path "$T/sent.log" | grep -c Messages.json)" -eq 2 ]
+}
+
+@test "examples: to-hubspot(1)" {
+	mkdir -p "$T/hubspot"
+	echo '{"mode": "ok"}' >"$T/hubspot/control"
+	MOCK_HUBSPOT_TOKEN=pat-na1-example start_mock hubspot mock-hubspot.py "$T/hport" "$T/hubspot"
+	export HUBSPOT_API_URL=http://127.0.0.1:$(cat "$T/hport") HUBSPOT_PRIVATE_APP_TOKEN=pat-na1-example
+	CRM_URL=$HUBSPOT_API_URL blocks to-hubspot.1
+	[ "$NB" -eq 3 ]
+	# a booking, its confirmation and the customer's answer: three changes
+	cal-parse -n body.json | conv-store add | sms-send -p log -T templates 2>/dev/null | conv-store record >/dev/null
+	sms-parse -p twilio -u https://hooks.example.com/twilio -s "$(cat "$FIX/twilio/inbound.sig")" body.form |
+		conv-store reply >/dev/null
+	run_block 1
+	[ "$(stat -c %a "$R/etc/calsms/hubspot.env")" = 600 ]
+	run -0 curl -sS "$HUBSPOT_API_URL/_state"
+	json_is '(.contacts | length == 1) and (.notes | length == 2) and (.notes[1].properties.hs_note_body | contains("(confirm)"))' <<<"$output"
+	# cron gives it no environment: the settings file names the API
+	printf 'HUBSPOT_API_URL=%s\n' "$HUBSPOT_API_URL" >>"$R/etc/calsms/hubspot.env"
+	conv-store note INV0000000000001 "called back" >/dev/null
+	crontab 2
+	[ "$CRON_RUN" -eq 1 ]
+	[ "$(cat "$R/var/lib/calsms/hubspot.position")" = 4 ]
+	# the generic webhook: every change, as it is, once
+	cp "$T/ex/3" "$W/to-webhook"
+	run -0 sh "$W/to-webhook"
+	[ "$(cat "$R/var/lib/calsms/webhook.position")" = 4 ]
+	run -0 curl -sS "$HUBSPOT_API_URL/_state"
+	json_is '[.hooks[].seq] == [1, 2, 3, 4] and .hooks[3].changes[0].what == "operator"' <<<"$output"
+	run -0 sh "$W/to-webhook"
+	run -0 curl -sS "$HUBSPOT_API_URL/_state"
+	json_is '.hooks | length == 4' <<<"$output"
+	[ -z "$(ls "$T/tmp" | grep changes)" ]
 }
 
 @test "examples: every page with EXAMPLES has its test here" {

@@ -59,6 +59,12 @@ store_open_by() {
 	fi
 }
 
+# dumped [-d STORE]: conv-store dump's conversations, one a line (not its
+# opt-outs, orphans or change feed)
+dumped() {
+	conv-store "$@" dump | jq -c 'select(.change == null and .optout == null and .orphan == null)'
+}
+
 # store: makes an empty store at $CALSMS_DB
 store() {
 	conv-store init

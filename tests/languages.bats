@@ -69,7 +69,7 @@ texts() {
 	booking 2025-11-25T15:00:00.000000Z America/New_York | conv-store add -q
 	run -0 follow-up-due
 	json_is '.due == "confirm" and .appointment.start_parts.weekday == 2' <<<"$output"
-	run -0 conv-store dump
+	run -0 dumped
 	json_is '.appointment.start_parts.utc_offset == -18000' <<<"$output"
 }
 

@@ -55,7 +55,7 @@ kill_rounds() {
 	python3 "$BATS_TEST_DIRNAME/bench/gen.py" appt 20000 >"$T/appts"
 	IN=$T/appts kill_rounds "conv-store dump" conv-store add
 	conv-store add -q <"$T/appts"
-	[ "$(conv-store dump | wc -l)" -eq 20000 ]
+	[ "$(dumped | wc -l)" -eq 20000 ]
 	run -0 conv-store check
 }
 
@@ -94,7 +94,7 @@ kill_rounds() {
 	IN=$T/results kill_rounds "conv-store list -s awaiting_reply" conv-store record
 	conv-store record <"$T/results" >/dev/null
 	[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 5000 ]
-	[ "$(conv-store dump | jq -s 'map(.messages | length) | max')" -eq 1 ]
+	[ "$(dumped | jq -s 'map(.messages | length) | max')" -eq 1 ]
 }
 
 @test "storm: a full disk is a clear error, what was committed stays, writes resume with room" {
@@ -108,10 +108,10 @@ kill_rounds() {
 		fail "no clear line: $stderr"
 	committed=$(grep -c . <<<"$output" || true)
 	run -0 conv-store check
-	[ "$(conv-store dump | wc -l)" -eq "$committed" ]
+	[ "$(dumped | wc -l)" -eq "$committed" ]
 	mount -o remount,size=200m "$T/small"
 	conv-store add -q <"$T/appts"
-	[ "$(conv-store dump | wc -l)" -eq 20000 ]
+	[ "$(dumped | wc -l)" -eq 20000 ]
 	run -0 conv-store check
 }
 
@@ -131,10 +131,10 @@ kill_rounds() {
 	wait "$adder" || fail "add: $(cat "$T/add.err")"
 	follow-up-due -s 100000 | tee -a "$T/due" | sent | conv-store record >/dev/null
 	[ "$(stat -c %s "$CALSMS_DB/data.mdb")" -gt 131072 ] || fail "the map never filled"
-	[ "$(conv-store dump | wc -l)" -eq 5000 ]
+	[ "$(dumped | wc -l)" -eq 5000 ]
 	[ "$(jq -r .id "$T/due" | sort | uniq -d | wc -l)" -eq 0 ]
 	[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 5000 ]
-	[ "$(conv-store dump | jq -s 'map(.messages | length) | max')" -eq 1 ]
+	[ "$(dumped | jq -s 'map(.messages | length) | max')" -eq 1 ]
 	run -0 conv-store check
 	# a size that is not one is said, and the default used
 	CALSMS_MAP_SIZE=64k run -0 --separate-stderr conv-store stats
@@ -170,7 +170,7 @@ for i in range(5000):
 	conv-store reply <"$T/replies" >/dev/null
 	[ "$(conv-store list -s replied | wc -l)" -eq 5000 ]
 	# a redelivered reply is one reply: provider ids are kept
-	[ "$(conv-store dump | jq -s 'map(.replies | length) | max')" -eq 1 ]
+	[ "$(dumped | jq -s 'map(.replies | length) | max')" -eq 1 ]
 	run -0 conv-store check
 }
 
@@ -222,7 +222,7 @@ taken() {
 	[ "$(taken | wc -l)" -eq 100 ]
 	[ "$(taken | sort | uniq -d | wc -l)" -eq 0 ]
 	[ "$(conv-store list -s awaiting_reply | wc -l)" -eq 100 ]
-	[ "$(conv-store dump | jq -s 'map([.messages[] | select(.status == "sent")] | length) | max')" -eq 1 ]
+	[ "$(dumped | jq -s 'map([.messages[] | select(.status == "sent")] | length) | max')" -eq 1 ]
 	[ "$(conv-store list -s uncertain,failed | wc -l)" -eq 0 ]
 	# nothing was taken while the provider was refusing
 	[ "$(jq -s 'map(select(.mode != "ok")) | length' "$T/log")" -gt 0 ]

@@ -245,6 +245,7 @@ reindex(struct store *st, struct store_txn *txn, void *ctx)
 {
 	long *n = ctx;
 	jv ids = jv_array(), c;
+	struct strbuf text = { 0 };
 	int i, len, rc;
 
 	(void)st;
@@ -260,12 +261,15 @@ reindex(struct store *st, struct store_txn *txn, void *ctx)
 		c = pg_get(txn, jv_string_value(id));
 		jv_free(id);
 		if (jv_get_kind(c) == JV_KIND_OBJECT) {
-			rc = pg_put(txn, jv_copy(c), jv_copy(c));
+			text.len = 0;
+			json_dump(c, &text);
+			rc = pg_put(txn, jv_copy(c), jv_copy(c), text.p);
 			++*n;
 		}
 		jv_free(c);
 	}
 	jv_free(ids);
+	sb_free(&text);
 	return rc;
 }
 

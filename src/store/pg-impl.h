@@ -85,6 +85,7 @@ struct pg_txn {
 	int write, dirty;
 	int failed;	/* the first error: PostgreSQL runs nothing more in it */
 	int64_t token;
+	struct strbuf ats, rests;	/* the feed's lines to number at COMMIT, as text[] */
 	PGresult **res;		/* kept until the transaction ends */
 	int nres, cap;
 };
@@ -99,6 +100,9 @@ int pg_keep(struct pg_txn *t, PGresult *r);
 int pg_result_rc(struct pg *pg, PGresult *r);
 int pg_simple(struct pg *pg, const char *sql);
 void pg_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* pg-changes.c */
+int pg_changes_flush(struct pg_txn *t);
 
 /* pg-schema.c */
 int pg_migrate(struct pg *pg, int create);

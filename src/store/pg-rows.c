@@ -198,11 +198,10 @@ pg_raw(struct store_txn *txn, const char *id, struct store_val *v)
 
 /* Stores conv (consumed) in place of old (consumed, or invalid if new). */
 int
-pg_put(struct store_txn *txn, jv old, jv conv)
+pg_put(struct store_txn *txn, jv old, jv conv, const char *record)
 {
 	struct pg_txn *t = PGT(txn);
 	const char *id = conv_str(conv, "id");
-	struct strbuf rec = { 0 };
 	struct rows *r = malloc(sizeof *r);
 	jv claim = json_get(conv, "claim");
 	char token[24] = "";
@@ -212,12 +211,11 @@ pg_put(struct store_txn *txn, jv old, jv conv)
 	if (r == NULL)
 		rc = ENOMEM;
 	else if (id != NULL && strlen(id) <= 200 && (rc = rows_of(conv, r)) == 0) {
-		json_dump(conv, &rec);
 		if (json_kind(claim, "token") == JV_KIND_NUMBER)
 			snprintf(token, sizeof token, "%.0f", json_num(claim, "token"));
 		vals[0] = jv_is_valid(old) ? "false" : "true";
 		vals[1] = id;
-		vals[2] = rec.p;
+		vals[2] = record;
 		vals[3] = r->status;
 		vals[4] = r->phone;
 		vals[5] = r->created;
@@ -230,7 +228,6 @@ pg_put(struct store_txn *txn, jv old, jv conv)
 		    11, vals, NULL, NULL, NULL);
 		t->dirty = 1;
 		rows_free(r);
-		sb_free(&rec);
 	}
 	free(r);
 	jv_free(claim);

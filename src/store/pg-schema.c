@@ -19,6 +19,8 @@
  *   messages       each message's provider id, for receipts
  *   optouts        the opt-out list, one row a number
  *   orphans        replies and receipts that matched nothing (yet)
+ *   changes        the change feed (changes.c), one row a line, by seq;
+ *                  change_seq its one row, the last seq given out
  * The primary keys make a repeated webhook a no-op: one conversation per
  * id, one due row per kind, one opt-out per number.
  */
@@ -93,8 +95,39 @@ static const char *const step1[] = {
 	NULL
 };
 
+/*
+ * The change feed.  add_changes numbers a transaction's lines as its last
+ * act: the counter's row lock, held to COMMIT, makes the order of seq the
+ * order of commits, and being taken last, it waits for no other lock.
+ */
+static const char *const step2[] = {
+	"CREATE TABLE calsms.changes (seq bigint PRIMARY KEY, at bigint NOT NULL,"
+	" line text NOT NULL)",
+	"CREATE INDEX changes_at ON calsms.changes (at)",
+	"CREATE TABLE calsms.change_seq (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
+	" last bigint NOT NULL)",
+	"INSERT INTO calsms.change_seq (last) VALUES (0)",
+	"CREATE FUNCTION calsms.add_changes(p_ats bigint[], p_rests text[]) RETURNS void"
+	" LANGUAGE plpgsql AS $$\n"
+	"DECLARE s bigint;\n"
+	"BEGIN\n"
+	" UPDATE calsms.change_seq SET last = last + cardinality(p_rests)\n"
+	"  RETURNING last - cardinality(p_rests) INTO s;\n"
+	" INSERT INTO calsms.changes (seq, at, line)\n"
+	"  SELECT s + i, p_ats[i], '{\"seq\":' || (s + i) || ',' || p_rests[i]\n"
+	"  FROM generate_subscripts(p_rests, 1) AS i;\n"
+	"END\n$$",
+	"CREATE FUNCTION calsms.load_change(p_seq bigint, p_at bigint, p_line text)"
+	" RETURNS void LANGUAGE sql AS $$\n"
+	" INSERT INTO calsms.changes (seq, at, line) VALUES (p_seq, p_at, p_line)\n"
+	"  ON CONFLICT (seq) DO NOTHING;\n"
+	" UPDATE calsms.change_seq SET last = greatest(last, p_seq);\n"
+	"$$",
+	NULL
+};
+
 /* Each step takes the schema from the version before it to its own. */
-static const char *const *const steps[] = { step1 };
+static const char *const *const steps[] = { step1, step2 };
 #define VERSION ((int)(sizeof steps / sizeof steps[0]))
 
 static int

@@ -280,27 +280,44 @@ store_put_json(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, jv value)
 	return mdb_put(txn, dbi, k, &v, 0);
 }
 
-/* Stores conv (consumed) in place of old (consumed, or invalid if new). */
-int
-store_put(struct store *st, struct store_txn *stxn, jv old, jv conv)
+static int
+lmdb_put(struct store *st, MDB_txn *txn, jv old, jv conv, const struct strbuf *text)
 {
-	MDB_txn *txn = TXN(stxn);
 	const char *id = conv_str(conv, "id");
-	MDB_val k;
+	MDB_val k, v;
 	int rc = 0;
 
-	if (st->pg)
-		return pg_put(stxn, old, conv);
-	if (id == NULL || strlen(id) > 200)
-		rc = EINVAL;
-	if (rc == 0 && jv_is_valid(old))
+	if (jv_is_valid(old))
 		rc = keys_apply(st, txn, old, 1);
 	if (rc == 0)
 		rc = keys_apply(st, txn, conv, 0);
-	if (rc == 0) {
-		k.mv_size = strlen(id);
-		k.mv_data = (void *)id;
-		rc = store_put_json(txn, st->conv, &k, conv);
+	if (rc != 0)
+		return rc;
+	k.mv_size = strlen(id);
+	k.mv_data = (void *)id;
+	v.mv_size = text->len;
+	v.mv_data = text->p;
+	return mdb_put(txn, st->conv, &k, &v, 0);
+}
+
+/*
+ * Stores conv (consumed) in place of old (consumed, or invalid if new),
+ * and the change feed's line for it.
+ */
+int
+store_put(struct store *st, struct store_txn *stxn, jv old, jv conv)
+{
+	static struct strbuf text;
+	const char *id = conv_str(conv, "id");
+	int rc = EINVAL;
+
+	if (id != NULL && strlen(id) <= 200) {
+		text.len = 0;
+		json_dump(conv, &text);
+		rc = st->pg ? pg_put(stxn, jv_copy(old), jv_copy(conv), text.p) :
+		    lmdb_put(st, TXN(stxn), old, conv, &text);
+		if (rc == 0)
+			rc = store_change(st, stxn, id, old, conv, text.p, text.len);
 	}
 	jv_free(old);
 	jv_free(conv);
@@ -313,11 +330,11 @@ store_del(struct store *st, struct store_txn *stxn, jv old)
 	MDB_txn *txn = TXN(stxn);
 	const char *id = conv_str(old, "id");
 	MDB_val k;
-	int rc;
+	int rc = id ? store_change(st, stxn, id, old, jv_invalid(), NULL, 0) : EINVAL;
 
-	if (st->pg)
-		return pg_del(stxn, old);
-	if ((rc = id ? keys_apply(st, txn, old, 1) : EINVAL) == 0) {
+	if (rc == 0 && st->pg)
+		rc = pg_del(stxn, jv_copy(old));
+	else if (rc == 0 && (rc = keys_apply(st, txn, old, 1)) == 0) {
 		k.mv_size = strlen(id);
 		k.mv_data = (void *)id;
 		rc = mdb_del(txn, st->conv, &k, NULL);

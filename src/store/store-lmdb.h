@@ -12,7 +12,9 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi conv, idx, optout, orphan;
+	MDB_dbi conv, idx, optout, orphan, changes;
+	int has_changes;	/* the changes database is there (an older store's is not) */
+	int feed_off;		/* store_feed(st, 0): writes add nothing to the feed */
 	const char *dir;	/* the directory, or the PostgreSQL URI */
 	int flags;
 	struct pg *pg;		/* set: the store is PostgreSQL's (store-pg.c) */
@@ -46,6 +48,10 @@ typedef int (*store_scan_fn)(const MDB_val *key, void *ctx);
 /* store.c, damage.c */
 int store_check_existing(const char *dir, int flags);
 int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
+
+/* changes.c: the feed's line for one write, in its transaction */
+int store_change(struct store *st, struct store_txn *txn, const char *id, jv old, jv conv,
+    const char *text, size_t len);
 
 /* record.c: keys' parts */
 void store_be64(unsigned char *p, uint64_t v);

@@ -286,6 +286,8 @@ txn_free(struct pg_txn *t)
 	for (i = 0; i < t->nres; i++)
 		PQclear(t->res[i]);
 	free(t->res);
+	sb_free(&t->ats);
+	sb_free(&t->rests);
 	free(t);
 }
 
@@ -318,7 +320,9 @@ txn_commit(struct pg_txn *t)
 	/* an error a read swallowed (a row not found for a lost connection) fails it */
 	if (t->failed)
 		return t->failed;
-	if (t->dirty)
+	if (t->rests.len)
+		rc = pg_changes_flush(t);
+	if (rc == 0 && t->dirty)
 		rc = pg_simple(t->st->pg, "NOTIFY " CHANNEL);
 	return rc ? rc : pg_simple(t->st->pg, "COMMIT");
 }

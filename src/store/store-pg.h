@@ -25,7 +25,7 @@ int pg_fatal_status(int rc);
 
 jv pg_get(struct store_txn *txn, const char *id);
 int pg_raw(struct store_txn *txn, const char *id, struct store_val *v);
-int pg_put(struct store_txn *txn, jv old, jv conv);
+int pg_put(struct store_txn *txn, jv old, jv conv, const char *record);
 int pg_del(struct store_txn *txn, jv old);
 
 int pg_walk(struct store_txn *txn, enum store_index ix, const char *text,
@@ -40,6 +40,13 @@ int pg_table_get(struct store_txn *txn, enum store_table table, const void *key,
 int pg_table_put(struct store_txn *txn, enum store_table table, const void *key,
     size_t len, jv rec);
 int pg_table_del(struct store_txn *txn, enum store_table table, const void *key,
+    size_t len);
+
+int pg_change_add(struct store_txn *txn, int64_t now, const char *rest, size_t len);
+int pg_changes(struct store_txn *txn, int64_t after, long max, store_line_fn fn, void *ctx);
+int pg_changes_span(struct store_txn *txn, int64_t *first, int64_t *last);
+int pg_changes_trim(struct store_txn *txn, int64_t before, long max, long *n);
+int pg_change_load(struct store_txn *txn, int64_t seq, int64_t at, const char *line,
     size_t len);
 
 int pg_check(struct store_txn *txn, store_problem_fn fn, void *ctx,

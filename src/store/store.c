@@ -11,6 +11,7 @@
  *           receipt for a message not recorded yet; without a provider id,
  *           be64(received) and 16 bytes of SHA-256(from "\n" body)
  *           (tables.c)
+ *   changes be64(seq) -> a line of the change feed (changes.c)
  *
  * Index keys (be64 = 8-byte big-endian, so memcmp orders times; ~t is
  * UINT64_MAX - t, newest first):
@@ -61,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -131,6 +133,13 @@ open_dbis(struct store *st, unsigned flags)
 	    (rc = mdb_dbi_open(txn, "idx", flags ? 0 : MDB_CREATE, &st->idx)) ||
 	    (rc = mdb_dbi_open(txn, "optout", flags ? 0 : MDB_CREATE, &st->optout)) ||
 	    (rc = mdb_dbi_open(txn, "orphan", flags ? 0 : MDB_CREATE, &st->orphan))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	/* a store made before the change feed has none until a writer opens it */
+	rc = mdb_dbi_open(txn, "changes", flags ? 0 : MDB_CREATE, &st->changes);
+	st->has_changes = rc == 0;
+	if (rc != 0 && rc != MDB_NOTFOUND) {
 		mdb_txn_abort(txn);
 		return rc;
 	}
@@ -255,7 +264,7 @@ open_env(struct store *st)
 		    "from a dump", st->dir);
 		return EXIT_IOERR;
 	}
-	if (rc == MDB_NOTFOUND)
+	if (rc == MDB_NOTFOUND || (rc == 0 && !st->has_changes && !(st->flags & STORE_READ)))
 		rc = open_dbis(st, 0);
 	return rc ? store_fatal(rc, st->dir) : 0;
 }
@@ -325,6 +334,18 @@ store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
 	return rc;
 }
 
+/* LMDB says EIO for a short write: on a file system that is full, it is ENOSPC. */
+static int
+short_write(struct store *st, int rc)
+{
+	struct statvfs vfs;
+
+	if (rc == EIO && statvfs(st->dir, &vfs) == 0 &&
+	    (unsigned long long)vfs.f_bavail * vfs.f_frsize < (1ULL << 20))
+		return ENOSPC;
+	return rc;
+}
+
 /*
  * Runs fn in a write transaction and commits it. fn may run more than once
  * (the map is grown and the transaction retried when it is full), so it
@@ -350,7 +371,7 @@ store_write(struct store *st, store_write_fn fn, void *ctx)
 		rc = mdb_txn_commit(txn);
 		if (rc == MDB_MAP_FULL && (rc = grow(st)) == 0)
 			continue;
-		return rc ? rc : mdb_env_sync(st->env, 1);
+		return short_write(st, rc ? rc : mdb_env_sync(st->env, 1));
 	}
 }
 

@@ -127,6 +127,18 @@ int orphan_put(struct store *st, struct store_txn *txn, jv reply);
 int orphan_has(struct store *st, struct store_txn *txn, const char *pid);
 int orphan_take_receipt(struct store *st, struct store_txn *txn, const char *pid, jv *out);
 
+/* changes.c: the change feed, one line a write that changed something */
+typedef int (*store_line_fn)(int64_t seq, const char *line, size_t len, void *ctx);
+jv conv_changes(jv old, jv conv);
+void store_feed(struct store *st, int on);
+int store_changes(struct store *st, struct store_txn *txn, int64_t after, long max,
+    store_line_fn fn, void *ctx);
+int store_changes_span(struct store *st, struct store_txn *txn, int64_t *first,
+    int64_t *last);
+int store_changes_trim(struct store *st, struct store_txn *txn, int64_t before, long max,
+    long *n);
+int store_change_load(struct store *st, struct store_txn *txn, jv line);
+
 /* check.c: the records against their indexes */
 typedef void (*store_problem_fn)(const char *id, size_t idlen, const char *what,
     void *ctx);

@@ -47,6 +47,12 @@ void human_header(void);
 void human_row(jv conv);
 int cmd_inbox(struct store *st, int argc, char **argv);
 
+/* feed.c: the change feed */
+int cmd_changes(struct store *st, int argc, char **argv);
+int changes_days(const char *opt, long *days);
+int purge_changes(struct store *st, long days, int64_t now);
+int dump_changes(struct store *st, struct store_txn *txn);
+
 /* report.c */
 int cmd_report(struct store *st, int argc, char **argv);
 

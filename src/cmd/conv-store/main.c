@@ -1,7 +1,7 @@
 /*
  * conv-store: the conversation store's command line (main.c: the command
  * table, usage, purge, check; streams.c, operator.c, reads.c, report.c,
- * health.c the rest).
+ * health.c, feed.c the rest).
  *
  * Each command says which event happened (rules.h decides what it does to
  * a conversation) and store.c keeps the result: streaming commands (add,
@@ -147,10 +147,20 @@ static int
 cmd_purge(struct store *st, int argc, char **argv)
 {
 	struct purge p = { .now = clock_now(), .ids = jv_invalid() };
-	int rc, i, n;
+	const char *keep = NULL;
+	long days;
+	int rc, i, n, c;
 
-	(void)argc;
-	(void)argv;
+	optind = 1;
+	while ((c = getopt(argc, argv, "c:")) != -1) {
+		if (c != 'c')
+			usage(EXIT_USAGE);
+		keep = optarg;
+	}
+	if (optind != argc)
+		usage(EXIT_USAGE);
+	if (changes_days(keep, &days) != 0)
+		return EXIT_USAGE;
 	do {
 		if ((rc = store_write(st, apply_purge, &p)) != 0) {
 			jv_free(p.ids);
@@ -162,7 +172,7 @@ cmd_purge(struct store *st, int argc, char **argv)
 			    jv_array_get(jv_copy(p.ids), i)));
 	} while (n == 1000);
 	jv_free(p.ids);
-	return 0;
+	return purge_changes(st, days, p.now);
 }
 
 /* ---- main ---- */
@@ -199,9 +209,10 @@ static const struct command commands[] = {
 	{ "export", "[--since time] [--until time]", cmd_export, NULL, 0, -1, STORE_READ, 1 },
 	{ "health", "[-f warn,crit] [-u warn,crit] [-d warn,crit] [-a after] [-q quiet] "
 	    "[-b hh:mm-hh:mm]", cmd_health, NULL, 0, -1, STORE_READ, 1 },
+	{ "changes", "[--after seq] [-f]", cmd_changes, NULL, 0, -1, STORE_READ, 1 },
 	{ "dump", "", cmd_dump, NULL, 0, 0, STORE_READ, 0 },
 	{ "load", "", NULL, apply_load, 0, 0, STORE_CREATE, 0 },
-	{ "purge", "", cmd_purge, NULL, 0, 0, 0, 0 },
+	{ "purge", "[-c days]", cmd_purge, NULL, 0, -1, 0, 1 },
 	{ "check", "[--repair]", cmd_check, NULL, 0, 1, 0, 0 },
 	{ "report", "[--by day|week|month|event|variant|event,variant] [--since time] [--until time] [-t] "
 	    "[-P price] [-z zone]", cmd_report, NULL, 0, -1, STORE_READ, 1 },
@@ -309,6 +320,8 @@ main(int argc, char *argv[])
 		}
 		return status;
 	}
+	if (cmd->stream == apply_load)
+		store_feed(st, 0);	/* a restore, not a change */
 	if (cmd->stream)
 		status = store_stream(st, cmd->stream, NULL);
 	else if (cmd->options)

@@ -273,8 +273,9 @@ cmd_dump(struct store *st, int argc, char **argv)
 	if ((rc = store_read_begin(st, &txn)) != 0)
 		return store_fatal(rc, "read");
 	if ((rc = store_each(st, txn, STORE_CONVS, print_record, NULL)) == 0 &&
-	    (rc = store_each(st, txn, STORE_OPTOUTS, print_record, "optout")) == 0)
-		rc = store_each(st, txn, STORE_ORPHANS, print_record, "orphan");
+	    (rc = store_each(st, txn, STORE_OPTOUTS, print_record, "optout")) == 0 &&
+	    (rc = store_each(st, txn, STORE_ORPHANS, print_record, "orphan")) == 0)
+		rc = dump_changes(st, txn);
 	store_read_end(st, txn);
 	return rc == EIO ? EXIT_IOERR : store_status(rc, "dump");
 }

@@ -481,9 +481,15 @@ apply_load(struct store *st, struct store_txn *txn, struct item *it, void *ctx)
 		return orphan_put(st, txn, x);
 	}
 	jv_free(x);
+	if (jv_get_kind(x = json_get(it->in, "change")) == JV_KIND_OBJECT) {
+		if ((rc = store_change_load(st, txn, x)) == EINVAL)
+			item_fail(it, EXIT_DATA, "a change without a seq and an at; skipped");
+		return rc == EINVAL ? 0 : rc;
+	}
+	jv_free(x);
 	if (id == NULL || *id == '\0' || strlen(id) > 200 ||
 	    !conv_known(json_str(it->in, "status"))) {
-		item_fail(it, EXIT_DATA, "not a conversation, optout or orphan line; skipped");
+		item_fail(it, EXIT_DATA, "not a conversation, optout, orphan or change line; skipped");
 		return 0;
 	}
 	if (!claim_well_formed(it->in)) {
