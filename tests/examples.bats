@@ -118,14 +118,14 @@ commands() {
 # sees), standard input $STDIN or none, each to succeed and print what is
 # printed under it.  A command that runs until stopped (follow-up-due -w,
 # socat) runs until $UNTIL, a shell command tried every 0.1 s for 10 s,
-# succeeds; then it is stopped.
+# succeeds; then it is stopped.  conv-store changes -f too.
 run_block() {
 	local k=0 cmd script=$T/run/block.sh
 	rm -f "$T"/run/out.* "$T"/run/err.* "$T"/run/rc.*
 	printf 'set -o pipefail\n' >"$script"
 	while IFS= read -r -d '' cmd; do
 		k=$((k + 1))
-		if [[ $cmd == *"follow-up-due -w"* || $cmd == *"socat "* ]]; then
+		if [[ $cmd == *"follow-up-due -w"* || $cmd == *"socat "* || $cmd == *"changes -f"* ]]; then
 			printf 'set -m\n{ %s\n} >%s 2>%s <%s & pid=$!\nset +m\n' "$cmd" "$T/run/out.$k" "$T/run/err.$k" "${STDIN:-/dev/null}"
 			printf 'for _ in $(seq 100); do (%s) && break; sleep 0.1; done\n' "$UNTIL"
 			printf '(%s); echo $? >%s; kill -TERM -- -$pid; wait $pid\n' "$UNTIL" "$T/run/rc.$k"
@@ -282,7 +282,7 @@ sent_count() { [ -f "$T/sent.log" ] && wc -l <"$T/sent.log" || echo 0; }
 @test "examples: conv-store(1)" {
 	export SMS_PROVIDER=log	# the operator's sms.env, in the environment
 	blocks conv-store.1
-	[ "$NB" -eq 10 ]
+	[ "$NB" -eq 11 ]
 	run_block 1
 	# two ways to store one booking: the second finds it stored
 	conv_is +14045550134 '.status == "pending"'
@@ -325,6 +325,11 @@ sent_count() { [ -f "$T/sent.log" ] && wc -l <"$T/sent.log" || echo 0; }
 	CALSMS_NOW=$((1764000000 + 86400)) run_block 10
 	grep -q $'\treply_rate\tvs\tz\tp$' "$T/run/out.1"
 	grep -q '^none	' "$T/run/out.1"
+	# the feed from a saved position: what comes after it, and then a note made meanwhile
+	conv-store changes | tail -n1 | jq .seq >"$R/var/lib/calsms/crm.position"
+	conv-store note INV0000000000001 "called back" >/dev/null
+	UNTIL="grep -q operator $T/run/out.2" run_block 11
+	json_is -s 'length == 1 and .[0].what == ["operator"] and .[0].seq == ('"$(cat "$R/var/lib/calsms/crm.position")"' + 1)' "$T/run/out.2"
 }
 
 @test "examples: conv-store(1), from LMDB into PostgreSQL" {

@@ -2,6 +2,7 @@
  * rules-test: every row of rule_table (src/store/rules.c) played against
  * the rules' functions, then the cases the table does not show.  Prints
  * "ok N - what" or "not ok N - what" (TAP); exits 1 on any failure.
+ * conv_changes (the change feed's "what changed") has its cases last.
  * With --table it prints the table as calsms(7) shows it; with --keywords
  * the opt-out words and phrases conv-store(1) lists.
  */
@@ -11,6 +12,7 @@
 
 #include "calsms.h"
 #include "rules.h"
+#include "store.h"
 
 #define T0 1764000000	/* 2025-11-24T16:00:00Z */
 #define START "2025-11-25T15:00:00Z"
@@ -661,6 +663,61 @@ due_table(void)
 	jv_free(conv);
 }
 
+/* conv_changes(old, new) says what as the whats, in order, joined by spaces */
+static void
+what_changed(jv old, jv conv, const char *want, const char *what)
+{
+	static char got[200];
+	jv ch = conv_changes(old, conv), w;
+	int i, n = jv_array_length(jv_copy(ch));
+
+	got[0] = '\0';
+	for (i = 0; i < n; i++) {
+		w = jv_array_get(jv_copy(ch), i);
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? " " : "",
+		    json_str(w, "what") ? json_str(w, "what") : "?");
+		jv_free(w);
+	}
+	check(strcmp(got, want) == 0, what, got);
+	jv_free(ch);
+	jv_free(old);
+	jv_free(conv);
+}
+
+static void
+changes_cases(void)
+{
+	jv c = conv_in("awaiting_reply"), r, receipt;
+
+	what_changed(jv_invalid(), conv_in("pending"), "booked status", "changes: a new conversation");
+	what_changed(jv_copy(c), jv_invalid(), "purged", "changes: a purge");
+	what_changed(jv_copy(c), jv_copy(c), "", "changes: the same record is no change");
+	what_changed(jv_copy(c), claimed(jv_copy(c), "followup", "awaiting_reply"), "",
+	    "changes: a claim taken is not a change");
+	what_changed(jv_copy(c), with(jv_copy(c), "updated_at", jv_string("2025-11-24T17:00:00Z")),
+	    "", "changes: updated_at alone is not a change");
+	r = with(with(jv_object(), "from", jv_string("+14045550101")), "body", jv_string("yes"));
+	r = with(with(r, "intent", jv_string("confirm")), "received_at",
+	    jv_string("2025-11-24T16:05:00Z"));
+	what_changed(jv_copy(c), rule_reply(jv_copy(c), r, T0 + 300), "status reply",
+	    "changes: a reply and the status it brings");
+	receipt = with(with(jv_object(), "provider_id", jv_string("SM1")), "status",
+	    jv_string("delivered"));
+	what_changed(jv_copy(c), rule_receipt(jv_copy(c), receipt, T0 + 10), "receipt",
+	    "changes: a receipt changes its message");
+	what_changed(jv_copy(c), rule_note(jv_copy(c), "called", T0), "operator",
+	    "changes: an operator's note");
+	jv_free(r);
+	jv_free(receipt);
+	what_changed(jv_copy(c), with(jv_copy(c), "phone", jv_string("+14045550102")), "phone",
+	    "changes: a new phone");
+	what_changed(jv_copy(c), with(jv_copy(c), "appointment", appt("A1", "+14045550101",
+	    "2025-11-26T15:00:00Z")), "appointment", "changes: the appointment moved");
+	what_changed(conv_in("pending"), jv_copy(c), "status message",
+	    "changes: the confirmation sent");
+	jv_free(c);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -684,6 +741,7 @@ main(int argc, char *argv[])
 	table();
 	due_table();
 	details();
+	changes_cases();
 	printf("1..%d\n", count);
 	return failures ? 1 : 0;
 }
