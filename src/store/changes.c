@@ -198,7 +198,8 @@ lmdb_add(struct store *st, MDB_txn *txn, const char *rest, size_t len)
 	seq_key(kb, seq);
 	v.mv_size = line.len;
 	v.mv_data = line.p;
-	if ((rc = mdb_put(txn, st->changes, &k, &v, 0)) != 0)
+	/* past every key there is: LMDB appends without searching or splitting */
+	if ((rc = mdb_put(txn, st->changes, &k, &v, MDB_APPEND)) != 0)
 		return rc;
 	return lmdb_set_last(st, txn, seq);
 }
