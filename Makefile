@@ -39,7 +39,8 @@ PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-s
 UTIL = arg bucket clock clock-json conf curl-load file form hmac http json log phone sha strbuf
 STORE = kinds rules results due operator intent store damage record tables walk stream check changes \
 	store-pg pg-load pg-rows pg-schema pg-check pg-changes
-SMS = provider twilio sns eum logsms aws sigv4 segments sns-fetch sns-verify templates lint
+SMS = provider twilio sns eum logsms aws sigv4 segments sns-fetch sns-verify crypto-load \
+	templates lint
 CAL = calendly calcom api
 
 # a program in a folder of its own (src/cmd/NAME/) is made of these files
@@ -60,14 +61,16 @@ sms-send_PARTS = sms store util
 # JSON, only libc (clock-json.c keeps jv out of clock.c).  SHA-256, SHA-1, HMAC and
 # base64 are calsms's own (sha.c, hmac.c): linked with libcrypto, a
 # program runs OpenSSL's CPU detection at every start (0.35 ms here).
-# Only sms-parse needs libcrypto (RSA, for SNS signatures), linked in
-# statically, as is liblmdb everywhere: a shared library costs its loading
-# at every start.  A static library's security update reaches the programs
-# when they are linked again: they depend on the archives below, so 'make
-# install' after the update relinks them (calsms-setup(7), section 1).
-# libcurl is loaded when a program first sends or fetches (curl-load.c),
-# libpq when a store is a PostgreSQL URI (pg-load.c).
-STATIC_LIBS = $(wildcard $(foreach l,crypto lmdb,$(addsuffix /lib$(l).a,\
+# Only sms-parse needs libcrypto (RSA, for SNS signatures), and loads it
+# when it first verifies one (crypto-load.c), as libcurl is loaded when a
+# program first sends or fetches (curl-load.c) and libpq when a store is a
+# PostgreSQL URI (pg-load.c): the system's shared library, so its security
+# updates reach the programs at once.  liblmdb is linked in statically: a
+# shared library costs its loading at every start.  Its security update
+# reaches the programs when they are linked again: they depend on the
+# archive below, so 'make install' after the update relinks them
+# (calsms-setup(7), section 1).
+STATIC_LIBS = $(wildcard $(foreach l,lmdb,$(addsuffix /lib$(l).a,\
 	/usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null) /usr/lib)))
 STATIC = -Wl,-Bstatic
 DYNAMIC = -Wl,-Bdynamic
@@ -76,7 +79,7 @@ cal-sync_LIBS = -ljq -lm
 conv-store_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
 follow-up-due_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
 http-hook_LIBS = -lm
-sms-parse_LIBS = $(STATIC) -llmdb -lcrypto $(DYNAMIC) -ljq -lm
+sms-parse_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
 sms-send_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
 
 PROGS := $(PROGRAMS:%=$(BIN)/%)

@@ -6,9 +6,10 @@
  * and be served by sns.<region>.amazonaws.com.  The certificate is
  * fetched with libcurl (TLS verified) and kept in a cache directory.
  *
- * Only sms-parse links this file, and with it libcrypto (RSA and X.509):
- * it sets sns_verifier, which sns.c calls, so sms-send, which shares
- * sns.c, loads no libcrypto.  The fetching is sns-fetch.c's.
+ * Only sms-parse links this file: it sets sns_verifier, which sns.c
+ * calls, so sms-send, which shares sns.c, has no libcrypto; sms-parse
+ * loads it (crypto-load.c) for the first SNS message it verifies.  The
+ * fetching is sns-fetch.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,10 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
+#include "crypto-load.h"
 #include "provider.h"
 #include "sns-verify.h"
 
@@ -131,6 +129,8 @@ sns_verify(jv msg, const char *cache)
 		note("no Signature, SignatureVersion or SigningCertURL: refused");
 		return EXIT_NOPERM;
 	}
+	if (crypto_load() != 0)
+		return EXIT_UNAVAILABLE;
 	md = strcmp(ver, "1") == 0 ? EVP_sha1() : strcmp(ver, "2") == 0 ? EVP_sha256() : NULL;
 	if (md == NULL) {
 		note("SignatureVersion %.8s is not 1 or 2: refused", ver);
