@@ -36,7 +36,7 @@ BIN = $(O)/bin
 UNIT = $(O)/build/unit
 
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
-UTIL = arg bucket clock clock-json conf curl-load file form hmac http json log phone sha strbuf
+UTIL = arg bucket clock clock-json conf curl-load dl-load file form hmac http json log phone sha strbuf
 STORE = kinds rules results due operator intent store damage record tables walk stream check changes \
 	store-pg pg-load pg-rows pg-schema pg-check pg-changes
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-fetch sns-verify crypto-load \

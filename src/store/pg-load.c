@@ -4,8 +4,6 @@
  * GnuTLS and some twenty more libraries, which every start of a program
  * on LMDB (a webhook's conv-store add, say) would pay for in page faults.
  */
-#include <dlfcn.h>
-
 #define PG_LOAD
 #include "calsms.h"
 #include "pg-impl.h"
@@ -13,26 +11,15 @@
 #define PQ_DEFINE(f) __typeof__(f) *pq_##f;
 PQ_FUNCTIONS(PQ_DEFINE)
 
-/* 0 once every function is there; else -1, said once. */
+/* 0 once every function is there; else -1, said. */
 int
 pq_load(void)
 {
+#define PQ_SYM(f) DL_SYM(pq_, f)
+	static const struct dl_sym syms[] = { PQ_FUNCTIONS(PQ_SYM) };
 	static int loaded;
-	void *h;
 
-	if (loaded)
-		return 0;
-	if ((h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		note("store: cannot load libpq for a PostgreSQL store (Debian: apt-get install "
-		    "libpq5): %s", dlerror());
-		return -1;
-	}
-#define PQ_FIND(f) \
-	if ((*(void **)&pq_##f = dlsym(h, #f)) == NULL) { \
-		note("store: libpq lacks %s", #f); \
-		return -1; \
-	}
-	PQ_FUNCTIONS(PQ_FIND)
-	loaded = 1;
-	return 0;
+	if (!loaded && dl_load("libpq.so.5", "libpq5", syms, sizeof syms / sizeof syms[0]) == 0)
+		loaded = 1;
+	return loaded ? 0 : -1;
 }

@@ -123,6 +123,14 @@ int str_listed(const char *s, const char *const *list);
 int header_value(const char *p, size_t n, const char *name, char *out,
     size_t size);
 
+/* dl-load.c: a library loaded when first needed */
+struct dl_sym {
+	const char *name;
+	void **ptr;
+};
+#define DL_SYM(prefix, f) { #f, (void **)&prefix##f },
+int dl_load(const char *soname, const char *package, const struct dl_sym *syms, size_t n);
+
 /* conf.c: settings from -C FILE or the environment */
 int conf_load(const char *path);
 const char *conf_get(const char *name);
