@@ -217,3 +217,21 @@ whats() {
 	run -0 conv-store changes --after 5
 	json_is '.seq == 6 and .id == "Z1"' <<<"$output"
 }
+
+@test "changes: an LMDB store made before the feed reads as an empty one, and a follower sees the first change a writer makes" {
+	POKE=$(dirname "$BIN")/build/unit/store-poke
+	export CALSMS_DB=$T/lmdb
+	appt O1 +14045550101 $START | conv-store add -q
+	"$POKE" "$CALSMS_DB" drop changes
+	run -0 conv-store changes
+	assert_output ""
+	run -0 conv-store list
+	json_is '.id == "O1"' <<<"$output"
+	conv-store changes -f >"$T/feed" 2>"$T/feed.err" 3>&- &
+	echo $! >"$T/feed.pid"
+	# the follower has the store open before the write
+	for _ in $(seq 100); do ls -l "/proc/$(cat "$T/feed.pid")/fd" 2>/dev/null | grep -q data.mdb && break; sleep 0.05; done
+	conv-store note O1 "after the upgrade" >/dev/null
+	for _ in $(seq 100); do [ -s "$T/feed" ] && break; sleep 0.05; done
+	json_is '.seq == 1 and .id == "O1" and .changes[0].what == "operator"' "$T/feed"
+}

@@ -239,13 +239,9 @@ store_feed(struct store *st, int on)
 
 /* ---- reading, trimming and restoring the feed ---- */
 
-/*
- * Hands fn each line with a seq past after, in order, up to max lines
- * (0: all); fn returns non-zero to stop.
- */
-int
-store_changes(struct store *st, struct store_txn *txn, int64_t after, long max,
-    store_line_fn fn, void *ctx)
+static int
+lmdb_walk(struct store *st, MDB_txn *txn, int64_t after, long max, store_line_fn fn,
+    void *ctx)
 {
 	unsigned char kb[8];
 	MDB_val k = { 8, kb }, v;
@@ -253,12 +249,8 @@ store_changes(struct store *st, struct store_txn *txn, int64_t after, long max,
 	long n = 0;
 	int rc, op = MDB_SET_RANGE;
 
-	if (st->pg)
-		return pg_changes(txn, after, max, fn, ctx);
-	if (!st->has_changes)
-		return 0;
 	seq_key(kb, after < 0 ? 1 : after + 1);
-	if ((rc = mdb_cursor_open(TXN(txn), st->changes, &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, st->changes, &c)) != 0)
 		return rc;
 	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0 && (max == 0 || n < max)) {
 		op = MDB_NEXT;
@@ -270,6 +262,45 @@ store_changes(struct store *st, struct store_txn *txn, int64_t after, long max,
 	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * A reader that opened a store made before the feed looks again whether
+ * a writer has made it since, in a read transaction of its own (MDB_NOTLS
+ * allows two): the caller's began before the feed's handle was opened.
+ * Its commit keeps the handle for the reader's transactions after.
+ */
+static int
+lmdb_walk_late(struct store *st, int64_t after, long max, store_line_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (mdb_dbi_open(txn, "changes", 0, &st->changes) != 0) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	rc = lmdb_walk(st, txn, after, max, fn, ctx);
+	if (mdb_txn_commit(txn) == 0)
+		st->has_changes = 1;
+	return rc;
+}
+
+/*
+ * Hands fn each line with a seq past after, in order, up to max lines
+ * (0: all); fn returns non-zero to stop.
+ */
+int
+store_changes(struct store *st, struct store_txn *txn, int64_t after, long max,
+    store_line_fn fn, void *ctx)
+{
+	if (st->pg)
+		return pg_changes(txn, after, max, fn, ctx);
+	if (!st->has_changes)
+		return lmdb_walk_late(st, after, max, fn, ctx);
+	return lmdb_walk(st, TXN(txn), after, max, fn, ctx);
 }
 
 /* The oldest seq kept (0: none) and the last given out. */

@@ -6,6 +6,8 @@
  *   store-poke DIR add KIND TEXT ID  adds an index key (TEXT "-" for none)
  *   store-poke DIR put ID JSON     replaces ID's record, indexes untouched
  *   store-poke DIR optout TEXT     adds an opt-out as given
+ *   store-poke DIR drop NAME       deletes a named database (a store made
+ *                                  before it existed)
  */
 #include <lmdb.h>
 #include <stdio.h>
@@ -81,6 +83,9 @@ main(int argc, char *argv[])
 		v.mv_size = 2;
 		v.mv_data = "{}";
 		check(mdb_put(txn, dbi, &k, &v, 0), "put");
+	} else if (strcmp(argv[2], "drop") == 0 && argc == 4) {
+		check(mdb_dbi_open(txn, argv[3], 0, &dbi), argv[3]);
+		check(mdb_drop(txn, dbi, 1), "drop");
 	} else
 		return 64;
 	check(mdb_txn_commit(txn), "commit");
