@@ -118,7 +118,8 @@ json_is() {
 	else
 		in=$(cat)
 	fi
-	[ -n "${in//[[:space:]]/}" ] || fail "json_is ${!#}: no input"
+	# (a glob, not ${in//...}: bash's substitution takes a minute over 1 MB)
+	[[ $in == *[![:space:]]* ]] || fail "json_is ${!#}: no input"
 	jq -e "$@" <<<"$in" >/dev/null || fail "json_is: ${!#} does not hold for: $in"
 }
 

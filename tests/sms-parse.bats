@@ -194,18 +194,39 @@ sns() {
 # each phrase of tests/fixtures/intents.tsv and the intent wanted from one provider
 intents_of() {	# intents_of twilio|sns
 	local phrase tw aws want got n=0
+	# Twilio's forms and signatures for every phrase, from one Python
+	[ "$1" != twilio ] || python3 - "$FIX/intents.tsv" "$T" "$URL" "$TOKEN" <<'PYTSV'
+import sys, hmac, hashlib, base64, urllib.parse
+tsv, d, url, token = sys.argv[1:]
+n = 0
+for line in open(tsv, encoding="utf-8"):
+    phrase = line.rstrip("\n").split("\t")[0]
+    if phrase.startswith("#"):
+        continue
+    n += 1
+    pairs = [("MessageSid", "SM%d" % n), ("From", "+14045550101"), ("Body", phrase)]
+    open("%s/in.%d" % (d, n), "w").write(urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote))
+    s = url + "".join(k + v for k, v in sorted(pairs))
+    sig = base64.b64encode(hmac.new(token.encode(), s.encode(), hashlib.sha1).digest()).decode()
+    open("%s/sig.%d" % (d, n), "w").write(sig)
+PYTSV
+	# SNS's signed messages for every phrase, from one Python
+	if [ "$1" = sns ]; then
+		while IFS=$'\t' read -r phrase _; do
+			case $phrase in '#'*) continue ;; esac
+			inbound_sms "$phrase"
+		done <"$FIX/intents.tsv" >"$T/messages"
+		snsmsgs 2 "$CERT" "$T" "$T/messages"
+	fi
 	while IFS=$'\t' read -r phrase tw aws; do
 		case $phrase in '#'*) continue ;; esac
 		n=$((n + 1))
 		if [ "$1" = twilio ]; then
 			want=$tw
-			printf 'MessageSid=SM%d&From=%%2B14045550101&Body=%s' "$n" \
-				"$(jq -rn --arg b "$phrase" '$b | @uri')" >"$T/in"
-			run -0 sms-parse -p twilio -s "$(tsign "$T/in")" "$T/in"
+			run -0 sms-parse -p twilio -s "$(cat "$T/sig.$n")" "$T/in.$n"
 		else
 			want=$aws
-			snsmsg Notification "$(inbound_sms "$phrase")" 2 "" "$CERT" >"$T/in"
-			run -0 sms-parse -p sns -a "$TOPIC" "$T/in"
+			run -0 sms-parse -p sns -a "$TOPIC" "$T/in.$n"
 		fi
 		got=$(jq -r .intent <<<"$output")
 		[ "$got" = "$want" ] || fail "$1: \"$phrase\" is $want, not $got"

@@ -64,6 +64,28 @@ print(json.dumps(m))
 PY
 }
 
+# snsmsgs VERSION CERTURL DIR FILE: snsmsg Notification for each line of
+# FILE as its Message, into DIR/in.1, DIR/in.2 ..., from one Python
+snsmsgs() {
+	python3 - "$@" "$T/key.pem" <<'PY'
+import base64, datetime, json, os, subprocess, sys
+ver, cert, d, lines, key = sys.argv[1:]
+now = datetime.datetime.fromtimestamp(int(os.environ.get("CALSMS_NOW") or 0) or
+                                      datetime.datetime.now().timestamp(), datetime.timezone.utc)
+keys = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+for n, message in enumerate(open(lines, encoding="utf-8").read().splitlines(), 1):
+    m = {"Type": "Notification", "MessageId": "mid-%d" % n,
+         "TopicArn": "arn:aws:sns:us-east-1:123456789012:calsms-sms", "Message": message,
+         "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "SignatureVersion": ver,
+         "SigningCertURL": cert}
+    text = "".join("%s\n%s\n" % (k, m[k]) for k in keys if k in m)
+    sig = subprocess.run(["openssl", "dgst", "-sha1" if ver == "1" else "-sha256", "-sign", key],
+                         input=text.encode(), capture_output=True, check=True).stdout
+    m["Signature"] = base64.b64encode(sig).decode()
+    open("%s/in.%d" % (d, n), "w").write(json.dumps(m) + "\n")
+PY
+}
+
 inbound_sms() {	# inbound_sms BODY: End User Messaging's two-way SMS JSON
 	jq -nc --arg b "$1" '{originationNumber: "+14045550101", destinationNumber: "+15005550006",
 		messageKeyword: "KEYWORD_123", messageBody: $b, inboundMessageId: "in-1",
