@@ -148,7 +148,7 @@ seq_key(unsigned char k[8], int64_t seq)
 	store_be64(k, (uint64_t)seq);
 }
 
-/* The last seq given out on LMDB, or 0; an error, or 0. */
+/* *last: the last seq given out on LMDB (0: none yet); returns 0 or an LMDB error. */
 static int
 lmdb_last(struct store *st, MDB_txn *txn, int64_t *last)
 {
