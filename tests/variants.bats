@@ -23,13 +23,30 @@ teardown() {
 	stop_started
 }
 
-# variant ID N: the variant sms-send(1) says ID gets among N, computed here
-variant() {
+# variants N ID...: "ID variant" for each ID, the variant sms-send(1) says
+# it gets among N, computed here (FNV-1a), from one Python
+variants() {
 	python3 -c 'import sys
-h = 2166136261
-for b in sys.argv[1].encode():
-    h = ((h ^ b) * 16777619) & 0xffffffff
-print("abcdefgh"[h % int(sys.argv[2])])' "$1" "$2"
+for i in sys.argv[2:]:
+    h = 2166136261
+    for b in i.encode():
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    print(i, "abcdefgh"[h % int(sys.argv[1])])' "$@"
+}
+
+# variant ID N: one ID's variant among N
+variant() {
+	variants "$2" "$1" | cut -d' ' -f2
+}
+
+# want_variants N COUNT: WANT[Bi], B1 to B<COUNT>'s variants among N
+declare -gA WANT
+want_variants() {
+	local id v
+	while read -r id v; do
+		WANT[$id]=$v
+	done < <(variants "$1" $(seq -f 'B%g' "$2"))
+	[ "${#WANT[@]}" -eq "$2" ] || fail "python gave ${#WANT[@]} variants"
 }
 
 # bookings N: N bookings, B1 to BN, each with its own number
@@ -58,9 +75,10 @@ replies() {
 @test "variants: one per conversation, from its id, for all its messages, on the result and the stored message" {
 	bookings 30
 	send
+	want_variants 2 30
 	n=0
 	for i in $(seq 30); do
-		want=$(variant "B$i" 2)
+		want=${WANT[B$i]}
 		run -0 conv-store get "B$i"
 		json_is --arg v "$want" '.messages[0].variant == $v and (.messages[0].body | startswith($v | ascii_upcase + ": "))' <<<"$output"
 		[ "$want" = a ] && n=$((n + 1))
@@ -70,7 +88,7 @@ replies() {
 	# the follow-up goes out as the same variant; b has no followup.b.jq and uses followup.jq
 	send 1860
 	for i in $(seq 30); do
-		want=$(variant "B$i" 2)
+		want=${WANT[B$i]}
 		run -0 conv-store get "B$i"
 		json_is --arg v "$want" '.messages[1].kind == "followup" and .messages[1].variant == $v and
 			(.messages[1].body | startswith("A again") == ($v == "a"))' <<<"$output"
@@ -134,8 +152,9 @@ ab_store() {
 	local a=() b=() i v
 	bookings 40
 	send
+	want_variants 2 40
 	for i in $(seq 40); do
-		v=$(variant "B$i" 2)
+		v=${WANT[B$i]}
 		if [ "$v" = a ]; then a+=("B$i"); else b+=("B$i"); fi
 	done
 	NA=${#a[@]} NB=${#b[@]}
