@@ -26,7 +26,9 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from mock_serve import serve
 
 API = "https://api.calendly.com"
 USER = API + "/users/HOST000000000001"
@@ -308,9 +310,4 @@ if __name__ == "__main__":
         print(json.dumps(generate(int(sys.argv[2]), start)))
         sys.exit(0)
     PORTFILE, DIR = sys.argv[1:3]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Timer(float(os.environ.get("MOCK_LIFETIME", "300")), server.shutdown).start()
-    with open(PORTFILE + ".tmp", "w") as f:
-        f.write(str(server.server_address[1]))
-    os.replace(PORTFILE + ".tmp", PORTFILE)
-    server.serve_forever()
+    serve(Handler, PORTFILE)

@@ -19,7 +19,9 @@ import os
 import re
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from mock_serve import serve
 
 TOKEN = os.environ.get("MOCK_HUBSPOT_TOKEN", "pat-na1-secret")
 lock = threading.Lock()
@@ -166,9 +168,4 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     PORTFILE, DIR = sys.argv[1:3]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Timer(float(os.environ.get("MOCK_LIFETIME", "300")), server.shutdown).start()
-    with open(PORTFILE + ".tmp", "w") as f:
-        f.write(str(server.server_address[1]))
-    os.replace(PORTFILE + ".tmp", PORTFILE)
-    server.serve_forever()
+    serve(Handler, PORTFILE)

@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,19 +345,15 @@ print_items(struct store *st, struct pass *p)
 static int
 wait_for_work(struct store *st, uint64_t seen, int64_t next)
 {
-	struct pollfd fds[2] = { { .fd = 1, .events = 0 }, { .fd = -1, .events = POLLIN } };
 	int64_t left;
+	int rc;
 
 	while (!stop) {
-		if (store_version(st) != seen)
-			return 0;
 		left = next ? next * 1000 - clock_now_ms() : POLL_MS;
 		if (left <= 0 && !clock_is_fixed())
 			return 0;
-		fds[1].fd = store_fd(st);	/* PostgreSQL: a NOTIFY wakes us at once */
-		if (poll(fds, 2, left > 0 && left < POLL_MS ? (int)left : POLL_MS) > 0 &&
-		    (fds[0].revents & (POLLERR | POLLHUP)))
-			return -1;
+		if ((rc = store_wait(st, seen, left > 0 && left < POLL_MS ? (int)left : POLL_MS)) != 0)
+			return rc > 0 ? 0 : -1;
 	}
 	return -1;
 }

@@ -324,21 +324,24 @@ store_put(struct store *st, struct store_txn *stxn, jv old, jv conv)
 	return rc;
 }
 
+static int
+lmdb_del(struct store *st, MDB_txn *txn, jv old, const char *id)
+{
+	MDB_val k = { strlen(id), (void *)id };
+	int rc = keys_apply(st, txn, old, 1);
+
+	return rc ? rc : mdb_del(txn, st->conv, &k, NULL);
+}
+
+/* Deletes old (consumed), with the change feed's "purged" line for it. */
 int
 store_del(struct store *st, struct store_txn *stxn, jv old)
 {
-	MDB_txn *txn = TXN(stxn);
 	const char *id = conv_str(old, "id");
-	MDB_val k;
-	int rc = id ? store_change(st, stxn, id, old, jv_invalid(), NULL, 0) : EINVAL;
+	int rc = EINVAL;
 
-	if (rc == 0 && st->pg)
-		rc = pg_del(stxn, jv_copy(old));
-	else if (rc == 0 && (rc = keys_apply(st, txn, old, 1)) == 0) {
-		k.mv_size = strlen(id);
-		k.mv_data = (void *)id;
-		rc = mdb_del(txn, st->conv, &k, NULL);
-	}
+	if (id != NULL && (rc = store_change(st, stxn, id, old, jv_invalid(), NULL, 0)) == 0)
+		rc = st->pg ? pg_del(stxn, jv_copy(old)) : lmdb_del(st, TXN(stxn), old, id);
 	jv_free(old);
 	return rc;
 }

@@ -56,6 +56,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -410,6 +411,24 @@ int64_t
 store_token(struct store *st, struct store_txn *txn)
 {
 	return st->pg ? pg_token(txn) : (int64_t)mdb_txn_id(TXN(txn));
+}
+
+/*
+ * Waits up to ms for another process to commit (since store_version said
+ * seen): 1 when one did, 0 when ms passed, -1 when stdout's reader is
+ * gone (a follower has no one to print for).  A signal ends it early (0).
+ */
+int
+store_wait(struct store *st, uint64_t seen, int ms)
+{
+	struct pollfd fds[2] = { { .fd = 1, .events = 0 }, { .fd = -1, .events = POLLIN } };
+
+	if (store_version(st) != seen)
+		return 1;
+	fds[1].fd = store_fd(st);	/* PostgreSQL: a NOTIFY wakes us at once */
+	if (poll(fds, 2, ms) > 0 && (fds[0].revents & (POLLERR | POLLHUP)))
+		return -1;
+	return store_version(st) != seen;
 }
 
 /* A descriptor that becomes readable when another process commits; -1: poll. */

@@ -85,6 +85,7 @@ int store_read_begin(struct store *st, struct store_txn **txn);
 void store_read_end(struct store *st, struct store_txn *txn);
 int64_t store_token(struct store *st, struct store_txn *txn);
 int store_fd(struct store *st);
+int store_wait(struct store *st, uint64_t seen, int ms);
 int store_fatal(int rc, const char *what);
 const char *store_strerror(int rc);
 

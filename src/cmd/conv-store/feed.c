@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,19 +54,15 @@ check_position(struct store *st, struct store_txn *txn, int64_t after)
 		    (long long)after + 1, (long long)(first ? first - 1 : last));
 }
 
-/* Sleeps until another process commits, a signal, or stdout closes. */
+/* Sleeps until another process commits (0), or a signal or stdout closes (-1). */
 static int
 wait_for_commit(struct store *st, uint64_t seen)
 {
-	struct pollfd fds[2] = { { .fd = 1, .events = 0 }, { .fd = -1, .events = POLLIN } };
+	int rc;
 
-	while (!stop) {
-		if (store_version(st) != seen)
-			return 0;
-		fds[1].fd = store_fd(st);
-		if (poll(fds, 2, POLL_MS) > 0 && (fds[0].revents & (POLLERR | POLLHUP)))
-			return -1;
-	}
+	while (!stop)
+		if ((rc = store_wait(st, seen, POLL_MS)) != 0)
+			return rc > 0 ? 0 : -1;
 	return -1;
 }
 
