@@ -57,29 +57,58 @@ sms-parse_PARTS = sms store util
 sms-send_PARTS = sms store util
 
 # Every program starts about as fast as /bin/true (make bench): ld.so maps
-# libc, libjq and libonig and nothing else, and http-hook, which reads no
-# JSON, only libc (clock-json.c keeps jv out of clock.c).  SHA-256, SHA-1, HMAC and
-# base64 are calsms's own (sha.c, hmac.c): linked with libcrypto, a
-# program runs OpenSSL's CPU detection at every start (0.35 ms here).
-# Only sms-parse needs libcrypto (RSA, for SNS signatures), and loads it
-# when it first verifies one (crypto-load.c), as libcurl is loaded when a
-# program first sends or fetches (curl-load.c) and libpq when a store is a
-# PostgreSQL URI (pg-load.c): the system's shared library, so its security
-# updates reach the programs at once.  liblmdb is linked in statically: a
-# shared library costs its loading at every start.  Its security update
-# reaches the programs when they are linked again: they depend on the
-# archive below, so 'make install' after the update relinks them
-# (calsms-setup(7), section 1).
+# libc and nothing else, but for sms-send (libjq and libonig, for the jq
+# programs it runs).  Each shared library costs 0.08-0.12 ms of mapping and
+# page faults at every start here, so what is linked is linked in:
+#
+# - jq's JSON values (jq's jv*.c files, not its language): built from
+#   Debian's jq source package (src/jv/fetch-jq fetches it with apt's
+#   signed indexes) into build/jq/VERSION/libjv.a, VERSION being the
+#   installed libjq1's.  A jq security update changes that version, so
+#   the next 'make install' fetches the source again, rebuilds and relinks
+#   (calsms-setup(7), section 1).  Where the source cannot be fetched (no
+#   network), or with JV=shared, the programs link libjq.so instead.
+# - liblmdb: its security update reaches the programs when they are
+#   linked again: they depend on its archive, so 'make install' after the
+#   update relinks them.
+#
+# SHA-256, SHA-1, HMAC and base64 are calsms's own (sha.c, hmac.c): linked
+# with libcrypto, a program runs OpenSSL's CPU detection at every start
+# (0.35 ms here).  Only sms-parse needs libcrypto (RSA, for SNS
+# signatures), and loads it when it first verifies one (crypto-load.c), as
+# libcurl is loaded when a program first sends or fetches (curl-load.c)
+# and libpq when a store is a PostgreSQL URI (pg-load.c): the system's
+# shared library, so its security updates reach the programs at once.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 STATIC_LIBS = $(wildcard $(foreach l,lmdb,$(addsuffix /lib$(l).a,\
-	/usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null) /usr/lib)))
+	/usr/lib/$(MULTIARCH) /usr/lib)))
 STATIC = -Wl,-Bstatic
 DYNAMIC = -Wl,-Bdynamic
-cal-parse_LIBS = -ljq -lm
-cal-sync_LIBS = -ljq -lm
-conv-store_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
-follow-up-due_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
+
+JV ?= static
+JQ_VERSION := $(subst :,_,$(shell dpkg-query -W -f='$${Version}' libjq1 2>/dev/null))
+JQ_DIR = build/jq/$(or $(JQ_VERSION),unknown)
+JV_SRCS = jv jv_parse jv_print jv_dtoa jv_unicode jv_alloc jv_aux jv_file
+# jq's own flags (IEEE_8087 on a little-endian machine) with Debian's
+# hardening; its warnings are jq's, not ours
+JV_CFLAGS ?= -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat \
+	-Werror=format-security
+JV_ENDIAN := $(if $(shell $(CC) -dM -E -x c /dev/null 2>/dev/null | \
+	grep '__BYTE_ORDER__ __ORDER_BIG_ENDIAN__'),IEEE_MC68k,IEEE_8087)
+ifeq ($(JV),static)
+JV_LINK = $(JQ_DIR)/link
+JV_LIBS = `cat $(JQ_DIR)/link`
+else
+JV_LINK =
+JV_LIBS = -ljq -lm
+endif
+
+cal-parse_LIBS = $(JV_LIBS)
+cal-sync_LIBS = $(JV_LIBS)
+conv-store_LIBS = $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
+follow-up-due_LIBS = $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
 http-hook_LIBS = -lm
-sms-parse_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
+sms-parse_LIBS = $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
 sms-send_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
 
 PROGS := $(PROGRAMS:%=$(BIN)/%)
@@ -100,7 +129,7 @@ FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Debian packages: to build and run (make deps), to test and demonstrate
 # (make deps-test, which make check, demo, bench and fuzz run)
 DEPS_BUILD = gcc make libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev \
-	liblmdb-dev libpq-dev tzdata
+	liblmdb-dev libpq-dev tzdata dpkg-dev
 DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
 	python3 jq curl perl procps sqlite3 ca-certificates openssl systemd \
 	clang libclang-rt-14-dev gnuplot-nox postgresql
@@ -129,11 +158,28 @@ $(OBJ)/lib%.a:
 
 define program
 $(BIN)/$(1): $(if $($(1)_SRCS),$($(1)_SRCS:%=$(OBJ)/cmd/$(1)/%.o),$(OBJ)/cmd/$(1).o) \
-    $(foreach p,$($(1)_PARTS),$(OBJ)/lib$(p).a) $(STATIC_LIBS)
+    $(foreach p,$($(1)_PARTS),$(OBJ)/lib$(p).a) $(STATIC_LIBS) $(if $(filter -ljq,$($(1)_LIBS)),,$(JV_LINK))
 	@mkdir -p $(BIN)
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter-out $(STATIC_LIBS),$$^) -Wl,--as-needed $$($(1)_LIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter-out $(STATIC_LIBS) $(JV_LINK),$$^) -Wl,--as-needed $$($(1)_LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program,$(p))))
+
+# what the programs link for jv: the archive, or libjq.so when Debian's
+# jq source could not be fetched (said once; rm -r build/jq to try again)
+$(JQ_DIR)/link: src/jv/memmem.c src/jv/fetch-jq
+	@rm -rf $(JQ_DIR) && mkdir -p $(JQ_DIR)
+	@if sh src/jv/fetch-jq $(JQ_DIR)/src; then \
+		echo "jv: jq's JSON values from Debian's jq source $$(cat $(JQ_DIR)/src/VERSION)"; \
+		for f in $(JV_SRCS); do \
+			$(CC) $(JV_CFLAGS) -D$(JV_ENDIAN) -D_GNU_SOURCE -w -c -o $(JQ_DIR)/$$f.o \
+			    $(JQ_DIR)/src/jq/src/$$f.c || exit; done; \
+		$(CC) $(JV_CFLAGS) -D_GNU_SOURCE -c -o $(JQ_DIR)/memmem.o src/jv/memmem.c && \
+		$(AR) rcs $(JQ_DIR)/libjv.a $(JV_SRCS:%=$(JQ_DIR)/%.o) $(JQ_DIR)/memmem.o && \
+		echo "$(JQ_DIR)/libjv.a -lm" >$@; \
+	else \
+		echo "jv: linking libjq.so instead (each start 0.3 ms slower)" >&2; \
+		echo "-ljq -lm" >$@; \
+	fi
 
 $(UNIT)/rules-test: tests/unit/rules-test.c $(OBJ)/libstore.a $(OBJ)/libutil.a
 	@mkdir -p $(UNIT)

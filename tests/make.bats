@@ -123,3 +123,41 @@ ROOT=$BATS_TEST_DIRNAME/..
 	grep -q -- "-T /etc/calsms/templates" "$R/usr/local/lib/systemd/system/calsms-sender.service"
 	run -1 grep -q -- "-T /usr/local/share/calsms/templates" "$R/usr/local/lib/systemd/system/calsms-sender.service"
 }
+
+@test "make: jq's jv is linked in where Debian's jq source was fetched; sms-send keeps libjq for its jq programs" {
+	link=$(cat "$ROOT"/build/jq/*/link 2>/dev/null) || skip "this tree was built with JV=shared"
+	case $link in
+	*libjv.a*) ;;
+	*) skip "this machine could not fetch Debian's jq source" ;;
+	esac
+	for p in cal-parse cal-sync conv-store follow-up-due sms-parse; do
+		run -0 readelf -d "$ROOT/bin/$p"
+		refute_output --partial "libjq"
+		refute_output --partial "libonig"
+		refute_output --partial "libm.so"
+	done
+	run -0 readelf -d "$ROOT/bin/sms-send"
+	assert_output --partial "[libjq.so.1]"
+	# the version built from is said, and is a version of Debian's jq
+	run -0 cat "$ROOT"/build/jq/*/src/VERSION
+	assert_output --regexp '^1\.[0-9]'
+}
+
+@test "make: without Debian's jq source (no network), the programs link libjq.so, and say so once" {
+	W=$BATS_TEST_TMPDIR/w
+	mkdir -p "$W" "$BATS_TEST_TMPDIR/fake"
+	cp -r "$ROOT/Makefile" "$ROOT/src" "$W/"
+	printf '#!/bin/sh\necho "E: no network" >&2\nexit 100\n' >"$BATS_TEST_TMPDIR/fake/apt-get"
+	chmod +x "$BATS_TEST_TMPDIR/fake/apt-get"
+	PATH=$BATS_TEST_TMPDIR/fake:$PATH run -0 make -s --no-print-directory -C "$W" \
+		bin/cal-parse bin/conv-store
+	assert_output --partial "fetch-jq: apt-get update of the source indexes failed"
+	assert_output --partial "jv: linking libjq.so instead"
+	run -0 readelf -d "$W/bin/cal-parse"
+	assert_output --partial "[libjq.so.1]"
+	run -0 "$W/bin/conv-store" -d "$BATS_TEST_TMPDIR/db" init
+	# said once: the next make does not try again
+	PATH=$BATS_TEST_TMPDIR/fake:$PATH run -0 make -s --no-print-directory -C "$W" all
+	refute_output --partial "fetch-jq"
+	run -0 "$W/bin/cal-parse" -h
+}

@@ -56,8 +56,24 @@ try_phone(jv v, const char *source, struct phone_found *pf)
 	return ok;
 }
 
+int
+question_compile(struct question *q)
+{
+	if (!q->compiled && regcomp(&q->re, q->pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0)
+		q->compiled = 1;
+	return q->compiled ? 0 : -1;
+}
+
+void
+question_free(struct question *q)
+{
+	if (q->compiled)
+		regfree(&q->re);
+	q->compiled = 0;
+}
+
 static int
-find_phone(jv p, const regex_t *question, struct phone_found *pf)
+find_phone(jv p, struct question *question, struct phone_found *pf)
 {
 	jv loc = json_path(p, "scheduled_event", "location", NULL), qa, item;
 	const char *type = json_str(loc, "type"), *q;
@@ -77,7 +93,8 @@ find_phone(jv p, const regex_t *question, struct phone_found *pf)
 	for (i = 0; i < n && !found; i++) {
 		item = jv_array_get(jv_copy(qa), i);
 		q = json_str(item, "question");
-		if (q && regexec(question, q, 0, NULL, 0) == 0)
+		if (q && question_compile(question) == 0 &&
+		    regexec(&question->re, q, 0, NULL, 0) == 0)
 			found = try_phone(json_get(item, "answer"), "question", pf);
 		jv_free(item);
 	}
@@ -200,7 +217,7 @@ list_of(jv arr, const char *k1, const char *k2)
 }
 
 jv
-calendly_appointment(jv p, int cancel, const regex_t *question)
+calendly_appointment(jv p, int cancel, struct question *question)
 {
 	jv a = jv_object(), se = json_get(p, "scheduled_event");
 	jv start, cancellation = json_get(p, "cancellation");

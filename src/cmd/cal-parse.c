@@ -199,13 +199,13 @@ int
 main(int argc, char *argv[])
 {
 	const char *header = NULL, *format = NULL;
-	const char *pattern = CALENDLY_QUESTION, *event;
+	const char *event;
 	const char *key_env, *file_env;
 	char *key = NULL, *body;
 	long tolerance = 180;
 	int c, noverify = 0, rc, is_calcom;
 	size_t len;
-	regex_t question;
+	struct question question = { .pattern = CALENDLY_QUESTION };
 	jv doc, payload;
 
 	log_init(argv[0]);
@@ -227,7 +227,7 @@ main(int argc, char *argv[])
 				return rc;
 			break;
 		case 'n': noverify = 1; break;
-		case 'q': pattern = optarg; break;
+		case 'q': question.pattern = optarg; break;
 		case 's': header = optarg; break;
 		case 't':
 			if (long_arg(optarg, 0, 10L * 365 * 86400, &tolerance) != 0)
@@ -258,8 +258,9 @@ main(int argc, char *argv[])
 	if (key == NULL && !noverify)
 		die(EXIT_USAGE, "no signing key: use -k FILE, %s or %s, or -n to skip "
 		    "verification", key_env, file_env);
-	if ((rc = regcomp(&question, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB)) != 0)
-		die(EXIT_USAGE, "-q: bad regular expression: %s", pattern);
+	/* the operator's own -q is checked at once; the default, when needed */
+	if (strcmp(question.pattern, CALENDLY_QUESTION) != 0 && question_compile(&question) != 0)
+		die(EXIT_USAGE, "-q: bad regular expression: %s", question.pattern);
 
 	body = read_body(optind < argc ? argv[optind] : NULL, &len);
 	if (key && !noverify && is_calcom)
@@ -280,7 +281,7 @@ main(int argc, char *argv[])
 			fresh_calcom(doc, tolerance);
 		calcom(doc);
 		jv_free(doc);
-		regfree(&question);
+		question_free(&question);
 		free(key);
 		free(body);
 		return finish_stdout(0);
@@ -303,7 +304,7 @@ main(int argc, char *argv[])
 		    strcmp(event, "invitee.canceled") == 0, &question));
 	jv_free(payload);
 	jv_free(doc);
-	regfree(&question);
+	question_free(&question);
 	free(key);
 	free(body);
 	return finish_stdout(0);

@@ -338,7 +338,7 @@ unsubscribe(struct api *api, const char *url)
 
 struct backfill {
 	int64_t since;
-	const regex_t *question;
+	struct question *question;
 	jv event;
 	long events, invitees, lines;
 };
@@ -411,7 +411,7 @@ one_event(struct api *api, jv event, void *ctx)
 }
 
 static int
-since(struct api *api, int64_t t0, int64_t ahead, const regex_t *question)
+since(struct api *api, int64_t t0, int64_t ahead, struct question *question)
 {
 	struct backfill b = { .since = t0, .question = question, .event = jv_null() };
 	char from[32], to[32];
@@ -530,7 +530,7 @@ main(int argc, char *argv[])
 	char *url = NULL;
 	int64_t ahead, t0;
 	int i, rc, fix;
-	regex_t question;
+	struct question question = { .pattern = NULL };
 
 	log_init(argv[0]);
 	for (i = 1; i < argc; i++)
@@ -584,11 +584,12 @@ main(int argc, char *argv[])
 	if (curl_load() != 0 || (api.curl = curl_easy_init()) == NULL)
 		die(EXIT_SOFTWARE, "libcurl did not start");
 	if (strcmp(cmd, "since") == 0) {
-		if (regcomp(&question, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
+		question.pattern = pattern;
+		if (question_compile(&question) != 0)
 			rc = (note("-q: bad regular expression: %s", pattern), EXIT_USAGE);
 		else {
 			rc = since(&api, t0, ahead, &question);
-			regfree(&question);
+			question_free(&question);
 		}
 	} else if (strcmp(cmd, "subscribe") == 0)
 		rc = subscribe(&api, url, keypath, conf_get("CALENDLY_SIGNING_KEY"));

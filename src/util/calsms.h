@@ -41,6 +41,7 @@ struct json_reader *json_reader_new(const char *name, json_item_fn fn, void *ctx
 void json_reader_feed(struct json_reader *r, const char *buf, size_t n);
 int json_reader_end(struct json_reader *r);
 void json_print(jv value);
+jv json_key(const char *key);
 jv json_get(jv obj, const char *key);
 jv json_path(jv obj, ...);
 const char *json_str(jv obj, const char *key);

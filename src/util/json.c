@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,30 @@ json_print(jv value)
 	jv_free(value);
 }
 
+/*
+ * key as a jv string, made once for each place that names it: jv_string
+ * allocates, checks the UTF-8 and later hashes, a fifth of a booking's
+ * ingest.  The places are string literals, mostly; the content is
+ * compared too, for a key built in a buffer.  Returns a new reference.
+ */
+jv
+json_key(const char *key)
+{
+	static struct {
+		const char *p;
+		jv v;
+	} made[128];
+	size_t h = ((uintptr_t)key >> 3) % (sizeof made / sizeof made[0]);
+
+	if (made[h].p != key || strcmp(jv_string_value(made[h].v), key) != 0) {
+		if (made[h].p)
+			jv_free(made[h].v);
+		made[h].p = key;
+		made[h].v = jv_string(key);
+	}
+	return jv_copy(made[h].v);
+}
+
 /* Like jv_object_get, but safe on anything: non-objects give null. */
 jv
 json_get(jv obj, const char *key)
@@ -389,7 +414,7 @@ json_get(jv obj, const char *key)
 
 	if (jv_get_kind(obj) != JV_KIND_OBJECT)
 		return jv_null();
-	v = jv_object_get(jv_copy(obj), jv_string(key));
+	v = jv_object_get(jv_copy(obj), json_key(key));
 	return jv_is_valid(v) ? v : jv_null();
 }
 
@@ -488,7 +513,7 @@ double
 json_num(jv obj, const char *key)
 {
 	return json_kind(obj, key) == JV_KIND_NUMBER ?
-	    jv_number_value(jv_object_get(jv_copy(obj), jv_string(key))) : 0;
+	    jv_number_value(jv_object_get(jv_copy(obj), json_key(key))) : 0;
 }
 
 /* A JSON string of s, or null when s is NULL. */

@@ -12,14 +12,15 @@ RUNS=${BENCH_STARTS:-500}
 export CALSMS_NOW=1764000000
 export CALENDLY_SIGNING_KEY=5mEzn9C-I28UtwOjZJtFoob0sAAFZ95GbZkqj4y3i0I
 
-# starts: -h, the program and /bin/true in turn, so drift hits both alike
+# starts: -h, the program and /bin/true in turn, a run of each per round,
+# so drift hits both alike
 for p in cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send; do
-	set -- $("$PTIME" "$RUNS" /dev/null "$p" -h) $("$PTIME" "$RUNS" /dev/null /bin/true)
+	set -- $("$PTIME" "$RUNS" /dev/null "$p" -h --vs /dev/null /bin/true)
 	row "start ($p -h), median ms" "$1" "/bin/true, median ms" "$5"
 done
 body=tests/fixtures/calendly/invitee-created.json
 sig=$(cat tests/fixtures/calendly/invitee-created.sig)
-set -- $("$PTIME" "$RUNS" "$body" cal-parse -s "$sig") $("$PTIME" "$RUNS" "$body" /bin/true)
+set -- $("$PTIME" "$RUNS" "$body" cal-parse -s "$sig" --vs "$body" /bin/true)
 row "cal-parse verifying one webhook, median ms" "$1" "/bin/true, median ms" "$5"
 
 # the webhook: the shipped handler script, and the pipe http-hook runs itself

@@ -225,23 +225,41 @@ median(jv waits)
 }
 
 /*
+ * libm, for the z-test alone, loaded when a report first compares two
+ * variants: conv-store then starts without mapping it (0.08 ms a start).
+ */
+static double (*m_erfc)(double), (*m_sqrt)(double), (*m_round)(double);
+
+static int
+load_libm(void)
+{
+	static int loaded;
+	const struct dl_sym syms[] = { DL_SYM(m_, erfc) DL_SYM(m_, sqrt) DL_SYM(m_, round) };
+
+	if (loaded == 0)
+		loaded = dl_load("libm.so.6", "libc6", syms, sizeof syms / sizeof syms[0]) == 0 ? 1 : -1;
+	return loaded > 0 ? 0 : -1;
+}
+
+/*
  * The two-proportion z-test (pooled): is x2/n2 apart from x1/n1 by more
- * than chance?  z, and p two-sided; -1 when either side has nobody or
- * both rates are 0 or 1.
+ * than chance?  z and p two-sided, each rounded (to 0.01 and 0.001); -1
+ * when either side has nobody or both rates are 0 or 1.
  */
 static int
 two_proportion(double x1, double n1, double x2, double n2, double *z, double *p)
 {
 	double pool, se;
 
-	if (n1 < 1 || n2 < 1)
+	if (n1 < 1 || n2 < 1 || load_libm() != 0)
 		return -1;
 	pool = (x1 + x2) / (n1 + n2);
-	se = sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2));
+	se = m_sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2));
 	if (se <= 0)
 		return -1;
 	*z = (x2 / n2 - x1 / n1) / se;
-	*p = erfc(fabs(*z) / sqrt(2));
+	*p = m_round(m_erfc(fabs(*z) / m_sqrt(2)) * 1000) / 1000;
+	*z = m_round(*z * 100) / 100;
 	return 0;
 }
 
@@ -297,8 +315,8 @@ variant_fields(const struct report *r, jv keys, const char *key, jv out)
 		jv_free(b);
 	}
 	out = jv_object_set(out, jv_string("vs"), ok ? jv_string(key_variant(base, &elen)) : jv_null());
-	out = jv_object_set(out, jv_string("z"), ok ? jv_number(round(z * 100) / 100) : jv_null());
-	out = jv_object_set(out, jv_string("p"), ok ? jv_number(round(p * 1000) / 1000) : jv_null());
+	out = jv_object_set(out, jv_string("z"), ok ? jv_number(z) : jv_null());
+	out = jv_object_set(out, jv_string("p"), ok ? jv_number(p) : jv_null());
 	jv_free(row);
 	return out;
 }
