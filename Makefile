@@ -36,7 +36,8 @@ BIN = $(O)/bin
 UNIT = $(O)/build/unit
 
 PROGRAMS = cal-parse cal-sync conv-store follow-up-due http-hook sms-parse sms-send
-UTIL = arg bucket clock clock-json conf curl-load dl-load file form hmac http json log phone sha strbuf
+UTIL = arg bucket clock clock-json conf curl-load dl-load file form hmac http json json-parse log \
+	phone sha strbuf
 STORE = kinds rules results due operator intent store damage record tables walk stream check changes \
 	store-pg pg-load pg-rows pg-schema pg-check pg-changes
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-fetch sns-verify crypto-load \
@@ -121,7 +122,7 @@ SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
 # libFuzzer targets (tests/fuzz), built by clang with ASan and UBSan
-FUZZERS = http-head cal-sig cal-payload sms-form sns-message phone segments json-lines
+FUZZERS = http-head cal-sig cal-payload sms-form sns-message phone segments json-lines json-parse
 FUZZ_TIME ?= 60
 FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all

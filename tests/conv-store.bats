@@ -384,3 +384,51 @@ teardown() {
 	[[ "$stderr" == *"skipped"* ]]
 	conv_is A1 '.status == "pending"'
 }
+
+@test "JSON lines: escapes and non-ASCII read as jq reads them; a value over lines, a torn line and a byte-order mark past the start, as jq's parser judges" {
+	store
+	python3 - "$BATS_TEST_TMPDIR/in" <<'PY'
+import json, sys, subprocess
+def appt(i, name):
+    return ('{"type":"booking","id":"%s","name":%s,"phone":"+1404555%04d",'
+            '"start_time":"2025-11-25T15:00:00Z","timezone":"America/New_York",'
+            '"created_at":"2025-11-24T16:00:00Z"}' % (i, name, len(i) * 100 + ord(i[-1]) % 100))
+with open(sys.argv[1], "wb") as f:
+    lines = [
+        appt("E1", r'"Zo\u00eb \"q\" \\ \/ \b\f\n\r\t \u20ac"'),
+        appt("E2", '"Zoë — 名前"'),
+        '   \r',
+        appt("E3", r'"\ud83d\ude00 paired"'),       # jq's parser reads on from here
+        appt("E4", '"plain"'),
+        appt("E5", '"torn'),
+        appt("E6", '"after the torn one"'),
+    ]
+    f.write(("\n".join(lines) + "\n").encode())
+    f.write(json.dumps(json.loads(appt("E7", '"over lines"')), indent=2).encode() + b"\n")
+    f.write(b"\xef\xbb\xbf" + appt("E8", '"a mark past the start"').encode() + b"\n")
+PY
+	run --separate-stderr conv-store add -q <"$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 65 ] || fail "exit $status: $stderr"
+	[[ "$stderr" == *"stdin:6: "*"skipped"* ]] || fail "the torn line is not said: $stderr"
+	[[ "$stderr" == *"stdin:17: "*"skipped"* ]] || fail "the mark past the start is not refused: $stderr"
+	for id in E1 E2 E3 E4 E6 E7; do
+		want=$(grep -a "\"$id\"" "$BATS_TEST_TMPDIR/in" | jq -r .name 2>/dev/null) ||
+			want="over lines"
+		run -0 conv-store get "$id"
+		json_is --arg want "$want" '.appointment.name == $want' <<<"$output"
+	done
+	run -1 conv-store get E5
+	run -1 conv-store get E8
+	# a mark at the very start is the stream's own, and stripped
+	printf '\357\273\277' >"$BATS_TEST_TMPDIR/bom"
+	grep -a '"E4"' "$BATS_TEST_TMPDIR/in" | sed 's/E4/E9/' >>"$BATS_TEST_TMPDIR/bom"
+	run -0 conv-store add -q <"$BATS_TEST_TMPDIR/bom"
+	conv_is E9 '.appointment.name == "plain"'
+	# and not on the line after a first one, however that one was read
+	{ grep -a '"E4"' "$BATS_TEST_TMPDIR/in" | sed 's/E4/E10/'
+	  printf '\357\273\277'; grep -a '"E4"' "$BATS_TEST_TMPDIR/in" | sed 's/E4/E11/'; } >"$BATS_TEST_TMPDIR/bom2"
+	run -65 --separate-stderr conv-store add -q <"$BATS_TEST_TMPDIR/bom2"
+	[[ "$stderr" == *"stdin:2: "*"skipped"* ]] || fail "the mark on line 2 is not refused: $stderr"
+	conv_is E10 '.appointment.name == "plain"'
+	run -1 conv-store get E11
+}

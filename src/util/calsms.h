@@ -41,6 +41,7 @@ struct json_reader *json_reader_new(const char *name, json_item_fn fn, void *ctx
 void json_reader_feed(struct json_reader *r, const char *buf, size_t n);
 int json_reader_end(struct json_reader *r);
 void json_print(jv value);
+int json_parse_line(const char *s, size_t n, jv *out);
 jv json_key(const char *key);
 jv json_get(jv obj, const char *key);
 jv json_path(jv obj, ...);

@@ -84,6 +84,16 @@ digits(const char **s, int n, int *out)
 	return 0;
 }
 
+/* v's last n decimal digits at p, zero-padded */
+static void
+put_digits(char *p, int v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 /*
  * 2025-11-25T15:00:00Z, with optional fraction and a Z or +hh:mm offset;
  * 't' and a space are accepted for 'T'. Fractions are dropped.
@@ -144,8 +154,18 @@ rfc3339_format(int64_t t, char out[32])
 	struct tm tm;
 	time_t tt = (time_t)t;
 
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&tt, &tm) == NULL)
+		snprintf(out, 32, "1970-01-01T00:00:00Z");
+	else if (tm.tm_year >= -1900 && tm.tm_year <= 9999 - 1900) {
+		/* by hand: strftime is a twentieth of a booking's ingest */
+		memcpy(out, "0000-00-00T00:00:00Z", 21);
+		put_digits(out, tm.tm_year + 1900, 4);
+		put_digits(out + 5, tm.tm_mon + 1, 2);
+		put_digits(out + 8, tm.tm_mday, 2);
+		put_digits(out + 11, tm.tm_hour, 2);
+		put_digits(out + 14, tm.tm_min, 2);
+		put_digits(out + 17, tm.tm_sec, 2);
+	} else if (strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 

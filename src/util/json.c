@@ -43,6 +43,8 @@ struct json_reader {
 	struct strbuf pending;
 	struct strbuf held;	/* the lines of the value being read, from held_line */
 	long held_line;
+	int jq;			/* jq's parser reads every line from here on */
+	int fast;		/* a line was read by json_parse_line */
 };
 
 static void
@@ -130,7 +132,30 @@ static void
 feed(struct json_reader *r, const char *line, size_t len, long lineno, int last)
 {
 	size_t part;
+	jv v;
+	int got;
 
+	if (!r->jq && len) {
+		if ((got = json_parse_line(line, len, &v)) >= 0) {
+			if (got) {
+				r->items++;
+				keep(r, r->fn(v, lineno, r->ctx));
+			}
+			r->fast = 1;
+			return;
+		}
+		/*
+		 * jq's parser takes over at a line it may read otherwise, and
+		 * keeps the stream (a value may go on over lines).  Past the
+		 * first line, it must not strip a byte-order mark: a newline
+		 * tells it it is no longer at the start.
+		 */
+		r->jq = 1;
+		if (r->fast) {
+			jv_parser_set_buf(r->p, "\n", 1, 1);
+			jv_free(jv_parser_next(r->p));
+		}
+	}
 	if (len) {
 		if (r->held.len == 0)
 			r->held_line = lineno;

@@ -718,6 +718,30 @@ changes_cases(void)
 	jv_free(c);
 }
 
+/* rfc3339_format writes digits by hand for years 0-9999: each against strftime's */
+static void
+time_cases(void)
+{
+	static const struct { int64_t t; const char *want; } cases[] = {
+		{ 0, "1970-01-01T00:00:00Z" },
+		{ T0, "2025-11-24T16:00:00Z" },
+		{ 951782400, "2000-02-29T00:00:00Z" },
+		{ 4102444799, "2099-12-31T23:59:59Z" },
+		{ -62167219200, "0000-01-01T00:00:00Z" },
+		{ 253402300799, "9999-12-31T23:59:59Z" },
+		{ 253402300800, "10000-01-01T00:00:00Z" },
+		{ -62167219201, "-1-12-31T23:59:59Z" },
+	};
+	char got[32], what[64];
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		rfc3339_format(cases[i].t, got);
+		snprintf(what, sizeof what, "rfc3339_format(%lld)", (long long)cases[i].t);
+		check(strcmp(got, cases[i].want) == 0, what, got);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -742,6 +766,7 @@ main(int argc, char *argv[])
 	due_table();
 	details();
 	changes_cases();
+	time_cases();
 	printf("1..%d\n", count);
 	return failures ? 1 : 0;
 }

@@ -8,10 +8,12 @@
  * though conv-store, given nothing, exits 0; a stage killed by SIGPIPE
  * because a later one stopped reading leaves the answer to that later one.
  */
+#define _GNU_SOURCE	/* posix_spawn_file_actions_addclosefrom_np (glibc 2.34) */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,8 @@
 
 #include "calsms.h"
 #include "hook.h"
+
+extern char **environ;
 
 /*
  * Adds one word of the command line to rt: a "|" starts the next stage.
@@ -57,6 +61,42 @@ close_all(int *fds, int n)
 }
 
 /*
+ * One stage by posix_spawn (no copy of http-hook's page tables, and one
+ * close_range for every descriptor above 2: a webhook's pipe starts two).
+ * -1 when it could not start; start_stages then forks, so that a missing
+ * program is said and exits 126 as from a shell.
+ */
+static pid_t
+spawn_stage(char *const *words, pid_t group, int in, int out, int err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t dfl;
+	pid_t pid = -1;
+
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	if (posix_spawnattr_init(&at) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	if (posix_spawn_file_actions_adddup2(&fa, in, 0) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, out, 1) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, err, 2) != 0 ||
+	    posix_spawn_file_actions_addclosefrom_np(&fa, 3) != 0 ||
+	    posix_spawnattr_setsigdefault(&at, &dfl) != 0 ||
+	    posix_spawnattr_setpgroup(&at, group) != 0 ||
+	    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF) != 0 ||
+	    posix_spawnp(&pid, words[0], &fa, &at, words, environ) != 0)
+		pid = -1;
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
+/*
  * Starts every stage: stdin from in, stdout to out, stderr to err; the
  * first stage leads the process group the -T limit kills.  In the child,
  * every descriptor above 2 that it was handed is closed, so a stage sees
@@ -65,23 +105,23 @@ close_all(int *fds, int n)
 static int
 start_stages(struct child *c, const struct route *rt, int in, int out, int err)
 {
-	int link[2], from = in, i, j;
+	int link[2], from = in, to, i;
 
 	for (i = 0; i < rt->nstages; i++) {
 		link[0] = link[1] = -1;
 		if (i < rt->nstages - 1 && pipe(link) != 0)
 			return -1;
-		if ((c->pids[i] = fork()) < 0) {
+		to = i < rt->nstages - 1 ? link[1] : out;
+		if ((c->pids[i] = spawn_stage(rt->words[i], i ? c->pids[0] : 0, from, to, err)) < 0 &&
+		    (c->pids[i] = fork()) < 0) {
 			close_all(link, 2);
 			return -1;
 		}
 		if (c->pids[i] == 0) {
 			setpgid(0, i == 0 ? 0 : c->pids[0]);
-			if (dup2(from, 0) < 0 || dup2(i < rt->nstages - 1 ? link[1] : out, 1) < 0 ||
-			    dup2(err, 2) < 0)
+			if (dup2(from, 0) < 0 || dup2(to, 1) < 0 || dup2(err, 2) < 0)
 				_exit(126);
-			for (j = 3; j < 256; j++)
-				close(j);
+			closefrom(3);
 			signal(SIGPIPE, SIG_DFL);
 			execvp(rt->words[i][0], rt->words[i]);
 			fprintf(stderr, "%s: %s: %s\n", progname, rt->words[i][0], strerror(errno));
