@@ -124,7 +124,7 @@ ROOT=$BATS_TEST_DIRNAME/..
 	run -1 grep -q -- "-T /usr/local/share/calsms/templates" "$R/usr/local/lib/systemd/system/calsms-sender.service"
 }
 
-@test "make: jq's jv is linked in where Debian's jq source was fetched; sms-send keeps libjq for its jq programs" {
+@test "make: jq's jv is linked in where Debian's jq source was fetched, cal-parse whole; sms-send keeps libjq for its jq programs" {
 	link=$(cat "$ROOT"/build/jq/*/link 2>/dev/null) || skip "this tree was built with JV=shared"
 	case $link in
 	*libjv.a*) ;;
@@ -136,6 +136,10 @@ ROOT=$BATS_TEST_DIRNAME/..
 		refute_output --partial "libonig"
 		refute_output --partial "libm.so"
 	done
+	# cal-parse loads nothing at run time: no shared library at all
+	run -0 readelf -d "$ROOT/bin/cal-parse"
+	refute_output --partial "(NEEDED)"
+	run -0 "$ROOT/bin/cal-parse" -h
 	run -0 readelf -d "$ROOT/bin/sms-send"
 	assert_output --partial "[libjq.so.1]"
 	# the version built from is said, and is a version of Debian's jq
