@@ -97,8 +97,9 @@ JQ_VERSION := $(subst :,_,$(shell dpkg-query -W -f='$${Version}' libjq1 2>/dev/n
 JQ_DIR = build/jq/$(or $(JQ_VERSION),unknown)
 JV_SRCS = jv jv_parse jv_print jv_dtoa jv_unicode jv_alloc jv_aux jv_file
 # jq's own flags (IEEE_8087 on a little-endian machine) with Debian's
-# hardening; its warnings are jq's, not ours
-JV_CFLAGS ?= -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat \
+# hardening, at -O3 (ingest 10% faster than at -O2: its UTF-8 checks
+# inline); its warnings are jq's, not ours
+JV_CFLAGS ?= -O3 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat \
 	-Werror=format-security
 JV_ENDIAN := $(if $(shell $(CC) -dM -E -x c /dev/null 2>/dev/null | \
 	grep '__BYTE_ORDER__ __ORDER_BIG_ENDIAN__'),IEEE_MC68k,IEEE_8087)
@@ -148,9 +149,8 @@ DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
 
 .PHONY: all units deps deps-test clean install install-system uninstall check check-long \
 	test test-pg test-asan lint demo bench fuzz fuzz-bins
-.SECONDARY:
 
-all: $(PROGS)
+all: $(JV_LINK) $(PROGS)
 
 units: $(UNITS)
 

@@ -164,4 +164,12 @@ ROOT=$BATS_TEST_DIRNAME/..
 	PATH=$BATS_TEST_TMPDIR/fake:$PATH run -0 make -s --no-print-directory -C "$W" all
 	refute_output --partial "fetch-jq"
 	run -0 "$W/bin/cal-parse" -h
+	# an update of libjq1 (its version names the build) fetches and relinks
+	PATH=$BATS_TEST_TMPDIR/fake:$PATH run -0 make --no-print-directory -C "$W" all \
+		JQ_VERSION=9.9-calsms-test
+	assert_output --partial "fetch-jq:"
+	assert_output --partial "-o bin/cal-parse"
+	assert_output --partial "-o bin/conv-store"
+	refute_output --partial "-o bin/sms-send"
+	[ -f "$W/build/jq/9.9-calsms-test/link" ]
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <jv.h>
 
 /* sysexits.h values, as DESIGN.md uses them */
@@ -116,7 +117,17 @@ struct strbuf {
 	char *p;
 	size_t len, cap;
 };
-void sb_put(struct strbuf *b, const char *s, size_t n);
+void sb_grow(struct strbuf *b, size_t n);
+/* Appends n bytes, NUL-terminated; inline, as JSON is written a few bytes at a time. */
+static inline void
+sb_put(struct strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		sb_grow(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
 void sb_puts(struct strbuf *b, const char *s);
 void sb_pct(struct strbuf *b, const char *s, size_t n);
 void sb_form(struct strbuf *b, const char *name, const char *value);

@@ -222,6 +222,42 @@ array(struct in *in, int depth)
 	return jv_invalid();
 }
 
+/*
+ * An object's key, made once: the lines of a stream repeat their keys,
+ * and a jv string made anew is allocated, checked as UTF-8 and hashed
+ * again (jq keeps a string's hash in it).  Short plain keys only; a
+ * stream of ever new keys only replaces the slots.
+ */
+static jv
+key(struct in *in)
+{
+	static struct {
+		size_t n;
+		char s[32];
+		jv v;
+	} made[256];
+	const char *start = in->p + 1, *end = start;
+	unsigned h = 2166136261u;
+	size_t n;
+
+	while (end < in->end && *end != '"' && *end != '\\' && (unsigned char)*end >= 0x20 &&
+	    (unsigned char)*end < 0x80 && end - start < 32)
+		h = (h ^ (unsigned char)*end++) * 16777619u;
+	n = (size_t)(end - start);
+	if (n == 0 || end >= in->end || *end != '"')
+		return string(in);
+	h %= sizeof made / sizeof made[0];
+	if (made[h].n != n || memcmp(made[h].s, start, n) != 0) {
+		if (made[h].n)
+			jv_free(made[h].v);
+		memcpy(made[h].s, start, n);
+		made[h].n = n;
+		made[h].v = jv_string_sized(start, (int)n);
+	}
+	in->p = end + 1;
+	return jv_copy(made[h].v);
+}
+
 static jv
 object(struct in *in, int depth)
 {
@@ -237,7 +273,7 @@ object(struct in *in, int depth)
 		skip_space(in);
 		if (in->p >= in->end || *in->p != '"')
 			break;
-		k = string(in);
+		k = key(in);
 		if (!jv_is_valid(k))
 			break;
 		skip_space(in);

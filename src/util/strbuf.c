@@ -7,17 +7,15 @@
 
 #include "calsms.h"
 
+/* Room for n more bytes and the NUL: sb_put's slow path (calsms.h). */
 void
-sb_put(struct strbuf *b, const char *s, size_t n)
+sb_grow(struct strbuf *b, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		b->cap = (b->len + n + 1) * 2;
 		if ((b->p = realloc(b->p, b->cap)) == NULL)
 			die(EXIT_SOFTWARE, "out of memory");
 	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
 }
 
 void
