@@ -219,7 +219,7 @@ $(O)/bin/%: tests/fuzz/%.c $(OBJ)/libcal.a $(OBJ)/libsms.a $(OBJ)/libstore.a $(O
 
 # FUZZ_TIME seconds a target (60 by default; make check runs each briefly)
 fuzz: deps-test
-	$(MAKE) O=build/fuzz CC=clang CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-bins
+	$(MAKE) -j$(BUILD_JOBS) O=build/fuzz CC=clang CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-bins
 	FUZZ_TIME=$(FUZZ_TIME) sh tests/fuzz/run build/fuzz
 
 # Installs what is missing when root; otherwise says what to run, and stops.
@@ -250,7 +250,7 @@ deps-install:
 # runs twice: on PostgreSQL (a throwaway cluster), and on LMDB under ASan
 # and UBSan; both at once do not fit a quarter of an hour otherwise.
 check: deps-test
-	$(MAKE) WERROR=-Werror all units
+	$(MAKE) -j$(BUILD_JOBS) WERROR=-Werror all units
 	$(MAKE) WERROR=-Werror test-pg
 	$(MAKE) WERROR=-Werror test-asan
 	$(MAKE) fuzz FUZZ_TIME=5
@@ -263,8 +263,9 @@ check-long: deps-test all units
 	$(MAKE) fuzz FUZZ_TIME=60
 
 # test files run TEST_JOBS at a time: each test has its own directory,
-# store (or database) and ports
+# store (or database) and ports; check's builds run BUILD_JOBS compilers
 TEST_JOBS ?= 2
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PROVE = prove -j$(TEST_JOBS) --failures --comments -e 'bats --tap'
 
 test: all units
@@ -276,7 +277,7 @@ test-pg: all units
 	sh tests/pg/with-cluster $(PROVE) tests/*.bats
 
 test-asan:
-	$(MAKE) O=build/asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" all units
+	$(MAKE) -j$(BUILD_JOBS) O=build/asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" all units
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	CALSMS_BIN=$(CURDIR)/build/asan/bin $(PROVE) tests/*.bats

@@ -11,6 +11,7 @@
  * repeated key's last value, set in the first one's place.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -342,6 +343,8 @@ json_parse_line(const char *s, size_t n, jv *out)
 	struct in in = { s, s + n, text };
 	jv v;
 
+	if (n > INT_MAX / 2)	/* jv's lengths are ints: jq's parser takes it in parts */
+		return -1;
 	skip_space(&in);
 	if (in.p == in.end)
 		return 0;
