@@ -376,3 +376,23 @@ booking_request() {
 		assert_equal "$output" ""
 	done
 }
+
+@test "a handler that cannot be started, alone or as a stage, is said on stderr and is a 500" {
+	for route in "/x=calsms-no-such-program" "/x=cat | calsms-no-such-program"; do
+		run -0 --separate-stderr http-hook $route \
+			< <(printf 'POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nx\n')
+		assert_equal "$(status_line "$output")" "HTTP/1.1 500 Internal Server Error"
+		[[ "$stderr" == *"calsms-no-such-program: No such file or directory"* ]] ||
+			fail "$route: not said: $stderr"
+	done
+}
+
+@test "a pipe route: a stage whose reader stopped dies of SIGPIPE, as from a shell, and the reader answers" {
+	# http-hook itself ignores SIGPIPE; a stage that inherited that would
+	# get EPIPE, exit 1 and make the answer a 500
+	run -0 --separate-stderr http-hook /yes=yes '|' head -c 4 \
+		< <(printf 'POST /yes HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nx\n')
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	assert_output --partial $'Content-Length: 4\r\n'
+	[[ "$output" == *$'\r\n\r\ny\ny' ]] || fail "not yes's output: $output"
+}

@@ -40,13 +40,7 @@ hex4(const char *p)
 	int v = 0, i, d;
 
 	for (i = 0; i < 4; i++) {
-		if (p[i] >= '0' && p[i] <= '9')
-			d = p[i] - '0';
-		else if (p[i] >= 'a' && p[i] <= 'f')
-			d = p[i] - 'a' + 10;
-		else if (p[i] >= 'A' && p[i] <= 'F')
-			d = p[i] - 'A' + 10;
-		else
+		if ((d = hex_digit(p[i])) < 0)
 			return -1;
 		v = v << 4 | d;
 	}
@@ -189,36 +183,47 @@ word(struct in *in, const char *w, jv v)
 static int
 delimited(const struct in *in)
 {
-	return in->p == in->end || strchr(" \t\r\n,]}", *in->p) != NULL;
+	return in->p == in->end || memchr(" \t\r\n,]}", *in->p, 7) != NULL;
+}
+
+/* After an array's or object's opener: 1 when close ends it at once. */
+static int
+opened_empty(struct in *in, char close)
+{
+	in->p++;
+	skip_space(in);
+	if (in->p < in->end && *in->p == close) {
+		in->p++;
+		return 1;
+	}
+	return 0;
+}
+
+/* After a member: 1 when a comma says another follows, 0 at close, -1 else. */
+static int
+next_member(struct in *in, char close)
+{
+	skip_space(in);
+	if (in->p >= in->end || (*in->p != ',' && *in->p != close))
+		return -1;
+	return *in->p++ == ',';
 }
 
 static jv
 array(struct in *in, int depth)
 {
 	jv a = jv_array(), v;
+	int more = !opened_empty(in, ']');
 
-	in->p++;
-	skip_space(in);
-	if (in->p < in->end && *in->p == ']') {
-		in->p++;
-		return a;
-	}
-	for (;;) {
+	while (more == 1) {
 		v = value(in, depth);
 		if (!jv_is_valid(v))
 			break;
 		a = jv_array_append(a, v);
-		skip_space(in);
-		if (in->p < in->end && *in->p == ',') {
-			in->p++;
-			continue;
-		}
-		if (in->p < in->end && *in->p == ']') {
-			in->p++;
-			return a;
-		}
-		break;
+		more = next_member(in, ']');
 	}
+	if (more == 0)
+		return a;
 	jv_free(a);
 	return jv_invalid();
 }
@@ -263,19 +268,11 @@ static jv
 object(struct in *in, int depth)
 {
 	jv o = jv_object(), k, v;
+	int more = !opened_empty(in, '}');
 
-	in->p++;
-	skip_space(in);
-	if (in->p < in->end && *in->p == '}') {
-		in->p++;
-		return o;
-	}
-	for (;;) {
+	while (more == 1) {
 		skip_space(in);
-		if (in->p >= in->end || *in->p != '"')
-			break;
-		k = key(in);
-		if (!jv_is_valid(k))
+		if (in->p >= in->end || *in->p != '"' || !jv_is_valid(k = key(in)))
 			break;
 		skip_space(in);
 		if (in->p >= in->end || *in->p != ':') {
@@ -283,23 +280,15 @@ object(struct in *in, int depth)
 			break;
 		}
 		in->p++;
-		v = value(in, depth);
-		if (!jv_is_valid(v)) {
+		if (!jv_is_valid(v = value(in, depth))) {
 			jv_free(k);
 			break;
 		}
 		o = jv_object_set(o, k, v);
-		skip_space(in);
-		if (in->p < in->end && *in->p == ',') {
-			in->p++;
-			continue;
-		}
-		if (in->p < in->end && *in->p == '}') {
-			in->p++;
-			return o;
-		}
-		break;
+		more = next_member(in, '}');
 	}
+	if (more == 0)
+		return o;
 	jv_free(o);
 	return jv_invalid();
 }
