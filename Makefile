@@ -41,7 +41,7 @@ UTIL = arg bucket clock clock-json conf curl-load dl-load file form hmac http js
 STORE = kinds rules results due operator intent store damage record tables walk stream check changes \
 	store-pg pg-load pg-rows pg-schema pg-check pg-changes
 SMS = provider twilio sns eum logsms aws sigv4 segments sns-fetch sns-verify crypto-load \
-	templates lint
+	templates jq-load lint
 CAL = calendly calcom api
 
 # a program in a folder of its own (src/cmd/NAME/) is made of these files
@@ -58,9 +58,10 @@ sms-parse_PARTS = sms store util
 sms-send_PARTS = sms store util
 
 # Every program starts about as fast as /bin/true (make bench): ld.so maps
-# libc and nothing else, but for sms-send (libjq and libonig, for the jq
-# programs it runs).  Each shared library costs 0.08-0.12 ms of mapping and
-# page faults at every start here, so what is linked is linked in:
+# libc and nothing else.  Each shared library costs 0.08-0.12 ms of mapping
+# and page faults at every start here, so what is linked is linked in, and
+# what only some runs need is loaded then (below; sms-send's jq programs
+# run in the system's libjq, loaded at the first compile: jq-load.c):
 #
 # - jq's JSON values (jq's jv*.c files, not its language): built from
 #   Debian's jq source package (src/jv/fetch-jq fetches it with apt's
@@ -122,7 +123,7 @@ conv-store_LIBS = $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
 follow-up-due_LIBS = $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
 http-hook_LIBS = -lm
 sms-parse_LIBS = $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
-sms-send_LIBS = $(STATIC) -llmdb $(DYNAMIC) -ljq -lm
+sms-send_LIBS = $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
 
 PROGS := $(PROGRAMS:%=$(BIN)/%)
 MANS := $(wildcard man/*.[1-8])

@@ -310,6 +310,24 @@ no_secrets() {
 	json_is '.sms.body == "To +14045550101"' <<<"$output"
 }
 
+@test "templates: a jq program sees the line as it is (numbers, keys in order, any script) and its text comes back whole" {
+	# sms-send's JSON values and libjq's are two copies of jq's jv: the line
+	# crosses to the interpreter as JSON text, and the text back
+	jq -nc '{id: "A1", phone: "+14045550101", due: "confirm",
+		appointment: {name: "Zoë 山田 🦷", n: 0.1, big: 12345678901234567890, neg: -0, z: {b: 1, a: [true, null, "x\u0000y"]}}}' >"$T/in"
+	echo '"\(.appointment.name) \(.appointment.n + 0.2) \(.appointment.big) \(.appointment.z | tojson) \(.appointment.z.a[2] | length) \(.appointment | keys_unsorted | join(","))"' >"$T/t.jq"
+	run -0 --separate-stderr sms-send -p log -t "$T/t.jq" <"$T/in"
+	expect=$(jq -r -f "$T/t.jq" "$T/in")
+	[ -n "$expect" ]
+	json_is --arg e "$expect" '.sms.status == "sent" and .sms.body == $e' <<<"$output"
+	json_is '.sms.body | startswith("Zoë 山田 🦷 0.30000000000000004 12345678901234567000 {\"b\":1,")' <<<"$output"
+	# an error a program raises, with an object for its message, is said
+	echo 'error({why: "no"})' >"$T/t.jq"
+	run --separate-stderr sms-send -p log -t "$T/t.jq" <"$T/in"
+	assert_failure 65
+	json_is '.sms.status == "skipped" and (.sms.error.message | endswith("t.jq: no result"))' <<<"$output"
+}
+
 @test "templates are checked at start: a missing directory or file, or one that does not compile, is 78" {
 	mkdir "$T/tpl"
 	echo '"ok"' >"$T/tpl/confirm.jq"

@@ -12,9 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <jq.h>
-
 #include "calsms.h"
+#include "jq-load.h"
 #include "rules.h"
 #include "templates.h"
 
@@ -26,8 +25,7 @@ struct template {
 	char name[256], path[4096];	/* name: DUE, or EVENT_SLUG/DUE */
 	char variant[VARIANT_MAX];	/* "a" for DUE.a.jq; "" for DUE.jq */
 	char content_sid[40];	/* WhatsApp: DUE.content's approved template, or "" */
-	jq_state *jq;
-	char error[256];
+	struct jq_program *jq;
 };
 
 static struct {
@@ -79,17 +77,6 @@ missing_template(const char *due)
 	note("%s/%s.jq: missing (every directory needs confirm.jq and followup.jq)",
 	    T.dir, due);
 	return EXIT_CONFIG;
-}
-
-static void
-template_error(void *data, jv msg)
-{
-	struct template *t = data;
-	jv s = jv_get_kind(msg) == JV_KIND_STRING ? msg : jv_dump_string(msg, 0);
-
-	if (t->error[0] == '\0')
-		snprintf(t->error, sizeof t->error, "%s", jv_string_value(s));
-	jv_free(s);
 }
 
 /*
@@ -146,6 +133,7 @@ static int
 template_load(const char *name, const char *path)
 {
 	struct template *t;
+	char err[300];
 	size_t len;
 	char *text;
 	FILE *f;
@@ -164,12 +152,8 @@ template_load(const char *name, const char *path)
 	}
 	text = read_all(f, 65536, &len, &big);
 	fclose(f);
-	t->jq = jq_init();
-	jq_set_error_cb(t->jq, template_error, t);
-	jq_set_input_cb(t->jq, NULL, NULL);
-	jq_set_debug_cb(t->jq, NULL, NULL);
-	if (text == NULL || big || !jq_compile(t->jq, text)) {
-		note("%s: does not compile: %s", path, big ? "too big" : t->error);
+	if (text == NULL || big || (t->jq = jq_program_compile(text, err, sizeof err)) == NULL) {
+		note("%s: does not compile: %s", path, big ? "too big" : text ? err : "unreadable");
 		free(text);
 		return EXIT_CONFIG;
 	}
@@ -462,38 +446,27 @@ templates_render(jv line, const char **content, char *err, size_t n)
 	return render(t, line, err, n);
 }
 
-/* t's text for the line: its one non-empty string */
+/* t's text for the line: its one non-empty string (or its variables' JSON) */
 static char *
 render(struct template *t, jv line, char *err, size_t n)
 {
-	jv r;
-	char *out = NULL;
+	char *text, *out = NULL;
+	jv_kind kind = jq_program_first(t->jq, line, &text);
 
-	t->error[0] = '\0';
-	jq_start(t->jq, jv_copy(line), 0);
-	r = jq_next(t->jq);
-	if (t->content_sid[0] && jv_get_kind(r) == JV_KIND_OBJECT) {
-		jv d = jv_dump_string(jv_copy(r), 0);	/* the ContentVariables */
-
-		out = strdup(jv_string_value(d));
-		jv_free(d);
-	} else if (t->content_sid[0] && jv_is_valid(r))
+	if (t->content_sid[0] && kind == JV_KIND_OBJECT)
+		out = text, text = NULL;	/* the ContentVariables */
+	else if (t->content_sid[0] && kind != JV_KIND_INVALID)
 		snprintf(err, n, "%.200s: yields %s, not the object of %.40s's variables", t->path,
-		    jv_kind_name(jv_get_kind(r)), t->content_sid);
-	else if (jv_get_kind(r) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(r)) > 0)
-		out = strdup(jv_string_value(r));
-	else if (jv_get_kind(r) == JV_KIND_STRING)
+		    jv_kind_name(kind), t->content_sid);
+	else if (kind == JV_KIND_STRING && text && *text)
+		out = text, text = NULL;
+	else if (kind == JV_KIND_STRING)
 		snprintf(err, n, "%.200s: yields an empty text", t->path);
-	else if (!jv_is_valid(r)) {
-		jv m = jv_invalid_get_msg(jv_copy(r));
-
-		snprintf(err, n, "%.200s: %.250s", t->path, jv_get_kind(m) == JV_KIND_STRING ?
-		    jv_string_value(m) : t->error[0] ? t->error : "no result");
-		jv_free(m);
-	} else
-		snprintf(err, n, "%.200s: yields %s, not a string", t->path,
-		    jv_kind_name(jv_get_kind(r)));
-	jv_free(r);
+	else if (kind == JV_KIND_INVALID)
+		snprintf(err, n, "%.200s: %.250s", t->path, text ? text : "no result");
+	else
+		snprintf(err, n, "%.200s: yields %s, not a string", t->path, jv_kind_name(kind));
+	free(text);
 	return out;
 }
 
@@ -627,8 +600,7 @@ templates_free(void)
 	int i;
 
 	for (i = 0; i < T.ntemplates; i++)
-		if (T.templates[i].jq)
-			jq_teardown(&T.templates[i].jq);
+		jq_program_free(T.templates[i].jq);
 	T.ntemplates = 0;
 }
 
