@@ -360,6 +360,11 @@ booking_request() {
 	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
 	assert_output --partial $'\r\n\r\nHELLO'
 	grep -q 'first: ran' <<<"$stderr" || fail "stderr not forwarded: $stderr"
+	# four stages, each reading the one before it (they start last first)
+	run -0 --separate-stderr http-hook /echo=cat '|' tr a-z A-Z '|' sed s/L/7/g '|' rev \
+		< <(printf 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nhello\n')
+	assert_equal "$(status_line "$output")" "HTTP/1.1 200 OK"
+	[[ "$output" == *$'\r\n\r\nO77EH' ]] || fail "not the pipe's output: $output"
 }
 
 @test "a pipe route over -T is killed whole: 503, no stage left running" {

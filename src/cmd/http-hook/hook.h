@@ -23,7 +23,7 @@ struct route {
 };
 
 struct child {
-	pid_t pids[MAX_STAGES];
+	pid_t pids[MAX_STAGES], group;	/* group: the process group the stages are in */
 	int status[MAX_STAGES], exited[MAX_STAGES];
 	int nstages;
 	int in, out, err;

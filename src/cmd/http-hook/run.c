@@ -60,6 +60,14 @@ close_all(int *fds, int n)
 			close(fds[i]);
 }
 
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 /*
  * One stage by posix_spawn (no copy of http-hook's page tables, and one
  * close_range for every descriptor above 2: a webhook's pipe starts two).
@@ -97,51 +105,72 @@ spawn_stage(char *const *words, pid_t group, int in, int out, int err)
 }
 
 /*
- * Starts every stage: stdin from in, stdout to out, stderr to err; the
- * first stage leads the process group the -T limit kills.  In the child,
- * every descriptor above 2 that it was handed is closed, so a stage sees
- * EOF when the one before it exits.
+ * One stage in group (0: a group of its own), by posix_spawn, else by
+ * fork and exec.
+ */
+static pid_t
+start_stage(char *const *words, pid_t group, int in, int out, int err)
+{
+	pid_t pid = spawn_stage(words, group, in, out, err);
+
+	if (pid < 0 && (pid = fork()) == 0) {
+		setpgid(0, group);
+		if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+			_exit(126);
+		closefrom(3);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(words[0], words);
+		fprintf(stderr, "%s: %s: %s\n", progname, words[0], strerror(errno));
+		_exit(126);
+	}
+	if (pid > 0)
+		setpgid(pid, group ? group : pid);
+	return pid;
+}
+
+/*
+ * Starts every stage: stdin from in, stdout to out, stderr to err, in one
+ * process group (the one the -T limit kills).  The last stage starts
+ * first: in a webhook's pipe it is the store, the slower to be ready, so
+ * it opens its store while the first stage starts.  Each stage holds only
+ * its own three descriptors, so it sees EOF when the one before it exits.
+ * A stage that did not start leaves its pid 0.
  */
 static int
 start_stages(struct child *c, const struct route *rt, int in, int out, int err)
 {
-	int link[2], from = in, to, i;
+	int links[MAX_STAGES - 1][2], n = rt->nstages, i;
 
-	for (i = 0; i < rt->nstages; i++) {
-		link[0] = link[1] = -1;
-		if (i < rt->nstages - 1 && pipe(link) != 0)
-			return -1;
-		to = i < rt->nstages - 1 ? link[1] : out;
-		if ((c->pids[i] = spawn_stage(rt->words[i], i ? c->pids[0] : 0, from, to, err)) < 0 &&
-		    (c->pids[i] = fork()) < 0) {
-			close_all(link, 2);
-			return -1;
+	memset(links, -1, sizeof links);
+	memset(c->pids, 0, sizeof c->pids);
+	c->nstages = n;
+	c->group = 0;
+	for (i = 0; i < n - 1; i++)
+		if (pipe(links[i]) != 0)
+			break;
+	if (i == n - 1)
+		for (i = n - 1; i >= 0; i--) {
+			if ((c->pids[i] = start_stage(rt->words[i], c->group, i ? links[i - 1][0] : in,
+			    i < n - 1 ? links[i][1] : out, err)) < 0)
+				break;
+			if (c->group == 0)
+				c->group = c->pids[i];
+			if (i < n - 1)
+				close_fd(&links[i][1]);
+			if (i > 0)
+				close_fd(&links[i - 1][0]);
 		}
-		if (c->pids[i] == 0) {
-			setpgid(0, i == 0 ? 0 : c->pids[0]);
-			if (dup2(from, 0) < 0 || dup2(to, 1) < 0 || dup2(err, 2) < 0)
-				_exit(126);
-			closefrom(3);
-			signal(SIGPIPE, SIG_DFL);
-			execvp(rt->words[i][0], rt->words[i]);
-			fprintf(stderr, "%s: %s: %s\n", progname, rt->words[i][0], strerror(errno));
-			_exit(126);
-		}
-		setpgid(c->pids[i], c->pids[0]);
-		c->nstages = i + 1;
-		if (from != in)
-			close(from);
-		if (link[1] >= 0)
-			close(link[1]);
-		from = link[0];
-	}
-	return 0;
+	close_all(&links[0][0], 2 * (MAX_STAGES - 1));
+	if (i < 0)
+		return 0;
+	c->pids[i] = 0;
+	return -1;
 }
 
 int
 spawn(struct child *c, const struct route *rt)
 {
-	int fds[6] = { -1, -1, -1, -1, -1, -1 }, *in = fds, *out = fds + 2, *err = fds + 4;
+	int fds[6] = { -1, -1, -1, -1, -1, -1 }, *in = fds, *out = fds + 2, *err = fds + 4, i;
 
 	if (pipe(in) || pipe(out) || pipe(err)) {
 		close_all(fds, 6);
@@ -149,11 +178,11 @@ spawn(struct child *c, const struct route *rt)
 	}
 	if (start_stages(c, rt, in[0], out[1], err[1]) != 0) {
 		close_all(fds, 6);
-		if (c->nstages > 0) {
-			kill(-c->pids[0], SIGKILL);
-			while (c->nstages > 0)
-				waitpid(c->pids[--c->nstages], NULL, 0);
-		}
+		if (c->group > 0)
+			kill(-c->group, SIGKILL);
+		for (i = 0; i < c->nstages; i++)
+			if (c->pids[i] > 0)
+				waitpid(c->pids[i], NULL, 0);
 		return -1;
 	}
 	close(in[0]);
@@ -190,21 +219,13 @@ forward_stderr(struct child *c, int flush)
 	}
 }
 
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* The handler's group is killed; -1, as run_handler says for a timeout. */
 static int
 kill_handler(struct child *c)
 {
 	int i;
 
-	kill(-c->pids[0], SIGKILL);
+	kill(-c->group, SIGKILL);
 	for (i = 0; i < c->nstages; i++)
 		if (!c->exited[i]) {
 			kill(c->pids[i], SIGKILL);
