@@ -281,17 +281,38 @@ json_read_groups(int fd, const char *name, json_item_fn fn,
 	return flushed > status ? flushed : status;
 }
 
+/*
+ * Whether none of the 8 bytes in w needs escaping: none below 0x20, none
+ * '"', '\\' or DEL.  (x - 0x01..01) & ~x & 0x80..80 is 0 exactly when no
+ * byte of x is 0 (x: w xor the byte repeated); with 0x20..20, exactly when
+ * no byte of w is below 0x20.
+ */
+static inline int
+word_plain(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\'), del = w ^ (ones * 0x7f);
+
+	return ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs) |
+	    ((del - ones) & ~del)) & tops) == 0;
+}
+
 static void
 dump_string(struct strbuf *b, const char *s, size_t n)
 {
 	const char *run = s, *end = s + n;
 	char esc[8];
+	uint64_t w;
 
 	sb_put(b, "\"", 1);
 	for (; s < end; s++) {
-		unsigned char c = (unsigned char)*s;
+		unsigned char c;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+		while (end - s >= 8 && (memcpy(&w, s, 8), word_plain(w)))
+			s += 8;
+		if (s == end)
+			break;
+		if ((c = (unsigned char)*s) >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
 			continue;
 		sb_put(b, run, (size_t)(s - run));
 		run = s + 1;

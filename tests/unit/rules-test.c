@@ -742,6 +742,54 @@ time_cases(void)
 	}
 }
 
+/*
+ * json_dump writes a string as jq does: every byte value (the ASCII ones
+ * at each place in strings of 1 to 24 bytes, so both in and out of the
+ * 8-byte words it scans), and UTF-8, against jv_dump_string.
+ */
+static void
+dump_cases(void)
+{
+	static const char *const utf8[] = { "Zo\xc3\xab \xe5\xb1\xb1\xe7\x94\xb0 \xf0\x9f\xa6\xb7",
+	    "\xc3\xa9\"\\\x7f\x01" "abcdefgh\xe2\x82\xac\n" };
+	struct strbuf b = { 0 };
+	char s[24], what[64];
+	int c, n, at, bad = 0;
+	size_t i;
+
+	for (n = 1; n <= 24; n++)
+		for (at = 0; at < n; at++)
+			for (c = 0; c < 128; c++) {
+				jv v, want;
+
+				memset(s, 'a', sizeof s);
+				s[at] = (char)c;
+				v = jv_string_sized(s, n);
+				want = jv_dump_string(jv_copy(v), 0);
+				b.len = 0;
+				json_dump(v, &b);
+				if (b.len != (size_t)jv_string_length_bytes(jv_copy(want)) ||
+				    memcmp(b.p, jv_string_value(want), b.len) != 0) {
+					if (!bad++)
+						snprintf(what, sizeof what, "json_dump: byte %d at %d of %d", c, at, n);
+				}
+				jv_free(v);
+				jv_free(want);
+			}
+	check(bad == 0, bad ? what : "json_dump: every ASCII byte, every place", NULL);
+	for (i = 0; i < sizeof utf8 / sizeof utf8[0]; i++) {
+		jv v = jv_string(utf8[i]), want = jv_dump_string(jv_copy(v), 0);
+
+		b.len = 0;
+		json_dump(v, &b);
+		check(b.len == (size_t)jv_string_length_bytes(jv_copy(want)) &&
+		    memcmp(b.p, jv_string_value(want), b.len) == 0, "json_dump: UTF-8", jv_string_value(want));
+		jv_free(v);
+		jv_free(want);
+	}
+	sb_free(&b);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -767,6 +815,7 @@ main(int argc, char *argv[])
 	details();
 	changes_cases();
 	time_cases();
+	dump_cases();
 	printf("1..%d\n", count);
 	return failures ? 1 : 0;
 }
