@@ -15,10 +15,15 @@ export CALSMS_DB=$BATS_TEST_TMPDIR/db
 # of its loopback port
 if [ -n "${CALSMS_TEST_PG:-}" ] && [ -n "${BATS_TEST_TMPDIR:-}" ]; then
 	PGDB=t$(printf %s "$BATS_TEST_TMPDIR" | md5sum | cut -c1-20)
-	psql -qX "$CALSMS_TEST_PG" -c "CREATE DATABASE $PGDB" >/dev/null 2>&1 || :
 	export CALSMS_DB=${CALSMS_TEST_PG%/*}/$PGDB
-	[ -z "${CALSMS_TEST_PG_DIR:-}" ] ||
-		CALSMS_DB="postgresql://calsms@/$PGDB?host=$CALSMS_TEST_PG_DIR&port=$(cat "$CALSMS_TEST_PG_DIR/port")"
+	PGADMIN=$CALSMS_TEST_PG
+	if [ -n "${CALSMS_TEST_PG_DIR:-}" ]; then
+		socket="host=$CALSMS_TEST_PG_DIR&port=$(cat "$CALSMS_TEST_PG_DIR/port")"
+		CALSMS_DB="postgresql://calsms@/$PGDB?$socket"
+		PGADMIN="postgresql://calsms@/postgres?$socket"
+	fi
+	# copied as files, not through the WAL: 40 ms less a test (fsync is off)
+	psql -qX "$PGADMIN" -c "CREATE DATABASE $PGDB STRATEGY FILE_COPY" >/dev/null 2>&1 || :
 fi
 export CALSMS_COUNTRY=US
 KEY=5mEzn9C-I28UtwOjZJtFoob0sAAFZ95GbZkqj4y3i0I
