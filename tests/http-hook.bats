@@ -246,6 +246,15 @@ handler() {
 	assert_output --partial "stored"
 }
 
+@test "SIGCHLD blocked by the parent: a handler's exit is still seen after its pipes closed" {
+	# its pipes close a while before it exits: only the exit says it is done
+	handler quiet 'exec <&- >&- 2>&-; sleep 0.5; exit 77'
+	rq='POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n'
+	# (not left waiting to the -T limit: timeout gives up long before it)
+	run -0 timeout 10 bash -c "printf '$rq' | perl -MPOSIX -e 'sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGCHLD)) or die; exec @ARGV' http-hook -q -T 60 /h=$T/quiet"
+	assert_equal "$(status_line "$output")" "HTTP/1.1 401 Unauthorized"
+}
+
 @test "-T holds when the handler closes its descriptors and sleeps" {
 	handler h2 'exec <&- >&- 2>&-; sleep 30'
 	run --separate-stderr timeout 15 bash -c "printf 'POST /h HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n' | http-hook -q -T 1 /h=$T/h2"

@@ -37,6 +37,7 @@ struct child {
 extern int use_syslog;
 
 int route_word(struct route *rt, char *word);
+int watch_exits(void);
 int spawn(struct child *c, const struct route *rt);
 int run_handler(struct child *c, const struct request *rq, int timeout_s);
 

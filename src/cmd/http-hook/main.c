@@ -489,7 +489,8 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 	/* inherited SIG_IGN would make waitpid fail: every status must be seen */
-	signal(SIGCHLD, SIG_DFL);
+	if (watch_exits() != 0)
+		signal(SIGCHLD, SIG_DFL);
 	deadline_ms = started + t_read * 1000;
 
 	code = serve(&rq, routes, nroutes, (size_t)max_body, &hit);

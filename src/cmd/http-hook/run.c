@@ -299,6 +299,66 @@ pump(struct child *c, const struct request *rq, size_t *off, struct pollfd *p)
 	}
 }
 
+/* a byte for each SIGCHLD, so that poll wakes when a stage exits */
+static int exits[2] = { -1, -1 };
+
+static void
+on_exit_signal(int sig)
+{
+	int e = errno;
+
+	(void)sig;
+	if (write(exits[1], "", 1) < 0) {
+		/* full: poll wakes anyway */
+	}
+	errno = e;
+}
+
+/*
+ * SIGCHLD wakes run_handler's poll: a stage's exit is seen at once, not
+ * at the next look (its pipes close before it can be waited for, and a
+ * look a millisecond later then added up to one to the answer).  0, or
+ * -1 when it cannot: exits are then looked for every 20 ms, every 1 once
+ * the pipes are closed.
+ */
+int
+watch_exits(void)
+{
+	struct sigaction sa;
+	sigset_t chld;
+	int i;
+
+	/* a launcher may have blocked it (the stages inherit the mask too) */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_UNBLOCK, &chld, NULL) != 0 || pipe(exits) != 0)
+		return -1;
+	for (i = 0; i < 2; i++)
+		if (fcntl(exits[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(exits[i], F_SETFD, FD_CLOEXEC) != 0)
+			return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_exit_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	return sigaction(SIGCHLD, &sa, NULL);
+}
+
+#define EXIT_GRACE_MS 100	/* what a handler wrote by then after its exit is its answer */
+
+/* How long poll may wait: to the -T limit or the end of the grace, or less. */
+static int
+wait_ms(const struct child *c, int64_t now, int64_t end, int64_t exited_at)
+{
+	int64_t until = exited_at && exited_at + EXIT_GRACE_MS < end ? exited_at + EXIT_GRACE_MS : end;
+	int n = (int)(until - now);
+
+	if (exits[0] < 0 && n > 20)
+		n = c->in < 0 && c->out < 0 && c->err < 0 ? 1 : 20;
+	else if (n > 100 && c->in < 0 && c->out < 0 && c->err < 0)
+		n = 100;	/* only an exit is awaited: a lost wake-up costs no more */
+	return n;
+}
+
 /*
  * Feeds the body and collects stdout and stderr at once, so that a handler
  * that writes before it has read everything cannot deadlock us.  The -T
@@ -307,14 +367,13 @@ pump(struct child *c, const struct request *rq, size_t *off, struct pollfd *p)
  * not waited for: what it wrote within EXIT_GRACE_MS is its answer.
  * Returns the wait status, or -1 on timeout (the handler is killed).
  */
-#define EXIT_GRACE_MS 100
 int
 run_handler(struct child *c, const struct request *rq, int timeout_s)
 {
 	size_t off = 0;
 	int64_t end = mono_ms() + (int64_t)timeout_s * 1000, exited_at = 0, now;
-	struct pollfd p[3];
-	int n;
+	struct pollfd p[4];
+	char drain[64];
 
 	if (rq->body_len == 0)
 		close_fd(&c->in);
@@ -331,12 +390,12 @@ run_handler(struct child *c, const struct request *rq, int timeout_s)
 		p[0] = (struct pollfd){ .fd = c->in, .events = POLLOUT };
 		p[1] = (struct pollfd){ .fd = c->out, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = c->err, .events = POLLIN };
-		/* with every pipe closed, only an exit is awaited: look often */
-		n = (int)(end - now);
-		if (n > 20)
-			n = c->in < 0 && c->out < 0 && c->err < 0 ? 1 : 20;
-		if ((n = poll(p, 3, n)) > 0)
+		p[3] = (struct pollfd){ .fd = exits[0], .events = POLLIN };
+		if (poll(p, 4, wait_ms(c, now, end, exited_at)) > 0) {
 			pump(c, rq, &off, p);
+			while (p[3].revents && read(exits[0], drain, sizeof drain) > 0)
+				;
+		}
 	}
 	forward_stderr(c, 1);
 	close_fd(&c->in);
