@@ -328,6 +328,21 @@ no_secrets() {
 	json_is '.sms.status == "skipped" and (.sms.error.message | endswith("t.jq: no result"))' <<<"$output"
 }
 
+@test "templates: a libjq that cannot be loaded is 70, naming its package; without templates it is not needed" {
+	# a libjq.so.1 without jq in it, found first
+	mkdir "$T/lib"
+	echo 'int calsms_not_jq;' | cc -shared -fPIC -x c -o "$T/lib/libjq.so.1" -
+	echo '"Hi \(.name)"' >"$T/t.jq"
+	LD_LIBRARY_PATH=$T/lib run -70 --separate-stderr sms-send -p log -t "$T/t.jq" < <(line)
+	assert_output ""
+	[[ "$stderr" == *"libjq.so.1"* && "$stderr" == *"libjq1"* ]] || fail "not said: $stderr"
+	[[ "$stderr" != *"does not compile"* ]] || fail "blamed the template: $stderr"
+	LD_LIBRARY_PATH=$T/lib run -70 --separate-stderr sms-send --check -t "$T/t.jq"
+	# a line with its own body needs no jq program
+	LD_LIBRARY_PATH=$T/lib run -0 --separate-stderr sms-send -p log < <(line)
+	json_is '.sms.status == "sent" and .sms.body == "Hello Ada"' <<<"$output"
+}
+
 @test "templates are checked at start: a missing directory or file, or one that does not compile, is 78" {
 	mkdir "$T/tpl"
 	echo '"ok"' >"$T/tpl/confirm.jq"

@@ -34,8 +34,8 @@ struct jq_program {
 	char error[256];	/* jq's first message since the last start */
 };
 
-static int
-libjq_load(void)
+int
+jq_load(void)
 {
 #define LIBJQ_SYM(f) DL_SYM(lj_, f)
 	static const struct dl_sym syms[] = { LIBJQ_FUNCTIONS(LIBJQ_SYM) };
@@ -73,7 +73,7 @@ jq_program_compile(const char *text, char *err, size_t n)
 {
 	struct jq_program *p;
 
-	if (libjq_load() != 0) {
+	if (jq_load() != 0) {
 		snprintf(err, n, "libjq.so.1 cannot be loaded");
 		return NULL;
 	}
@@ -96,11 +96,13 @@ jq_program_compile(const char *text, char *err, size_t n)
 jv_kind
 jq_program_first(struct jq_program *p, jv input, char **text)
 {
-	jv json = jv_dump_string(jv_copy(input), 0), in, r, msg;
+	static struct strbuf json;
+	jv in, r, msg;
 	jv_kind kind;
 
-	in = lj_jv_parse_sized(jv_string_value(json), jv_string_length_bytes(jv_copy(json)));
-	jv_free(json);
+	json.len = 0;
+	json_dump(input, &json);
+	in = lj_jv_parse_sized(json.p, (int)json.len);
 	*text = NULL;
 	p->error[0] = '\0';
 	if (lj_jv_get_kind(in) == JV_KIND_INVALID) {	/* jv wrote what jq cannot read */

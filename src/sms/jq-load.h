@@ -15,6 +15,9 @@
 
 struct jq_program;
 
+/* 0 once libjq is loaded; else -1, said with the package to install */
+int jq_load(void);
+
 /* text compiled, or NULL with the reason (jq's first message) in err */
 struct jq_program *jq_program_compile(const char *text, char *err, size_t n);
 

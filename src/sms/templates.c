@@ -274,6 +274,8 @@ templates_load(const char *file, const char *dir, int whatsapp)
 	T.whatsapp = whatsapp;
 	T.file = file;
 	T.dir = dir;
+	if ((T.file || T.dir) && jq_load() != 0)
+		return EXIT_SOFTWARE;
 	if (T.file)
 		return template_load("-t", T.file);
 	if (T.dir == NULL)
@@ -599,8 +601,10 @@ templates_free(void)
 {
 	int i;
 
-	for (i = 0; i < T.ntemplates; i++)
+	for (i = 0; i < T.ntemplates; i++) {
 		jq_program_free(T.templates[i].jq);
+		T.templates[i].jq = NULL;
+	}
 	T.ntemplates = 0;
 }
 

@@ -20,7 +20,8 @@ dl_load(const char *soname, const char *package, const struct dl_sym *syms, size
 	}
 	for (i = 0; i < n; i++)
 		if ((*syms[i].ptr = dlsym(h, syms[i].name)) == NULL) {
-			note("%s lacks %s", soname, syms[i].name);
+			note("%s lacks %s (Debian: apt-get install --reinstall %s)", soname,
+			    syms[i].name, package);
 			return -1;
 		}
 	return 0;
