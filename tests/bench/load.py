@@ -12,7 +12,8 @@ client, blocks of 100 at more; N requests each, a line each (HANDLER's,
 then BASE's).
 
 usage: load.py [--vs BASE_ROUTE] N CLIENTS KEY HANDLER_ROUTE [socat | inetd MAX]
-  HANDLER_ROUTE is http-hook's route, e.g. /calendly=examples/on-booking;
+  HANDLER_ROUTE is http-hook's route, e.g. /calendly=examples/on-booking,
+  or python:DB for pyhook.py (a threaded Python server and sqlite DB);
   inetd passes its programs no environment, so the line sets PATH and
   the CALSMS_ and CALENDLY_ variables of this one with env(1).
 """
@@ -50,6 +51,9 @@ def body(i):
 
 
 def listen(port, route):
+    if route.startswith("python:"):
+        return subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "pyhook.py"),
+                                 str(port), route[len("python:"):]])
     if TRANSPORT == "socat":
         return subprocess.Popen(
             ["socat", "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,backlog=256" % port,
