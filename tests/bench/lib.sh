@@ -20,3 +20,46 @@ except ValueError:
 rate() { python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$@"; }
 secs() { python3 -c 'import time; print(time.time())'; }
 elapsed() { python3 -c 'import sys, time; print("%.3f" % (time.time() - float(sys.argv[1])))' "$1"; }
+# sqlite_import LINES DB N: seconds for the sqlite3 CLI to import the JSON
+# lines into an indexed WAL table, synchronous=FULL (.import, then the
+# columns taken with json_extract): streaming ingest's baseline
+sqlite_import() {
+	us=$(printf '\037')
+	cat >"$2.sql" <<SQL
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+CREATE TABLE conv (id TEXT PRIMARY KEY, phone TEXT, status TEXT, created TEXT, data TEXT);
+CREATE INDEX by_phone ON conv (phone, created);
+CREATE INDEX by_status ON conv (status, created);
+CREATE TEMP TABLE line (json TEXT);
+.mode ascii
+.separator "$us" "\\n"
+.import $1 line
+INSERT INTO conv SELECT json_extract(json, '\$.id'), json_extract(json, '\$.phone'),
+	'pending', json_extract(json, '\$.received_at'), json FROM line;
+SQL
+	t=$(secs)
+	sqlite3 "$2" <"$2.sql" >/dev/null
+	t=$(elapsed "$t")
+	[ "$(sqlite3 "$2" 'SELECT count(phone) FROM conv')" -eq "$3" ] ||
+		{ echo "bench: sqlite3 did not import $3 rows" >&2; return 1; }
+	echo "$t"
+}
+# webhook NAME ROUTE BASE_ROUTE BASE_LABEL CLIENTS STORE: BENCH_HOOK (1000)
+# signed bookings through socat and http-hook's ROUTE into STORE, taking
+# turns with BASE_ROUTE (load.py --vs); a row: p50 at one client,
+# requests/s at more; every request answered 200 and every booking stored
+webhook() {
+	name=$1 label=$4 c=$5 store=$6 n=${BENCH_HOOK:-1000}
+	CALSMS_DB=$store conv-store init || return 1
+	set -- $(CALSMS_DB=$store python3 tests/bench/load.py --vs "$3" "$n" "$c" \
+		"$CALENDLY_SIGNING_KEY" "$2" socat)
+	stored=$(conv-store -d "$store" stats | jq .conversations)
+	[ "$5" -eq "$n" ] && [ "${11}" -eq "$n" ] && [ "$stored" -eq "$n" ] ||
+		{ echo "bench: $name: $5 and ${11} answered 200, $stored stored, of $n" >&2; return 1; }
+	if [ "$c" = 1 ]; then
+		row "webhook ($name), 1 client, p50 ms" "$3" "$label, p50 ms" "$9"
+	else
+		row "webhook ($name), $c clients, requests/s" "$2" "$label, req/s" "$8"
+	fi
+}

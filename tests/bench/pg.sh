@@ -1,7 +1,10 @@
 # PostgreSQL beside LMDB on the same work, in the same run: streaming add,
 # claims a second with 1 and 4 schedulers, a point read by id, the signed
 # webhook end to end (socat, http-hook, on-booking), and follow-up-due -w
-# woken by another process's commit.  The cluster is a throwaway one
+# woken by another process's commit.  Then issue 22's rows on PostgreSQL,
+# each beside the baseline targets.sh sets LMDB beside: streaming add
+# beside the sqlite3 CLI, one add a process and the webhook pipe (1 and 8
+# clients) beside /bin/true, in turn.  The cluster is a throwaway one
 # (tests/pg/cluster) with fsync on: a commit is as durable as LMDB's.
 . tests/bench/lib.sh
 B=$BENCH_TMP/pg
@@ -24,6 +27,9 @@ t=$(secs); conv-store -d "$B/add" add -q <"$B/appts"; l=$(elapsed "$t")
 conv-store -d "$P" init
 t=$(secs); conv-store -d "$P" add -q <"$B/appts"; p=$(elapsed "$t")
 row "pg: add -q streaming, records/s ($N)" "$(rate "$N" "$p")" "LMDB, records/s" "$(rate "$N" "$l")"
+sq=$(sqlite_import "$B/appts" "$B/add.sqlite" "$N") || exit 1
+row "pg: add -q streaming, records/s ($N)" "$(rate "$N" "$p")" "sqlite3 .import, WAL, FULL, rows/s" \
+	"$(rate "$N" "$sq")"
 
 # claims: DUE pending confirmations handed out by 1, then 4, schedulers at once
 claims() {	# claims K STORE: seconds for K schedulers to hand out every item
@@ -56,8 +62,21 @@ l=$1
 set -- $("$PTIME" 200 /dev/null conv-store -d "$P" get INV000000005000)
 row "pg: get by id, median ms (10000 convs)" "$1" "LMDB, median ms" "$l"
 
-# the webhook end to end: 2,000 signed bookings, 8 clients, through socat
+# one booking a process, and the webhook pipe, beside /bin/true in turn
+RUNS=${BENCH_STARTS:-500}
+P=$(db one)
+conv-store -d "$P" init
+set -- $("$PTIME" -l "$RUNS" "$B/appts" conv-store -d "$P" add -q --vs "$B/appts" /bin/true)
+[ "$(conv-store -d "$P" stats | jq .conversations)" -eq "$RUNS" ] ||
+	{ echo "pg.sh: one process a booking did not store $RUNS" >&2; exit 1; }
+row "pg: one conv-store add -q (one booking), median ms" "$1" "/bin/true, median ms" "$6"
 export CALENDLY_SIGNING_KEY=5mEzn9C-I28UtwOjZJtFoob0sAAFZ95GbZkqj4y3i0I
+for c in 1 8; do
+	webhook "pg, pipe" "/calendly=cal-parse | conv-store add -q" /calendly=/bin/true \
+		"/bin/true handler in turn" "$c" "$(db pipe$c)" || exit 1
+done
+
+# the webhook end to end: 2,000 signed bookings, 8 clients, through socat
 hook() {	# hook STORE: p50_ms req/s
 	CALSMS_DB=$1 conv-store init
 	set -- $(CALSMS_DB=$1 python3 tests/bench/load.py 2000 8 "$CALENDLY_SIGNING_KEY" \

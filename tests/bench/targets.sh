@@ -42,26 +42,14 @@ row "one conv-store add -q (one booking), median ms" "$1" "/bin/true, median ms"
 # itself, each taking turns with the floor (/bin/true as the handler);
 # the pipe also in turn with what a developer writes instead
 N=${BENCH_HOOK:-1000}
-k=0
-hook() {	# hook NAME ROUTE BASE_ROUTE BASE_LABEL, at $c clients
-	name=$1 label=$4 k=$((k + 1))
-	export CALSMS_DB=$B/db.$k
-	conv-store init
-	set -- $(python3 tests/bench/load.py --vs "$3" "$N" "$c" "$CALENDLY_SIGNING_KEY" "$2" socat)
-	stored=$(conv-store stats | jq .conversations)
-	[ "$5" -eq "$N" ] && [ "${11}" -eq "$N" ] && [ "$stored" -eq "$N" ] ||
-		{ echo "targets.sh: $name: $5 and ${11} answered 200, $stored stored, of $N" >&2; exit 1; }
-	if [ "$c" = 1 ]; then
-		row "webhook ($name), 1 client, p50 ms" "$3" "$label, p50 ms" "$9"
-	else
-		row "webhook ($name), 8 clients, requests/s" "$2" "$label, req/s" "$8"
-	fi
-}
 pipe="/calendly=cal-parse | conv-store add -q"
+floor="/bin/true handler in turn"
 for c in 1 8; do
-	hook pipe "$pipe" /calendly=/bin/true "/bin/true handler in turn"
-	hook script "/calendly=$PWD/examples/on-booking" /calendly=/bin/true "/bin/true handler in turn"
-	hook pipe "$pipe" "python:$B/py.$c.sqlite" "Python server + sqlite"
+	webhook pipe "$pipe" /calendly=/bin/true "$floor" "$c" "$B/db.$c.pipe" || exit 1
+	webhook script "/calendly=$PWD/examples/on-booking" /calendly=/bin/true "$floor" "$c" \
+		"$B/db.$c.script" || exit 1
+	webhook pipe "$pipe" "python:$B/py.$c.sqlite" "Python server + sqlite" "$c" \
+		"$B/db.$c.py" || exit 1
 	[ "$(sqlite3 "$B/py.$c.sqlite" 'SELECT count(*) FROM conv')" -eq "$N" ] ||
 		{ echo "targets.sh: the Python server did not store $N" >&2; exit 1; }
 done
@@ -70,22 +58,6 @@ done
 # the same JSON lines (.import) and takes its columns with json_extract
 n=${BENCH_INGEST:-30000}
 python3 tests/bench/gen.py appt "$n" >"$B/appts"
-us=$(printf '\037')
-cat >"$B/import.sql" <<SQL
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=FULL;
-CREATE TABLE conv (id TEXT PRIMARY KEY, phone TEXT, status TEXT, created TEXT, data TEXT);
-CREATE INDEX by_phone ON conv (phone, created);
-CREATE INDEX by_status ON conv (status, created);
-CREATE TEMP TABLE line (json TEXT);
-.mode ascii
-.separator "$us" "\\n"
-.import $B/appts line
-INSERT INTO conv SELECT json_extract(json, '\$.id'), json_extract(json, '\$.phone'),
-	'pending', json_extract(json, '\$.received_at'), json FROM line;
-SQL
 t=$(secs); conv-store -d "$B/ingest" add -q <"$B/appts"; add=$(elapsed "$t")
-t=$(secs); sqlite3 "$B/ingest.sqlite" <"$B/import.sql" >/dev/null; sq=$(elapsed "$t")
-[ "$(sqlite3 "$B/ingest.sqlite" 'SELECT count(phone) FROM conv')" -eq "$n" ] ||
-	{ echo "targets.sh: sqlite3 did not import $n rows" >&2; exit 1; }
+sq=$(sqlite_import "$B/appts" "$B/ingest.sqlite" "$n") || exit 1
 row "add -q streaming $n JSON lines, records/s" "$(rate "$n" "$add")" "sqlite3 .import, WAL, FULL, rows/s" "$(rate "$n" "$sq")"
