@@ -149,21 +149,58 @@ unit: $want"
 	done
 }
 
-@test "wiring: TLS in front: socat OPENSSL-LISTEN with the shipped handler, curl checking the certificate" {
+# socat_exec FILE LISTEN: the EXEC argument of FILE's socat line with LISTEN
+socat_exec() {
+	grep -A1 -F "socat $2" "$BATS_TEST_DIRNAME/../$1" | sed -n 's/.*EXEC:"\(.*\)"$/\1/p'
+}
+
+# readme_exec LISTEN: README's, its key file $T/etc/calendly.key and its
+# handlers the examples
+readme_exec() {
+	socat_exec README.md "$1" |
+		sed -e "s|/etc/calsms|$T/etc|g" -e "s|/usr/local/libexec/calsms|$BATS_TEST_DIRNAME/../examples|g"
+}
+
+@test "wiring: README's socat lines, plain and TLS in front (curl checking the certificate), store a signed booking" {
 	command -v socat >/dev/null || skip "no socat"
+	mkdir -p "$T/etc"
+	printf '%s\n' "$KEY" >"$T/etc/calendly.key"
+	plain=$(readme_exec TCP-LISTEN:8080) tls=$(readme_exec OPENSSL-LISTEN:443)
+	[[ "$plain" == "http-hook /calendly=cal-parse -k $T/etc/calendly.key | conv-store add -q" ]] ||
+		fail "README's socat line: $plain"
+	[[ "$tls" == "$plain /twilio="*/examples/on-sms ]] || fail "README's TLS line: $tls"
+	[ "$(socat_exec man/calsms-setup.7 OPENSSL-LISTEN:443)" = "$(socat_exec README.md OPENSSL-LISTEN:443)" ] ||
+		fail "calsms-setup(7) shows another socat line than README"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 \
 		-subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
-	port=$(free_port)
+	port=$(free_port) plain_port=$(free_port)
 	store
-	CALENDLY_SIGNING_KEY=$KEY socat OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,cert="$T/cert.pem",key="$T/key.pem",verify=0 \
-		EXEC:"http-hook -q /calendly=$BATS_TEST_DIRNAME/../examples/on-booking" 2>"$T/socat.err" &
+	socat OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,cert="$T/cert.pem",key="$T/key.pem",verify=0 \
+		EXEC:"$tls" 2>"$T/socat.err" &
 	echo $! >"$T/socat.pid"
+	socat TCP-LISTEN:$plain_port,bind=127.0.0.1,reuseaddr,fork EXEC:"$plain" 2>"$T/plain.err" &
+	echo $! >"$T/plain.pid"
 	wait_port "$port"
+	wait_port "$plain_port"
 	run -0 curl -sS --cacert "$T/cert.pem" -o /dev/null -w '%{http_code}' \
 		-H "Calendly-Webhook-Signature: $(cat "$FIX/calendly/invitee-created.sig")" \
 		--data-binary @"$FIX/calendly/invitee-created.json" "https://localhost:$port/calendly"
 	assert_output 200
 	conv_is INV0000000000001 '.status == "pending" and .phone == "+14045550134"'
+	# the plain line: a second booking stored, a bad signature a 401 that stores nothing
+	jq -c '.payload.uri |= sub("INV0000000000001"; "INV0000000000002")' \
+		"$FIX/calendly/invitee-created.json" >"$T/two.json"
+	run -0 curl -sS -o /dev/null -w '%{http_code}' -H "Calendly-Webhook-Signature: $(sign "$T/two.json")" \
+		--data-binary @"$T/two.json" "http://127.0.0.1:$plain_port/calendly"
+	assert_output 200
+	conv_is INV0000000000002 '.status == "pending"'
+	jq -c '.payload.uri |= sub("INV0000000000001"; "INV0000000000003")' \
+		"$FIX/calendly/invitee-created.json" >"$T/three.json"
+	run -0 curl -sS -o /dev/null -w '%{http_code}' -H "Calendly-Webhook-Signature: $(sign "$T/two.json")" \
+		--data-binary @"$T/three.json" "http://127.0.0.1:$plain_port/calendly"
+	assert_output 401
+	run -0 conv-store list
+	[ "${#lines[@]}" -eq 2 ] || fail "stored: $output"
 	# plain http to the TLS port is no request at all
 	run curl -sS -o /dev/null -w '%{http_code}' --data-binary x "http://localhost:$port/calendly"
 	refute_output 200
