@@ -187,17 +187,18 @@ readme_exec() {
 		--data-binary @"$FIX/calendly/invitee-created.json" "https://localhost:$port/calendly"
 	assert_output 200
 	conv_is INV0000000000001 '.status == "pending" and .phone == "+14045550134"'
-	# the plain line: a second booking stored, a bad signature a 401 that stores nothing
-	jq -c '.payload.uri |= sub("INV0000000000001"; "INV0000000000002")' \
-		"$FIX/calendly/invitee-created.json" >"$T/two.json"
-	run -0 curl -sS -o /dev/null -w '%{http_code}' -H "Calendly-Webhook-Signature: $(sign "$T/two.json")" \
-		--data-binary @"$T/two.json" "http://127.0.0.1:$plain_port/calendly"
+	# the plain line: a second booking stored, a bad signature (the second's
+	# on a third) a 401 that stores nothing
+	for n in 2 3; do
+		jq -c ".payload.uri |= sub(\"INV0000000000001\"; \"INV000000000000$n\")" \
+			"$FIX/calendly/invitee-created.json" >"$T/$n.json"
+	done
+	run -0 curl -sS -o /dev/null -w '%{http_code}' -H "Calendly-Webhook-Signature: $(sign "$T/2.json")" \
+		--data-binary @"$T/2.json" "http://127.0.0.1:$plain_port/calendly"
 	assert_output 200
 	conv_is INV0000000000002 '.status == "pending"'
-	jq -c '.payload.uri |= sub("INV0000000000001"; "INV0000000000003")' \
-		"$FIX/calendly/invitee-created.json" >"$T/three.json"
-	run -0 curl -sS -o /dev/null -w '%{http_code}' -H "Calendly-Webhook-Signature: $(sign "$T/two.json")" \
-		--data-binary @"$T/three.json" "http://127.0.0.1:$plain_port/calendly"
+	run -0 curl -sS -o /dev/null -w '%{http_code}' -H "Calendly-Webhook-Signature: $(sign "$T/2.json")" \
+		--data-binary @"$T/3.json" "http://127.0.0.1:$plain_port/calendly"
 	assert_output 401
 	run -0 conv-store list
 	[ "${#lines[@]}" -eq 2 ] || fail "stored: $output"
