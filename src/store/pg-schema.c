@@ -196,11 +196,30 @@ migrate(struct pg *pg, int create)
 	return rc;
 }
 
+/*
+ * 1 when the schema is at VERSION, read in one round trip, without a
+ * transaction or the lock: every program's start on a current schema.
+ * Anything else (no schema yet, an older or newer one, an error) is for
+ * migrate to say, under the lock.
+ */
+static int
+current(struct pg *pg)
+{
+	PGresult *r = PQexec(pg->conn, "SELECT max(version) FROM calsms.schema_version");
+	int yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    !PQgetisnull(r, 0, 0) && atoi(PQgetvalue(r, 0, 0)) == VERSION;
+
+	PQclear(r);
+	return yes;
+}
+
 int
 pg_migrate(struct pg *pg, int create)
 {
 	int rc;
 
+	if (current(pg))
+		return 0;
 	if ((rc = pg_simple(pg, "BEGIN")) != 0)
 		return rc;
 	if (create && (rc = pg_simple(pg, "SELECT pg_advisory_xact_lock(4242001)")) != 0)

@@ -322,9 +322,8 @@ txn_commit(struct pg_txn *t)
 		return t->failed;
 	if (t->rests.len)
 		rc = pg_changes_flush(t);
-	if (rc == 0 && t->dirty)
-		rc = pg_simple(t->st->pg, "NOTIFY " CHANNEL);
-	return rc ? rc : pg_simple(t->st->pg, "COMMIT");
+	/* one round trip: the commands of a string stop at the first that fails */
+	return rc ? rc : pg_simple(t->st->pg, t->dirty ? "NOTIFY " CHANNEL "; COMMIT" : "COMMIT");
 }
 
 /*
