@@ -200,7 +200,8 @@ migrate(struct pg *pg, int create)
  * 1 when the schema is at VERSION, read in one round trip, without a
  * transaction or the lock: every program's start on a current schema.
  * Anything else (no schema yet, an older or newer one, an error) is for
- * migrate to say, under the lock.
+ * migrate to say, under the lock.  Without the schema the server logs
+ * this SELECT's error once (conv-store(1) says so).
  */
 static int
 current(struct pg *pg)

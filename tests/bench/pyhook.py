@@ -4,7 +4,8 @@ server that checks Calendly's signature (HMAC-SHA256 of "t.body" with
 CALENDLY_SIGNING_KEY, compared in constant time), takes the booking's id
 and phone, and inserts it into sqlite (WAL, synchronous=FULL: committed
 and synced before the 200), a 401 for a bad signature.  One process for
-every request, no fork: the baseline the bench sets calsms beside.
+all requests, a thread each, nothing started per request: the baseline
+the bench sets calsms beside.
 
 usage: pyhook.py PORT DB
 """
