@@ -45,6 +45,30 @@ teardown() {
 	assert_output ""
 }
 
+@test "add: ids that come in order fill their pages; later writes before and at the last id still land" {
+	appt A0 +14045550101 $START >"$A"
+	# names of 500 characters: two conversations fill a page, one is half
+	jq -c '. as $a | range(10000; 13000) | $a + {id: "A\(.)", phone: "+140455\(.)", name: ("n" * 500)}' \
+		"$A" >"$BATS_TEST_TMPDIR/up"
+	tac "$BATS_TEST_TMPDIR/up" >"$BATS_TEST_TMPDIR/down"
+	for d in up down; do
+		run -0 conv-store -d "$BATS_TEST_TMPDIR/$d.db" add -q <"$BATS_TEST_TMPDIR/$d"
+	done
+	up=$(stat -c %s "$BATS_TEST_TMPDIR/up.db/data.mdb")
+	down=$(stat -c %s "$BATS_TEST_TMPDIR/down.db/data.mdb")
+	# a page split in two at the end leaves half pages; appended, they fill
+	[ $((up * 100)) -le $((down * 85)) ] || fail "in order $up bytes, in reverse $down"
+	export CALSMS_DB=$BATS_TEST_TMPDIR/up.db
+	run -0 conv-store stats
+	json_is '.conversations == 3000 and .status.pending == 3000' <<<"$output"
+	appt A09999 +14045559999 $START >"$A"
+	run -0 conv-store add -q <"$A"
+	run -0 conv-store cancel A12999
+	run -0 conv-store get A09999 A12999 A10000
+	json_is -s 'map(.id + " " + .status) == ["A09999 pending", "A12999 canceled", "A10000 pending"]' <<<"$output"
+	run -0 conv-store check
+}
+
 @test "add -q prints nothing; follow-up-due hands the confirmation out once" {
 	appt A1 +14045550101 $START >"$A"
 	run -0 conv-store add -q <"$A"

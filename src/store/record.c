@@ -249,6 +249,20 @@ out:
 	jv_free(claim);
 }
 
+/*
+ * mdb_put, but a key past the last is appended: LMDB then leaves the full
+ * page full and starts the next, where a put would split it in two half
+ * pages, so keys that arrive in order (a sync, a load, ids that count up)
+ * take half the pages.  A key at or before the last one is put as usual.
+ */
+static int
+put_ordered(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
+{
+	int rc = mdb_put(txn, dbi, k, v, MDB_APPEND);
+
+	return rc == MDB_KEYEXIST ? mdb_put(txn, dbi, k, v, 0) : rc;
+}
+
 static int
 keys_apply(struct store *st, MDB_txn *txn, jv c, int del)
 {
@@ -260,7 +274,7 @@ keys_apply(struct store *st, MDB_txn *txn, jv c, int del)
 	for (i = 0; i < ks.n; i++) {
 		k.mv_size = ks.len[i];
 		k.mv_data = ks.k[i];
-		rc = del ? mdb_del(txn, st->idx, &k, NULL) : mdb_put(txn, st->idx, &k, &v, 0);
+		rc = del ? mdb_del(txn, st->idx, &k, NULL) : put_ordered(txn, st->idx, &k, &v);
 		if (rc && !(del && rc == MDB_NOTFOUND))
 			return rc;
 	}
@@ -297,7 +311,7 @@ lmdb_put(struct store *st, MDB_txn *txn, jv old, jv conv, const struct strbuf *t
 	k.mv_data = (void *)id;
 	v.mv_size = text->len;
 	v.mv_data = text->p;
-	return mdb_put(txn, st->conv, &k, &v, 0);
+	return put_ordered(txn, st->conv, &k, &v);
 }
 
 /*
