@@ -16,10 +16,13 @@ try:
 except ValueError:
     print("")' "$1" "$2"
 }
-# rate N SECONDS, secs (now), elapsed SINCE: a figure's arithmetic
+# rate N SECONDS, secs (now), elapsed SINCE: a figure's arithmetic.  The
+# clock is date(1)'s, read before anything else starts: a Python start
+# between the two reads would add a tenth of a second to every figure.
 rate() { python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$@"; }
-secs() { python3 -c 'import time; print(time.time())'; }
-elapsed() { python3 -c 'import sys, time; print("%.3f" % (time.time() - float(sys.argv[1])))' "$1"; }
+secs() { date +%s.%N; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+elapsed() { awk -v now="$(date +%s.%N)" -v t="$1" 'BEGIN { printf "%.3f\n", now - t }'; }
 # sqlite_import LINES DB N: seconds for the sqlite3 CLI to import the JSON
 # lines into an indexed WAL table, synchronous=FULL (.import, then the
 # columns taken with json_extract): streaming ingest's baseline

@@ -8,8 +8,6 @@ N=${BENCH_MSGS:-1000}
 export CALSMS_NOW=1764000000
 export TWILIO_ACCOUNT_SID=AC123 TWILIO_AUTH_TOKEN=secret-token TWILIO_FROM=+15005550006
 
-secs() { python3 -c 'import time; print(time.time())'; }
-elapsed() { python3 -c 'import sys, time; print("%.3f" % (time.time() - float(sys.argv[1])))' "$1"; }
 rate() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$@"; }
 msgs() { jq -nc --argjson n "$1" 'range($n) | {id: "A\(.)", phone: "+14045550101", due: "confirm", body: "Hello, see you Tuesday at 10:00. Reply YES to confirm or STOP to opt out."}'; }
 mock() {	# mock DELAY: starts the mock, sets PORT
