@@ -73,12 +73,15 @@ sms-send_PARTS = sms store util
 # - liblmdb: its security update reaches the programs when they are
 #   linked again: they depend on its archive, so 'make install' after the
 #   update relinks them.
-# - the C library, in cal-parse alone: it loads nothing at run time, so
-#   it is a static PIE (no ld.so, no libc.so: a start 0.4 ms where
-#   /bin/true takes 0.5), as the first stage of every webhook.  It
-#   depends on libc.a, so after an update of Debian's libc6-dev 'make
-#   install' relinks it.  Not under a sanitizer (CFLAGS with -fsanitize),
-#   nor when jv is libjq.so (there is no libjq.a).
+# - the C library, in cal-parse and conv-store: the two stages of every
+#   webhook are static PIEs (no ld.so, no libc.so: a start 0.4 ms where
+#   /bin/true takes 0.5; one add 0.3 ms less).  They depend on libc.a, so
+#   after an update of Debian's libc6-dev 'make install' relinks them.
+#   Not under a sanitizer (CFLAGS with -fsanitize), nor when jv is
+#   libjq.so (there is no libjq.a).  A static program cannot load libpq,
+#   so conv-store is also built as conv-store-pg, linked with the shared
+#   C library and installed beside it; on a PostgreSQL store conv-store
+#   runs it before it reads anything (src/cmd/conv-store/twin.c).
 #
 # SHA-256, SHA-1, HMAC and base64 are calsms's own (sha.c, hmac.c): linked
 # with libcrypto, a program runs OpenSSL's CPU detection at every start
@@ -113,13 +116,20 @@ JV_LIBS = -ljq -lm
 endif
 LIBC_A = $(wildcard /usr/lib/$(MULTIARCH)/libc.a)
 ifeq ($(findstring -fsanitize,$(CFLAGS) $(LDFLAGS))$(JV),static)
-cal-parse_LDFLAGS = `grep -q libjv.a $(JQ_DIR)/link && echo -static-pie`
+STATIC_PIE = `grep -q libjv.a $(JQ_DIR)/link && echo -static-pie`
+cal-parse_LDFLAGS = $(STATIC_PIE)
 cal-parse_DEPS = $(LIBC_A)
+# (twin.o ahead of the archives: its dl_load stands in for libutil's)
+conv-store_LDFLAGS = `grep -q libjv.a $(JQ_DIR)/link && echo -static-pie $(OBJ)/cmd/conv-store/twin.o`
+conv-store_DEPS = $(LIBC_A) $(OBJ)/cmd/conv-store/twin.o
+conv-store_STATIC = `grep -q libjv.a $(JQ_DIR)/link && echo -llmdb || \
+	echo -Wl,-Bstatic -llmdb -Wl,-Bdynamic`
+TWINS = $(BIN)/conv-store-pg
 endif
 
 cal-parse_LIBS = $(JV_LIBS)
 cal-sync_LIBS = $(JV_LIBS)
-conv-store_LIBS = $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
+conv-store_LIBS = $(or $(conv-store_STATIC),$(STATIC) -llmdb $(DYNAMIC)) $(JV_LIBS)
 follow-up-due_LIBS = $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
 http-hook_LIBS = -lm
 sms-parse_LIBS = $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
@@ -149,9 +159,9 @@ DEPS_TEST = bats bats-support bats-assert mandoc socat openbsd-inetd \
 	clang libclang-rt-14-dev gnuplot-nox postgresql
 
 .PHONY: all units deps deps-test clean install install-system uninstall check check-long \
-	test test-pg test-asan lint demo bench fuzz fuzz-bins
+	test test-pg test-lmdb test-asan lint demo bench fuzz fuzz-bins
 
-all: $(JV_LINK) $(PROGS)
+all: $(JV_LINK) $(PROGS) $(TWINS)
 
 units: $(UNITS)
 
@@ -174,10 +184,17 @@ $(BIN)/$(1): $(if $($(1)_SRCS),$($(1)_SRCS:%=$(OBJ)/cmd/$(1)/%.o),$(OBJ)/cmd/$(1
     $(foreach p,$($(1)_PARTS),$(OBJ)/lib$(p).a) $(STATIC_LIBS) $(if $(filter -ljq,$($(1)_LIBS)),,$(JV_LINK)) \
     $($(1)_DEPS)
 	@mkdir -p $(BIN)
-	$$(CC) $$(LDFLAGS) $$($(1)_LDFLAGS) -o $$@ $$(filter-out $(STATIC_LIBS) $(JV_LINK) $($(1)_DEPS),$$^) \
+	$$(CC) $$(LDFLAGS) $$($(1)_LDFLAGS) -o $$@ $$(filter-out $(STATIC_LIBS) $(JV_LINK) \
+	    $($(1)_DEPS) $(patsubst ./%,%,$($(1)_DEPS)),$$^) \
 	    -Wl,--as-needed $$($(1)_LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program,$(p))))
+
+# conv-store's twin: the same objects, with the shared C library
+$(BIN)/conv-store-pg: $(conv-store_SRCS:%=$(OBJ)/cmd/conv-store/%.o) $(OBJ)/libstore.a \
+    $(OBJ)/libutil.a $(STATIC_LIBS) $(JV_LINK)
+	$(CC) $(LDFLAGS) -o $@ $(filter-out $(STATIC_LIBS) $(JV_LINK),$^) \
+	    -Wl,--as-needed $(STATIC) -llmdb $(DYNAMIC) $(JV_LIBS)
 
 # what the programs link for jv: the archive, or libjq.so when Debian's
 # jq source could not be fetched (said once; rm -r build/jq to try again)
@@ -253,6 +270,7 @@ deps-install:
 check: deps-test
 	$(MAKE) -j$(BUILD_JOBS) WERROR=-Werror all units
 	$(MAKE) WERROR=-Werror test-pg
+	$(MAKE) WERROR=-Werror test-lmdb
 	$(MAKE) WERROR=-Werror test-asan
 	$(MAKE) fuzz FUZZ_TIME=5
 	$(MAKE) lint
@@ -276,6 +294,13 @@ test: all units
 # the tests start (tests/pg/cluster), as an unprivileged user on loopback
 test-pg: all units
 	sh tests/pg/with-cluster $(PROVE) tests/*.bats
+
+# conv-store as built here (a static PIE) on LMDB: test-pg runs its twin
+# and test-asan a build that links the C library shared, so the store's
+# and the webhook's own files run once more with it
+LMDB_TESTS = conv-store promises variants report changes wiring
+test-lmdb: all units
+	$(PROVE) $(LMDB_TESTS:%=tests/%.bats)
 
 test-asan:
 	$(MAKE) -j$(BUILD_JOBS) O=build/asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" all units
@@ -317,7 +342,7 @@ install: all
 	for t in examples/templates/*.jq; do \
 		[ -e $(DESTDIR)$(ETCDIR)/templates/$${t##*/} ] || \
 		install -m 0644 $$t $(DESTDIR)$(ETCDIR)/templates/ || exit; done
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(PROGS) $(TWINS) $(DESTDIR)$(PREFIX)/bin/
 	for f in $(HANDLERS); do \
 		$(PATHS) examples/$$f >$(DESTDIR)$(LIBEXECDIR)/$$f && \
 		chmod 0755 $(DESTDIR)$(LIBEXECDIR)/$$f || exit; done
@@ -346,7 +371,7 @@ install-system: install
 # (SYSCONFDIR/calsms) and the store (LOCALSTATEDIR/lib/calsms) stay unless
 # PURGE=yes.
 uninstall:
-	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
+	for p in $(PROGRAMS) conv-store-pg; do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
 	for f in $(HANDLERS); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$f; done
 	for m in $(MANS); do rm -f $(DESTDIR)$(MANPREFIX)/man$${m##*.}/$${m##*/}; done
 	for d in $(TEMPLATE_DIRS); do \

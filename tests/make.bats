@@ -93,6 +93,36 @@ builds_once() {
 	[ -z "${CALSMS_TEST_PG:-}" ] || skip "a build: run once, with the LMDB suite"
 }
 
+@test "make: conv-store is a static PIE; on a PostgreSQL store it runs conv-store-pg, installed beside it, or says it is missing (69) before it reads a line" {
+	builds_once
+	run -0 readelf -d "$ROOT/bin/conv-store"
+	[[ $output != *"(NEEDED)"* ]] || skip "conv-store links the C library shared (a sanitizer, or jv as libjq.so)"
+	run -0 readelf -d "$ROOT/bin/conv-store-pg"
+	assert_output --partial "[libc.so.6]"
+	refute_output --partial "libpq"
+	R=$BATS_TEST_TMPDIR/root
+	run -0 make -s --no-print-directory -C "$ROOT" install DESTDIR="$R" PREFIX=/opt/c
+	[ "$(stat -c %a "$R/opt/c/bin/conv-store-pg")" = 755 ]
+	uri=postgresql://calsms@127.0.0.1:1/none
+	# the twin answers: nothing listens there (75), and it says so
+	run -75 --separate-stderr "$R/opt/c/bin/conv-store" -d "$uri" get A1
+	[[ $stderr == *"conv-store: store: postgresql://calsms@127.0.0.1:1/none: cannot connect"* ]] ||
+		fail "the twin did not answer: $stderr"
+	# copied alone, it says what it lacks, and leaves its input unread
+	mkdir "$BATS_TEST_TMPDIR/alone"
+	cp "$R/opt/c/bin/conv-store" "$BATS_TEST_TMPDIR/alone/"
+	run -69 --separate-stderr sh -c '"$1" -d "$2" add -q; s=$?; cat; exit $s' sh \
+		"$BATS_TEST_TMPDIR/alone/conv-store" "$uri" <<<'{"type":"booking","id":"A1"}'
+	assert_output '{"type":"booking","id":"A1"}'
+	[[ $stderr == *"conv-store: a PostgreSQL store needs conv-store-pg beside conv-store"* ]] ||
+		fail "no line said what is missing: $stderr"
+	# on LMDB it needs nothing beside it
+	appt A1 +14045550101 2025-11-25T15:00:00Z >"$BATS_TEST_TMPDIR/a"
+	run -0 "$BATS_TEST_TMPDIR/alone/conv-store" -d "$BATS_TEST_TMPDIR/db" add -q <"$BATS_TEST_TMPDIR/a"
+	run -0 "$BATS_TEST_TMPDIR/alone/conv-store" -d "$BATS_TEST_TMPDIR/db" get A1
+	json_is '.status == "pending"' <<<"$output"
+}
+
 @test "make: CPPFLAGS reaches the compiler; a header rebuilds only what includes it; -j4 builds" {
 	builds_once
 	W=$BATS_TEST_TMPDIR/w

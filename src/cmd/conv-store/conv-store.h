@@ -13,6 +13,9 @@ extern int quiet;	/* add -q */
 _Noreturn void usage(int status);
 int store_status(int rc, const char *what);
 
+/* twin.c: in the static conv-store alone (else NULL) */
+int store_twin(char **argv) __attribute__((weak));
+
 /* streams.c */
 int apply_add(struct store *st, struct store_txn *txn, struct item *it, void *ctx);
 int apply_record(struct store *st, struct store_txn *txn, struct item *it, void *ctx);

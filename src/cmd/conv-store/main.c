@@ -273,6 +273,7 @@ main(int argc, char *argv[])
 	const char *dir = NULL;
 	const struct command *cmd;
 	struct store *st;
+	char **all = argv;
 	int c, status, n, flags;
 
 	log_init(argv[0]);
@@ -310,6 +311,8 @@ main(int argc, char *argv[])
 	flags = cmd->flags;
 	if (cmd->run == cmd_check && argc == 1)
 		flags |= STORE_READ;	/* check without --repair only reads */
+	if (store_twin && store_is_uri(store_dir(dir)))
+		return store_twin(all);	/* static: conv-store-pg loads libpq */
 	if ((status = store_open(store_dir(dir), flags, &st)) != 0) {
 		if (cmd->run == cmd_health) {	/* a monitor reads the line, not stderr */
 			char where[512];
