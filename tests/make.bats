@@ -116,6 +116,12 @@ builds_once() {
 	assert_output '{"type":"booking","id":"A1"}'
 	[[ $stderr == *"conv-store: a PostgreSQL store needs conv-store-pg beside conv-store"* ]] ||
 		fail "no line said what is missing: $stderr"
+	# a static conv-store under the twin's name does not run itself
+	cp "$BATS_TEST_TMPDIR/alone/conv-store" "$BATS_TEST_TMPDIR/alone/conv-store-pg"
+	run -69 --separate-stderr "$BATS_TEST_TMPDIR/alone/conv-store" -d "$uri" get A1
+	[[ $stderr == *"conv-store-pg is a static conv-store, which cannot load libpq"* ]] ||
+		fail "the copy ran: $stderr"
+	rm "$BATS_TEST_TMPDIR/alone/conv-store-pg"
 	# on LMDB it needs nothing beside it
 	appt A1 +14045550101 2025-11-25T15:00:00Z >"$BATS_TEST_TMPDIR/a"
 	run -0 "$BATS_TEST_TMPDIR/alone/conv-store" -d "$BATS_TEST_TMPDIR/db" add -q <"$BATS_TEST_TMPDIR/a"

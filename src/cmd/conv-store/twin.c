@@ -33,6 +33,11 @@ store_twin(char **argv)
 		self[n] = '\0';
 		slash = strrchr(self, '/');	/* the link is absolute */
 	}
+	if (slash != NULL && strcmp(slash + 1, TWIN) == 0) {
+		/* a copy of this program under the twin's name would run itself */
+		note("%s is a static conv-store, which cannot load libpq: install the twin", self);
+		return EXIT_UNAVAILABLE;
+	}
 	if (slash != NULL) {
 		slash[1] = '\0';
 		snprintf(path, sizeof path, "%s%s", self, TWIN);
